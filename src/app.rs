@@ -1,0 +1,92 @@
+//! Wiring: opens the store, builds the fetcher, runs the commands' work.
+//!
+//! Must not parse feeds or write SQL itself; it calls the modules that do.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::model::FeedStatus;
+use crate::poll::{lock, poll_feed, PollReport, SharedStore};
+use crate::render::{self, FeedMeta, Format};
+use crate::store::Store;
+
+/// An opened storyline: configuration, store and fetcher.
+pub struct App {
+    /// The configuration in force.
+    pub config: Config,
+    store: SharedStore,
+    fetcher: Arc<Fetcher>,
+}
+
+/// A command-line mistake (exit status 2), as opposed to a runtime failure (1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl App {
+    /// Opens the store named by the configuration and brings its feed list up to date.
+    pub fn open(config: Config) -> anyhow::Result<App> {
+        let mut store = Store::open(&config.storage.database)?;
+        store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        Ok(App { config, store: Arc::new(Mutex::new(store)), fetcher: Arc::new(fetcher) })
+    }
+
+    /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
+    /// `report` as each finishes. Feed failures are recorded and reported, not returned.
+    pub async fn poll(&self, names: &[String], mut report: impl FnMut(&PollReport)) -> anyhow::Result<Vec<PollReport>> {
+        for name in names {
+            if !self.config.feeds.iter().any(|f| &f.name == name) {
+                bail!(UsageError(format!("no feed named `{name}` in {}", self.config.path.display())));
+            }
+        }
+        let selected =
+            self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
+        let mut tasks = JoinSet::new();
+        for spec in selected {
+            let feed = lock(&self.store).feed(&spec.name)?;
+            let (fetcher, store) = (self.fetcher.clone(), self.store.clone());
+            tasks.spawn(async move { poll_feed(&fetcher, &store, feed).await });
+        }
+        let mut reports = Vec::with_capacity(tasks.len());
+        while let Some(joined) = tasks.join_next().await {
+            let done = joined.context("a poll task failed")??;
+            report(&done);
+            reports.push(done);
+        }
+        Ok(reports)
+    }
+
+    /// Every configured feed's stored state.
+    pub fn feeds(&self) -> anyhow::Result<Vec<FeedStatus>> {
+        Ok(lock(&self.store).feed_statuses()?)
+    }
+
+    /// Writes every stored item as JSON Lines, oldest first.
+    pub fn export_items(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        lock(&self.store).export_items(|record| {
+            serde_json::to_writer(&mut *out, &record)?;
+            out.write_all(b"\n")
+        })?;
+        Ok(())
+    }
+
+    /// The merged feed in `format`.
+    pub fn render(&self, format: Format) -> anyhow::Result<String> {
+        let items = lock(&self.store).newest_items(self.config.server.items)?;
+        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or_else(Utc::now);
+        let meta = FeedMeta {
+            title: self.config.server.title.clone(),
+            base_url: self.config.server.base_url.clone(),
+            path: "feed".into(),
+            updated,
+        };
+        Ok(render::render(format, &meta, &items))
+    }
+}

@@ -1,0 +1,443 @@
+//! The TOML configuration: parsing, validation and every configuration error message.
+//!
+//! Turns a file into a typed [`Config`] or a list of errors, each located as
+//! `FILE:LINE:COL: message`. Holds no global state and never writes the file.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use crate::model::{parse_duration, parse_size, FeedSpec, Schedule};
+
+/// The project's home, named in the default User-Agent.
+pub const HOMEPAGE: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// `[storage]`.
+    pub storage: Storage,
+    /// `[fetch]`.
+    pub fetch: FetchSettings,
+    /// `[server]`.
+    pub server: ServerSettings,
+    /// `[series]`.
+    pub series: SeriesSettings,
+    /// `[[feed]]`, in file order.
+    pub feeds: Vec<FeedSpec>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Absolute path of the SQLite database.
+    pub database: PathBuf,
+    /// Items first seen longer ago are pruned; None keeps everything.
+    pub retention: Option<Duration>,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Default schedule of feeds without their own.
+    pub schedule: Schedule,
+    /// The User-Agent header.
+    pub user_agent: String,
+    /// Fetches in flight overall.
+    pub max_concurrent: usize,
+    /// Fetches in flight per host.
+    pub per_host: usize,
+    /// Total time limit of one fetch, redirects included.
+    pub timeout: Duration,
+    /// Largest accepted body, after decompression.
+    pub max_body: u64,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Public base URL for self links; always ends with `/`.
+    pub base_url: Url,
+    /// Title of the merged feed.
+    pub title: String,
+    /// Entries in the merged feed.
+    pub items: usize,
+}
+
+/// `[series]`.
+#[derive(Debug, Clone)]
+pub struct SeriesSettings {
+    /// How much older than an item a series' newest item may be for the item to join it.
+    pub window: Duration,
+}
+
+/// One located configuration error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub col: usize,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
+    }
+}
+
+/// Every error found in one configuration file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    series: RawSeries,
+    #[serde(default)]
+    feed: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database: Option<Spanned<String>>,
+    retention: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    schedule: Option<Spanned<String>>,
+    user_agent: Option<Spanned<String>>,
+    max_concurrent: Option<Spanned<i64>>,
+    per_host: Option<Spanned<i64>>,
+    timeout: Option<Spanned<String>>,
+    max_body: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    title: Option<String>,
+    items: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSeries {
+    window: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    schedule: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    enabled: Option<bool>,
+}
+
+/// Collects located errors while a file is validated.
+struct Checker<'a> {
+    path: &'a Path,
+    source: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let (line, col) = line_col(self.source, span.start);
+        self.errors.push(ConfigError { path: self.path.to_path_buf(), line, col, message: message.into() });
+    }
+
+    /// Parses an optional spanned string with `parse`, falling back to `default`.
+    fn value<T>(
+        &mut self,
+        raw: &Option<Spanned<String>>,
+        key: &str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
+        let Some(raw) = raw else { return default };
+        match parse(raw.get_ref()) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(raw.span(), format!("{key}: {e}"));
+                default
+            }
+        }
+    }
+
+    fn int(&mut self, raw: &Option<Spanned<i64>>, key: &str, default: usize, range: Range<i64>) -> usize {
+        let Some(raw) = raw else { return default };
+        let v = *raw.get_ref();
+        if range.contains(&v) {
+            v as usize
+        } else {
+            self.error(raw.span(), format!("{key} must be between {} and {}, found {v}", range.start, range.end - 1));
+            default
+        }
+    }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                path: path.to_path_buf(),
+                line: 1,
+                col: 1,
+                message: format!("cannot read the configuration: {e}"),
+            }])
+        })?;
+        Config::parse(path, &source)
+    }
+
+    /// Validates configuration text that came from `path` (used to locate errors and
+    /// to resolve relative database paths).
+    pub fn parse(path: &Path, source: &str) -> Result<Config, ConfigErrors> {
+        let mut checker = Checker { path, source, errors: Vec::new() };
+        let raw: RawConfig = match toml::from_str(source) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let message = e.message().trim().replace('\n', " ");
+                checker.error(e.span().unwrap_or(0..0), message);
+                return Err(ConfigErrors(checker.errors));
+            }
+        };
+        let config = build(&mut checker, path, raw);
+        if checker.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(checker.errors))
+        }
+    }
+
+    /// The schedule that applies to a feed.
+    pub fn schedule_of<'a>(&'a self, feed: &'a FeedSpec) -> &'a Schedule {
+        feed.schedule.as_ref().unwrap_or(&self.fetch.schedule)
+    }
+}
+
+fn default_user_agent() -> String {
+    format!("storyline/{} (+{})", env!("CARGO_PKG_VERSION"), HOMEPAGE)
+}
+
+fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let default_db = std::env::var_os("STATE_DIRECTORY")
+        .map(|d| PathBuf::from(d).join("storyline.db"))
+        .unwrap_or_else(|| dir.join("storyline.db"));
+    let storage = Storage {
+        database: raw.storage.database.as_ref().map_or(default_db, |d| dir.join(d.get_ref())),
+        retention: c.value(&raw.storage.retention, "retention", Some(Duration::from_secs(90 * 86_400)), |s| {
+            if s == "forever" {
+                Ok(None)
+            } else {
+                parse_duration(s).map(Some)
+            }
+        }),
+    };
+    let fetch = build_fetch(c, &raw.fetch);
+    let server = build_server(c, &raw.server);
+    let series = SeriesSettings {
+        window: c.value(&raw.series.window, "window", Duration::from_secs(7 * 86_400), parse_duration),
+    };
+    let feeds = build_feeds(c, raw.feed);
+    Config { path: path.to_path_buf(), storage, fetch, server, series, feeds }
+}
+
+fn build_fetch(c: &mut Checker<'_>, raw: &RawFetch) -> FetchSettings {
+    let default_schedule: Schedule = "*/15 * * * *".parse().expect("the default schedule is valid");
+    let timeout = c.value(&raw.timeout, "timeout", Duration::from_secs(30), |s| {
+        let d = parse_duration(s)?;
+        if d.is_zero() {
+            return Err("must be longer than zero".into());
+        }
+        Ok(d)
+    });
+    FetchSettings {
+        schedule: c.value(&raw.schedule, "schedule", default_schedule, |s| s.parse()),
+        user_agent: c.value(&raw.user_agent, "user_agent", default_user_agent(), |s| {
+            if s.trim().is_empty() || s.chars().any(char::is_control) {
+                Err("must be a non-empty single line".into())
+            } else {
+                Ok(s.to_string())
+            }
+        }),
+        max_concurrent: c.int(&raw.max_concurrent, "max_concurrent", 32, 1..10_001),
+        per_host: c.int(&raw.per_host, "per_host", 2, 1..1001),
+        timeout,
+        max_body: c.value(&raw.max_body, "max_body", 10 << 20, |s| match parse_size(s)? {
+            0 => Err("must be larger than zero".into()),
+            n => Ok(n),
+        }),
+    }
+}
+
+fn build_server(c: &mut Checker<'_>, raw: &RawServer) -> ServerSettings {
+    let listen = c.value(&raw.listen, "listen", SocketAddr::from(([127, 0, 0, 1], 8080)), |s| {
+        s.parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:8080 or [::1]:8080"))
+    });
+    let default_base = Url::parse(&format!("http://{listen}/")).expect("a socket address forms a URL");
+    let base_url = c.value(&raw.base_url, "base_url", default_base, |s| {
+        let mut url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("`{s}` must be an http or https URL"));
+        }
+        if !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        Ok(url)
+    });
+    ServerSettings {
+        listen,
+        base_url,
+        title: raw.title.clone().unwrap_or_else(|| "Storyline".into()),
+        items: c.int(&raw.items, "items", 100, 1..1001),
+    }
+}
+
+fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
+    let mut seen = HashSet::new();
+    let mut feeds = Vec::with_capacity(raw.len());
+    for f in raw {
+        let name = f.name.get_ref().clone();
+        if name.is_empty() || name.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            c.error(f.name.span(), format!("feed name `{name}` must be non-empty and contain no spaces"));
+        } else if !seen.insert(name.clone()) {
+            c.error(f.name.span(), format!("duplicate feed name `{name}`"));
+        }
+        let url = c.value(&Some(f.url.clone()), "url", None, |s| {
+            let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(format!("`{s}` must be an http or https URL with a host"));
+            }
+            Ok(Some(url))
+        });
+        let schedule = c.value(&f.schedule, "schedule", None, |s| s.parse().map(Some));
+        if let Some(url) = url {
+            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled: f.enabled.unwrap_or(true) });
+        }
+    }
+    feeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match Config::parse(Path::new("c.toml"), text) {
+            Ok(_) => vec![],
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let c = Config::parse(Path::new("/etc/s/c.toml"), "").unwrap();
+        assert_eq!(c.fetch.max_concurrent, 32);
+        assert_eq!(c.fetch.max_body, 10 << 20);
+        assert_eq!(c.server.items, 100);
+        assert_eq!(c.storage.retention, Some(Duration::from_secs(90 * 86_400)));
+        assert!(c.fetch.user_agent.starts_with("storyline/"));
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let e = errors("[fetch]\ntimeout = \"5s\"\n  colour = 1\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].starts_with("c.toml:3:3: "), "{}", e[0]);
+        assert!(e[0].contains("colour"), "{}", e[0]);
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let text = "[fetch]\nschedule = \"* * *\"\n\n[[feed]]\nname = \"a\"\nurl = \"ftp://x\"\n\n\
+                    [[feed]]\nname = \"a\"\nurl = \"http://x/\"\nschedule = \"every 0s\"\n";
+        let e = errors(text);
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e[0].starts_with("c.toml:2:12: schedule:"), "{}", e[0]);
+        assert!(e[1].starts_with("c.toml:6:7: url:"), "{}", e[1]);
+        assert!(e[2].starts_with("c.toml:9:8: duplicate feed name"), "{}", e[2]);
+        assert!(e[3].starts_with("c.toml:11:12: schedule:"), "{}", e[3]);
+    }
+
+    #[test]
+    fn database_is_relative_to_the_config_folder() {
+        let c = Config::parse(Path::new("/etc/s/c.toml"), "[storage]\ndatabase = \"x.db\"\n").unwrap();
+        assert_eq!(c.storage.database, PathBuf::from("/etc/s/x.db"));
+    }
+
+    #[test]
+    fn schedules_durations_and_sizes() {
+        assert!(matches!("every 20m".parse::<Schedule>(), Ok(Schedule::Every(d)) if d.as_secs() == 1200));
+        assert!("*/10 * * * *".parse::<Schedule>().is_ok());
+        assert!("30 */10 * * * *".parse::<Schedule>().is_ok());
+        assert!("0 9 * * 1-5".parse::<Schedule>().is_ok());
+        assert!("* * *".parse::<Schedule>().is_err());
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert!(parse_duration("10").is_err());
+        assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
+        assert!(parse_size("10MB").is_err());
+    }
+
+    #[test]
+    fn crontab_sunday_is_zero() {
+        use chrono::{Datelike, TimeZone, Utc};
+        let s: Schedule = "0 12 * * 0".parse().unwrap();
+        // 2026-11-27 is a Friday; the next Sunday is the 29th.
+        let next = s.next_after(Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap());
+        assert_eq!((next.day(), next.weekday()), (29, chrono::Weekday::Sun));
+    }
+}

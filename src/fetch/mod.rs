@@ -1,0 +1,256 @@
+//! HTTP to feed sources: conditional GET, redirects by hand, limits on time, size and
+//! concurrency. Every failure comes back as a [`Failure`] value, never an `Err` or a panic.
+//!
+//! Must not touch the database or parse feed content.
+
+mod limits;
+
+use std::time::Duration;
+
+use reqwest::header::{
+    HeaderMap, ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
+};
+use reqwest::{redirect, Client, Response, StatusCode};
+use url::Url;
+
+pub use limits::Limits;
+
+use crate::config::FetchSettings;
+use crate::model::{Body, Failure, FailureKind, FetchOutcome, FetchReport, Validators};
+
+/// Most redirects followed for one fetch.
+pub const MAX_REDIRECTS: usize = 5;
+
+const ACCEPT_FEEDS: &str = "application/atom+xml, application/rss+xml, application/feed+json, \
+                            application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
+
+/// Why a fetcher could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The TLS stack or the client configuration was rejected.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Fetches feeds politely. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Fetcher {
+    client: Client,
+    limits: Limits,
+    timeout: Duration,
+    max_body: u64,
+}
+
+impl Fetcher {
+    /// Builds a fetcher from `[fetch]` settings.
+    pub fn new(settings: &FetchSettings) -> Result<Self, FetchError> {
+        let client = Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .redirect(redirect::Policy::none())
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .timeout(settings.timeout)
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            limits: Limits::new(settings.max_concurrent, settings.per_host),
+            timeout: settings.timeout,
+            max_body: settings.max_body,
+        })
+    }
+
+    /// Fetches `url`, sending the stored validators. The whole exchange, redirects
+    /// included, is bounded by the configured timeout.
+    pub async fn fetch(&self, url: &Url, validators: &Validators) -> FetchReport {
+        match tokio::time::timeout(self.timeout, self.follow(url, validators)).await {
+            Ok(report) => report,
+            Err(_) => FetchReport {
+                outcome: failed(
+                    FailureKind::Timeout,
+                    None,
+                    format!("no complete response within {}s", self.timeout.as_secs()),
+                ),
+                moved_to: None,
+            },
+        }
+    }
+
+    async fn follow(&self, start: &Url, validators: &Validators) -> FetchReport {
+        let mut url = start.clone();
+        let mut all_permanent = true;
+        let mut visited = vec![start.clone()];
+        loop {
+            let permit = self.limits.acquire(url.host_str().unwrap_or_default()).await;
+            let response = match self.request(&url, validators).await {
+                Ok(r) => r,
+                Err(e) => return report(FetchOutcome::Failed(failure_of(&e, self.timeout)), None),
+            };
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                let moved_to = (all_permanent && url != *start).then(|| url.clone());
+                let outcome = self.finish(response, url).await;
+                drop(permit);
+                return report(outcome, moved_to);
+            }
+            drop(permit);
+            all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+            let next = match redirect_target(&url, response.headers()) {
+                Ok(next) => next,
+                Err(message) => return report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None),
+            };
+            if visited.contains(&next) {
+                return report(
+                    failed(FailureKind::Redirects, Some(status.as_u16()), format!("redirect loop at {next}")),
+                    None,
+                );
+            }
+            if visited.len() > MAX_REDIRECTS {
+                let message = format!("more than {MAX_REDIRECTS} redirects (last to {next})");
+                return report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None);
+            }
+            visited.push(next.clone());
+            url = next;
+        }
+    }
+
+    async fn request(&self, url: &Url, validators: &Validators) -> Result<Response, reqwest::Error> {
+        let mut req = self.client.get(url.clone()).header(ACCEPT, ACCEPT_FEEDS);
+        if let Some(etag) = &validators.etag {
+            req = req.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            req = req.header(IF_MODIFIED_SINCE, lm);
+        }
+        req.send().await
+    }
+
+    /// Turns a final (non-redirect) response into an outcome, reading the body within limits.
+    async fn finish(&self, mut response: Response, final_url: Url) -> FetchOutcome {
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return FetchOutcome::NotModified;
+        }
+        if !status.is_success() {
+            return FetchOutcome::Failed(status_failure(status, response.headers()));
+        }
+        let headers = response.headers();
+        let header =
+            |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
+        let validators = Validators { etag: header(ETAG), last_modified: header(LAST_MODIFIED) };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    // Counted after decompression, so this also bounds gzip bombs.
+                    if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
+                        let message = format!("response body is larger than max_body ({})", human_size(self.max_body));
+                        return failed(FailureKind::TooLarge, Some(status.as_u16()), message);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return FetchOutcome::Failed(failure_of(&e, self.timeout)),
+            }
+        }
+        FetchOutcome::Fetched(Body { final_url, status: status.as_u16(), content_type, validators, bytes })
+    }
+}
+
+fn report(outcome: FetchOutcome, moved_to: Option<Url>) -> FetchReport {
+    FetchReport { outcome, moved_to }
+}
+
+fn failed(kind: FailureKind, http_status: Option<u16>, message: String) -> FetchOutcome {
+    FetchOutcome::Failed(Failure { kind, http_status, message, retry_after: None })
+}
+
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, String> {
+    let location = headers
+        .get(LOCATION)
+        .ok_or("redirect without a Location header")?
+        .to_str()
+        .map_err(|_| "redirect Location is not valid text".to_string())?;
+    let next = from.join(location).map_err(|e| format!("redirect to an invalid URL `{location}`: {e}"))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(format!("redirect to a non-HTTP URL `{next}`"));
+    }
+    Ok(next)
+}
+
+fn status_failure(status: StatusCode, headers: &HeaderMap) -> Failure {
+    let code = status.as_u16();
+    let kind = match code {
+        410 => FailureKind::Gone,
+        429 | 503 => FailureKind::Throttled,
+        _ => FailureKind::Http,
+    };
+    let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+    let mut message = format!("HTTP {code} {}", status.canonical_reason().unwrap_or("error"));
+    if let Some(wait) = retry_after {
+        message.push_str(&format!(" (retry after {}s)", wait.as_secs()));
+    }
+    Failure { kind, http_status: Some(code), message, retry_after }
+}
+
+/// Retry-After as delta-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Classifies a transport error into one line a person understands.
+fn failure_of(error: &reqwest::Error, timeout: Duration) -> Failure {
+    let (kind, message) = if error.is_timeout() {
+        (FailureKind::Timeout, format!("no complete response within {}s", timeout.as_secs()))
+    } else if error.is_connect() {
+        (FailureKind::Network, format!("cannot connect: {}", root_cause(error)))
+    } else if error.is_body() || error.is_decode() {
+        (FailureKind::Network, format!("connection failed while reading the body: {}", root_cause(error)))
+    } else {
+        (FailureKind::Network, format!("request failed: {}", root_cause(error)))
+    };
+    Failure { kind, http_status: error.status().map(|s| s.as_u16()), message, retry_after: None }
+}
+
+/// The innermost error message, which is usually the informative one.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(10 << 20), "10 MiB");
+        assert_eq!(human_size(1536), "1536 bytes");
+    }
+}

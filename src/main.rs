@@ -1,0 +1,160 @@
+//! The `storyline` command: arguments, logging, exit codes. No business logic here.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use storyline::app::{App, UsageError};
+use storyline::config::Config;
+use storyline::model::FeedStatus;
+use storyline::render::Format;
+
+#[derive(Parser)]
+#[command(name = "storyline", version, about = "Aggregates feeds into story series and republishes one merged feed")]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, env = "STORYLINE_CONFIG", default_value = "config.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate the configuration; print every error as FILE:LINE:COL: message.
+    CheckConfig,
+    /// Poll all (or the named) feeds now, store the items, print one line per feed.
+    Poll {
+        /// Feed names; all enabled feeds when none.
+        names: Vec<String>,
+    },
+    /// Show each feed's state: last poll, status, error, items.
+    Feeds {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export stored data.
+    Export {
+        #[command(subcommand)]
+        what: Export,
+    },
+    /// Print the merged feed.
+    Render {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "atom")]
+        format: FormatArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum Export {
+    /// Every stored item as JSON Lines, oldest first.
+    Items,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Atom,
+    Rss,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::CheckConfig = cli.command {
+        println!("{}: ok, {} feed(s)", cli.config.display(), config.feeds.len());
+        return ExitCode::SUCCESS;
+    }
+    match run(config, cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<UsageError>() => {
+            eprintln!("storyline: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("storyline: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter =
+        std::env::var("STORYLINE_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(config: Config, command: Command) -> anyhow::Result<()> {
+    let app = App::open(config)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::CheckConfig => Ok(()),
+        Command::Poll { names } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(app.poll(&names, |report| {
+                let _ = writeln!(std::io::stdout(), "{report}");
+            }))?;
+            Ok(())
+        }
+        Command::Feeds { json } => {
+            let feeds = app.feeds()?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &feeds)?;
+                writeln!(out)?;
+            } else {
+                print_feeds(&mut out, &feeds)?;
+            }
+            Ok(())
+        }
+        Command::Export { what: Export::Items } => app.export_items(&mut out),
+        Command::Render { format } => {
+            let format = match format {
+                FormatArg::Atom => Format::Atom,
+                FormatArg::Rss => Format::Rss,
+                FormatArg::Json => Format::Json,
+            };
+            out.write_all(app.render(format)?.as_bytes())?;
+            Ok(())
+        }
+    }
+}
+
+fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()> {
+    for f in feeds {
+        let status = f.last_status.as_deref().unwrap_or("never polled");
+        let status = match f.http_status {
+            Some(code) => format!("{status} ({code})"),
+            None => status.to_string(),
+        };
+        writeln!(
+            out,
+            "{}  {}  {} items  last poll {}  next poll {}",
+            f.name,
+            status,
+            f.items,
+            f.last_poll.as_deref().unwrap_or("-"),
+            f.next_poll.as_deref().unwrap_or("due")
+        )?;
+        writeln!(out, "    {}{}", f.url, if f.enabled { "" } else { "  (disabled)" })?;
+        if let Some(moved) = &f.moved_to {
+            writeln!(out, "    permanently redirected to {moved}")?;
+        }
+        if let Some(err) = &f.last_error {
+            writeln!(out, "    error ({} in a row): {err}", f.error_count)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! HTML in feeds: sanitizing bodies for republishing and reducing markup to plain text.
+//!
+//! Both go through ammonia (html5ever), so entities and broken markup are handled the way
+//! a browser would. Pure; no I/O.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use ammonia::{Builder, UrlRelative};
+use url::Url;
+
+/// Builds the sanitizer for bodies whose relative URLs resolve against `base`.
+pub fn sanitizer(base: &Url) -> Builder<'static> {
+    let mut b = Builder::default();
+    b.url_relative(UrlRelative::RewriteWithBase(base.clone()));
+    b
+}
+
+/// Sanitizes an HTML fragment for republishing.
+pub fn sanitize(builder: &Builder<'_>, html: &str) -> String {
+    builder.clean(html).to_string()
+}
+
+fn text_only() -> &'static Builder<'static> {
+    static TEXT: OnceLock<Builder<'static>> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut b = Builder::empty();
+        b.clean_content_tags(HashSet::from(["script", "style", "template"]));
+        b
+    })
+}
+
+/// Plain text of an HTML fragment (or of text that may hold entities), whitespace collapsed.
+pub fn to_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        return collapse_whitespace(html);
+    }
+    let cleaned = text_only().clean(html).to_string();
+    // html5ever's serializer escapes only these in text nodes.
+    let text = cleaned.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ").replace("&amp;", "&");
+    collapse_whitespace(&text)
+}
+
+/// Escapes plain text for inclusion in HTML.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Trims and turns every run of whitespace into one space.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Cuts text to at most `max` characters at a word boundary, adding an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_markup() {
+        assert_eq!(to_text("  <b>Hello</b>&nbsp;&amp; <i>good\n bye</i> "), "Hello & good bye");
+        assert_eq!(to_text("AT&T < Verizon"), "AT&T < Verizon");
+        assert_eq!(to_text("a<script>alert(1)</script>b"), "ab");
+        assert_eq!(to_text("caf&eacute;"), "café");
+    }
+
+    #[test]
+    fn sanitizing_rewrites_relative_urls_and_drops_scripts() {
+        let base = Url::parse("https://example.org/news/feed.xml").unwrap();
+        let out = sanitize(
+            &sanitizer(&base),
+            r#"<a href="a/1.html" onclick="x()">1</a><script>bad()</script><img src="/i.png">"#,
+        );
+        assert!(out.contains(r#"href="https://example.org/news/a/1.html""#), "{out}");
+        assert!(out.contains(r#"src="https://example.org/i.png""#), "{out}");
+        assert!(!out.contains("script") && !out.contains("onclick"), "{out}");
+    }
+
+    #[test]
+    fn shortening_cuts_at_words() {
+        assert_eq!(shorten("one two three", 9), "one two…");
+        assert_eq!(shorten("short", 9), "short");
+    }
+}

@@ -1,0 +1,118 @@
+//! feed-rs's model to storyline's [`Entry`]: plain titles, absolute links, sanitized HTML,
+//! dates with fallbacks and the canonical link. Pure; no I/O.
+
+use feed_rs::model::{Entry as RawEntry, Feed, FeedType, Link, Text};
+use url::Url;
+
+use super::html;
+use crate::dedupe::canonical_url;
+use crate::model::{Entry, ParsedFeed};
+
+/// Longest plain-text summary kept per entry, in characters.
+const SUMMARY_CHARS: usize = 600;
+
+/// Human name of a feed format.
+pub fn format_name(kind: &FeedType) -> &'static str {
+    match kind {
+        FeedType::Atom => "Atom",
+        FeedType::JSON => "JSON Feed",
+        FeedType::RSS0 => "RSS 0.9x",
+        FeedType::RSS1 => "RSS 1.0",
+        FeedType::RSS2 => "RSS 2.0",
+    }
+}
+
+/// Normalizes a parsed feed received from `final_url`.
+pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
+    let site_link = pick_link(&raw.links).and_then(|l| absolute(&l.href, None, final_url));
+    // Relative entry URLs resolve against xml:base, then the feed's own link, then the
+    // URL the document came from.
+    let base = site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
+    let sanitizer = html::sanitizer(&base);
+    let entries = raw.entries.into_iter().map(|e| entry(e, &base, &sanitizer)).collect();
+    ParsedFeed {
+        format: format_name(&raw.feed_type).to_string(),
+        charset,
+        title: raw.title.map(|t| text(&t)).filter(|t| !t.is_empty()),
+        site_link,
+        entries,
+    }
+}
+
+/// Plain text of a feed-rs text construct.
+fn text(t: &Text) -> String {
+    html::to_text(&t.content)
+}
+
+/// The alternate (or first) link of a list.
+fn pick_link(links: &[Link]) -> Option<&Link> {
+    links.iter().find(|l| matches!(l.rel.as_deref(), None | Some("alternate"))).or_else(|| links.first())
+}
+
+/// Makes `href` absolute against xml:base, then `base`.
+fn absolute(href: &str, xml_base: Option<&str>, base: &Url) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    if let Ok(url) = Url::parse(href) {
+        return Some(url.into());
+    }
+    let base = xml_base.and_then(|b| base.join(b).ok()).unwrap_or_else(|| base.clone());
+    base.join(href).ok().map(Into::into)
+}
+
+fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> Entry {
+    let guid = Some(raw.id.trim().to_string()).filter(|g| !g.is_empty());
+    let xml_base = raw.base.as_deref();
+    let link = pick_link(&raw.links)
+        .and_then(|l| absolute(&l.href, xml_base, base))
+        // A permalink guid is the link when the entry has none.
+        .or_else(|| guid.as_deref().and_then(canonical_url));
+    let owned_sanitizer;
+    let sanitizer = match xml_base.and_then(|b| base.join(b).ok()) {
+        Some(b) if &b != base => {
+            owned_sanitizer = html::sanitizer(&b);
+            &owned_sanitizer
+        }
+        _ => sanitizer,
+    };
+    let content_html = body_html(&raw, sanitizer);
+    let summary_source =
+        raw.summary.as_ref().map(text).filter(|s| !s.is_empty()).unwrap_or_else(|| html::to_text(&content_html));
+    Entry {
+        canonical_link: link.as_deref().and_then(canonical_url),
+        link,
+        guid,
+        title: raw.title.as_ref().map(text).unwrap_or_default(),
+        summary: html::shorten(&summary_source, SUMMARY_CHARS),
+        content_html,
+        author: Some(
+            raw.authors.iter().map(|p| html::to_text(&p.name)).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", "),
+        )
+        .filter(|a| !a.is_empty()),
+        published: raw.published.or(raw.updated),
+        updated: raw.updated,
+    }
+}
+
+/// The entry body as sanitized HTML: the full content when present, else the summary.
+fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> String {
+    let (body, is_html) = match (&raw.content, &raw.summary) {
+        (Some(c), _) if c.body.as_deref().is_some_and(|b| !b.trim().is_empty()) => {
+            (c.body.as_deref().unwrap_or_default(), c.content_type.subty() != "plain")
+        }
+        (_, Some(s)) => (s.content.as_str(), s.content_type.subty() != "plain" || looks_like_html(&s.content)),
+        _ => return String::new(),
+    };
+    if is_html {
+        html::sanitize(sanitizer, body)
+    } else {
+        html::escape_text(body.trim())
+    }
+}
+
+/// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.
+fn looks_like_html(s: &str) -> bool {
+    s.contains('<') && s.contains('>')
+}

@@ -1,0 +1,175 @@
+//! The merged feed as Atom 1.0, RSS 2.0 and JSON Feed 1.1. Pure: items in, text out.
+//!
+//! Must not do I/O; callers fetch the items from the store and decide where text goes.
+
+mod atom;
+mod json;
+mod rss;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+pub use atom::atom;
+pub use json::json;
+pub use rss::rss;
+
+use crate::model::{Item, Source};
+use crate::parse::html::escape_text;
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Atom 1.0.
+    Atom,
+    /// RSS 2.0.
+    Rss,
+    /// JSON Feed 1.1.
+    Json,
+}
+
+impl Format {
+    /// File extension used in routes (`feed.atom`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Rss => "rss",
+            Format::Json => "json",
+        }
+    }
+
+    /// The Content-Type to serve it with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
+/// What a rendered feed says about itself.
+#[derive(Debug, Clone)]
+pub struct FeedMeta {
+    /// Feed title.
+    pub title: String,
+    /// Public base URL (ends with `/`); the alternate link.
+    pub base_url: Url,
+    /// Path of this feed below the base, e.g. `feed` (the extension is added per format).
+    pub path: String,
+    /// When anything in it last changed.
+    pub updated: DateTime<Utc>,
+}
+
+impl FeedMeta {
+    /// The feed's own URL in `format`.
+    pub fn self_url(&self, format: Format) -> String {
+        format!("{}{}.{}", self.base_url, self.path, format.extension())
+    }
+}
+
+/// Renders items in a format.
+pub fn render(format: Format, meta: &FeedMeta, items: &[Item]) -> String {
+    match format {
+        Format::Atom => atom(meta, items),
+        Format::Rss => rss(meta, items),
+        Format::Json => json(meta, items),
+    }
+}
+
+/// The entry body as published: the item's own content, then the other sources.
+pub fn entry_html(item: &Item) -> String {
+    let mut html = item.content_html.clone();
+    if !item.also.is_empty() {
+        html.push_str("<p>Also reported by: ");
+        for (i, s) in item.also.iter().enumerate() {
+            if i > 0 {
+                html.push_str(", ");
+            }
+            source_link(&mut html, s);
+        }
+        html.push_str("</p>");
+    }
+    html
+}
+
+fn source_link(out: &mut String, s: &Source) {
+    let name = escape_text(s.feed_title.as_deref().unwrap_or(&s.feed));
+    match &s.link {
+        Some(link) => out.push_str(&format!("<a href=\"{}\">{name}</a>", escape_text(link))),
+        None => out.push_str(&name),
+    }
+}
+
+/// Escapes text for XML and drops characters XML 1.0 cannot carry.
+pub(crate) fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// RFC 3339 as Atom and JSON Feed want it.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    pub fn sample() -> (FeedMeta, Vec<Item>) {
+        let t = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let source = |feed: &str, link: &str| Source {
+            feed: feed.into(),
+            feed_title: Some(format!("{feed} & co")),
+            feed_url: format!("http://127.0.0.1/{feed}.xml"),
+            site_link: Some("http://127.0.0.1/".into()),
+            link: Some(link.into()),
+        };
+        let item = Item {
+            id: 1,
+            uid: "urn:storyline:item:abc".into(),
+            title: "Talks <resume> & stall".into(),
+            link: Some("http://127.0.0.1/a?x=1&y=2".into()),
+            summary: "Summary".into(),
+            content_html: "<p>Body \u{1}text</p>".into(),
+            author: Some("Ann".into()),
+            published: t,
+            updated: None,
+            first_seen: t,
+            series: "1".into(),
+            source: source("wire", "http://127.0.0.1/a?x=1&y=2"),
+            also: vec![source("paper", "http://127.0.0.1/b")],
+        };
+        let meta = FeedMeta {
+            title: "Storyline".into(),
+            base_url: Url::parse("http://127.0.0.1:8080/").unwrap(),
+            path: "feed".into(),
+            updated: t,
+        };
+        (meta, vec![item])
+    }
+
+    #[test]
+    fn escaping_drops_illegal_characters() {
+        assert_eq!(xml_escape("a<&>\"'\u{0}\u{1}b\n"), "a&lt;&amp;&gt;&quot;&apos;b\n");
+    }
+
+    #[test]
+    fn other_sources_are_named_in_the_body() {
+        let (_, items) = sample();
+        let html = entry_html(&items[0]);
+        assert!(html.ends_with("<p>Also reported by: <a href=\"http://127.0.0.1/b\">paper &amp; co</a></p>"), "{html}");
+    }
+}

@@ -1,0 +1,65 @@
+//! RSS 2.0, with `atom:link rel="self"` as the RSS Advisory Board recommends.
+
+use std::fmt::Write;
+
+use super::{entry_html, xml_escape as x, FeedMeta, Format};
+use crate::model::Item;
+
+/// The items as an RSS 2.0 document.
+pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
+    let mut out = String::with_capacity(2048 + items.len() * 2048);
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n",
+    );
+    let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
+    let _ = writeln!(out, "  <link>{}</link>", x(meta.base_url.as_str()));
+    let _ = writeln!(out, "  <description>{}</description>", x(&format!("{}: merged feed by storyline", meta.title)));
+    let _ = writeln!(
+        out,
+        "  <atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>",
+        x(&meta.self_url(Format::Rss))
+    );
+    let _ = writeln!(out, "  <lastBuildDate>{}</lastBuildDate>", meta.updated.to_rfc2822());
+    let _ = writeln!(out, "  <generator>storyline {}</generator>", env!("CARGO_PKG_VERSION"));
+    for item in items {
+        out.push_str("  <item>\n");
+        let _ = writeln!(out, "    <title>{}</title>", x(&item.title));
+        if let Some(link) = &item.link {
+            let _ = writeln!(out, "    <link>{}</link>", x(link));
+        }
+        let _ = writeln!(out, "    <guid isPermaLink=\"false\">{}</guid>", x(&item.uid));
+        let _ = writeln!(out, "    <pubDate>{}</pubDate>", item.published.to_rfc2822());
+        if let Some(author) = &item.author {
+            let _ = writeln!(out, "    <dc:creator>{}</dc:creator>", x(author));
+        }
+        let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item)));
+        let s = &item.source;
+        let _ = writeln!(
+            out,
+            "    <source url=\"{}\">{}</source>",
+            x(&s.feed_url),
+            x(s.feed_title.as_deref().unwrap_or(&s.feed))
+        );
+        out.push_str("  </item>\n");
+    }
+    out.push_str("</channel>\n</rss>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::sample;
+    use super::*;
+
+    #[test]
+    fn rss_round_trips_through_feed_rs() {
+        let (meta, items) = sample();
+        let text = rss(&meta, &items);
+        let feed = feed_rs::parser::parse(text.as_bytes()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        assert_eq!(feed.entries[0].id, "urn:storyline:item:abc");
+        assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Talks <resume> & stall");
+        assert!(text.contains("<atom:link href=\"http://127.0.0.1:8080/feed.rss\" rel=\"self\""));
+    }
+}

@@ -1,0 +1,148 @@
+//! The feeds table: which feeds exist, their validators and the outcome of each poll.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use url::Url;
+
+use super::{rfc3339, secs, Store, StoreError};
+use crate::model::{Failure, FeedSpec, FeedStatus, ParsedFeed, Validators};
+
+/// What a poll needs to know about a stored feed.
+#[derive(Debug, Clone)]
+pub struct FeedRef {
+    /// Row id.
+    pub id: i64,
+    /// Configured name.
+    pub name: String,
+    /// The URL to poll (after adopted permanent redirects).
+    pub url: Url,
+    /// Validators from the last successful parse.
+    pub validators: Validators,
+}
+
+impl Store {
+    /// Makes the feeds table match the configuration: adds new feeds, updates changed URLs
+    /// (forgetting validators that belonged to the old URL), and marks feeds that left the
+    /// configuration without deleting them or their items.
+    pub fn sync_feeds(&mut self, specs: &[FeedSpec]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE feeds SET in_config = 0", [])?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO feeds (name, config_url, url, enabled) VALUES (?1, ?2, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET
+                    in_config = 1,
+                    enabled = excluded.enabled,
+                    url = CASE WHEN config_url = excluded.config_url THEN url ELSE excluded.url END,
+                    etag = CASE WHEN config_url = excluded.config_url THEN etag END,
+                    last_modified = CASE WHEN config_url = excluded.config_url THEN last_modified END,
+                    moved_to = CASE WHEN config_url = excluded.config_url THEN moved_to END,
+                    config_url = excluded.config_url",
+            )?;
+            for spec in specs {
+                upsert.execute(params![spec.name, spec.url.as_str(), spec.enabled])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored state of a configured feed.
+    pub fn feed(&self, name: &str) -> Result<FeedRef, StoreError> {
+        self.conn
+            .query_row("SELECT id, name, url, etag, last_modified FROM feeds WHERE name = ?1", [name], |r| {
+                let url: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, url, r.get(3)?, r.get(4)?))
+            })
+            .optional()?
+            .and_then(|(id, name, url, etag, last_modified)| {
+                Some(FeedRef { id, name, url: Url::parse(&url).ok()?, validators: Validators { etag, last_modified } })
+            })
+            .ok_or_else(|| StoreError::UnknownFeed(name.to_string()))
+    }
+
+    /// Records a 304 Not Modified.
+    pub fn record_not_modified(
+        &mut self,
+        feed: &FeedRef,
+        moved_to: Option<&Url>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified', http_status = 304,
+                last_error = NULL, error_count = 0, retry_after = NULL WHERE id = ?1",
+            params![feed.id, secs(now)],
+        )?;
+        record_move(&self.conn, feed.id, moved_to)
+    }
+
+    /// Records a failed fetch or parse; the stored validators and items are untouched.
+    pub fn record_failure(&mut self, feed: &FeedRef, failure: &Failure, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let retry_after = failure.retry_after.map(|d| secs(now) + d.as_secs() as i64);
+        self.conn.execute(
+            "UPDATE feeds SET last_poll = ?2, last_status = ?3, http_status = ?4, last_error = ?5,
+                error_count = error_count + 1, retry_after = ?6 WHERE id = ?1",
+            params![feed.id, secs(now), failure.kind.as_str(), failure.http_status, failure.message, retry_after],
+        )?;
+        Ok(())
+    }
+
+    /// Every feed in the configuration, in name order.
+    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
+                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled
+             FROM feeds WHERE in_config = 1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let time = |i| r.get::<_, Option<i64>>(i).map(|t| t.map(rfc3339));
+            Ok(FeedStatus {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                config_url: r.get(2)?,
+                title: r.get(3)?,
+                last_poll: time(4)?,
+                last_success: time(5)?,
+                last_status: r.get(6)?,
+                http_status: r.get(7)?,
+                last_error: r.get(8)?,
+                error_count: r.get(9)?,
+                items: r.get(10)?,
+                next_poll: time(11)?,
+                moved_to: r.get(12)?,
+                enabled: r.get(13)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Updates the feed row after a successful parse, inside the poll's transaction.
+pub(super) fn record_success(
+    tx: &rusqlite::Transaction<'_>,
+    feed: &FeedRef,
+    parsed: &ParsedFeed,
+    status: u16,
+    validators: &Validators,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'ok', http_status = ?3, last_error = NULL,
+            error_count = 0, retry_after = NULL, etag = ?4, last_modified = ?5,
+            title = COALESCE(?6, title), site_link = COALESCE(?7, site_link) WHERE id = ?1",
+        params![feed.id, secs(now), status, validators.etag, validators.last_modified, parsed.title, parsed.site_link],
+    )?;
+    Ok(())
+}
+
+/// Remembers a permanent redirect; counts how many polls in a row saw the same target.
+pub(super) fn record_move(conn: &rusqlite::Connection, feed_id: i64, moved_to: Option<&Url>) -> Result<(), StoreError> {
+    match moved_to {
+        Some(url) => conn.execute(
+            "UPDATE feeds SET moved_count = CASE WHEN moved_to = ?2 THEN moved_count + 1 ELSE 1 END, moved_to = ?2 WHERE id = ?1",
+            params![feed_id, url.as_str()],
+        )?,
+        None => conn.execute("UPDATE feeds SET moved_to = NULL, moved_count = 0 WHERE id = ?1", [feed_id])?,
+    };
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The items table: storing a poll's entries once, finding cross-feed duplicates, reading
+//! items back for export and rendering.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use url::Url;
+
+use super::feeds::{record_move, record_success, FeedRef};
+use super::{rfc3339, secs, time, Store, StoreError};
+use crate::dedupe;
+use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Source, Validators};
+
+/// What storing one poll did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollCounts {
+    /// Entries stored as new items.
+    pub new: usize,
+    /// Entries stored as copies of an article already received from another feed or link.
+    pub duplicates: usize,
+    /// Entries already stored from this feed.
+    pub unchanged: usize,
+}
+
+/// A successful response as the store needs it.
+pub struct Received<'a> {
+    /// The parsed document.
+    pub parsed: &'a ParsedFeed,
+    /// HTTP status of the response.
+    pub status: u16,
+    /// Validators to send next time.
+    pub validators: &'a Validators,
+    /// Where a permanent redirect chain ended, if it did.
+    pub moved_to: Option<&'a Url>,
+}
+
+impl Store {
+    /// Stores one successful poll of `feed` in a single transaction: new entries, cross-feed
+    /// duplicates (kept as rows pointing at the original), and the feed row's new state.
+    /// Entries are inserted oldest first so ids follow publication order within a poll.
+    pub fn store_poll(
+        &mut self,
+        feed: &FeedRef,
+        got: Received<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<PollCounts, StoreError> {
+        let mut entries: Vec<&Entry> = got.parsed.entries.iter().collect();
+        entries.sort_by_key(|e| e.published.unwrap_or(now));
+        let tx = self.conn.transaction()?;
+        let mut counts = PollCounts::default();
+        for entry in entries {
+            match insert_entry(&tx, feed, entry, now)? {
+                Inserted::New => counts.new += 1,
+                Inserted::Duplicate => counts.duplicates += 1,
+                Inserted::Known => counts.unchanged += 1,
+            }
+        }
+        record_success(&tx, feed, got.parsed, got.status, got.validators, now)?;
+        record_move(&tx, feed.id, got.moved_to)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Every item ever received, duplicates included, oldest first.
+    pub fn export_items(&self, mut each: impl FnMut(ItemRecord) -> std::io::Result<()>) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare(&format!("{RECORD_SELECT} ORDER BY i.id"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if each(record(row)?).is_err() {
+                // The reader went away (a closed pipe): stop quietly.
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest `limit` items, duplicates included, newest first (for `/api/items`).
+    pub fn newest_records(&self, limit: usize) -> Result<Vec<ItemRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!("{RECORD_SELECT} ORDER BY i.id DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest `limit` articles for a merged feed: originals only, each with the other
+    /// sources that carried it.
+    pub fn newest_items(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
+                    COALESCE(i.series, CAST(i.id AS TEXT)), f.name, f.title, f.url, f.site_link
+             FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE i.duplicate_of IS NULL ORDER BY i.published DESC, i.id DESC LIMIT ?1",
+        )?;
+        let mut items = stmt.query_map([limit as i64], item)?.collect::<Result<Vec<_>, _>>()?;
+        let mut copies = self.conn.prepare_cached(
+            "SELECT f.name, f.title, f.url, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
+             WHERE d.duplicate_of = ?1 ORDER BY d.id",
+        )?;
+        for item in &mut items {
+            item.also = copies.query_map([item.id], |r| source(r, 0))?.collect::<Result<_, _>>()?;
+            item.also.retain(|s| s.feed != item.source.feed);
+            item.also.dedup_by(|a, b| a.feed == b.feed);
+        }
+        Ok(items)
+    }
+}
+
+enum Inserted {
+    New,
+    Duplicate,
+    Known,
+}
+
+fn insert_entry(
+    tx: &Transaction<'_>,
+    feed: &FeedRef,
+    entry: &Entry,
+    now: DateTime<Utc>,
+) -> Result<Inserted, StoreError> {
+    let identity = dedupe::identity(entry);
+    let known = tx
+        .prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 AND identity = ?2")?
+        .exists(params![feed.id, identity])?;
+    if known {
+        return Ok(Inserted::Known);
+    }
+    let guid_url = dedupe::guid_url(entry);
+    let original = find_original(tx, [entry.canonical_link.as_deref(), guid_url.as_deref()])?;
+    // A date far in the future would pin an item to the top of every feed.
+    let latest = now + chrono::Duration::days(1);
+    let published = entry.published.filter(|p| *p <= latest).unwrap_or(now);
+    tx.prepare_cached(
+        "INSERT INTO items (feed_id, identity, uid, guid, link, canonical_link, guid_url, title, summary, content,
+                            author, published, updated, first_seen, duplicate_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        feed.id,
+        identity,
+        dedupe::entry_uid(&feed.name, &identity),
+        entry.guid,
+        entry.link,
+        entry.canonical_link,
+        guid_url,
+        entry.title,
+        entry.summary,
+        entry.content_html,
+        entry.author,
+        secs(published),
+        entry.updated.map(secs),
+        secs(now),
+        original,
+    ])?;
+    Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
+}
+
+/// The original item carrying any of these keys as its canonical link or permalink guid.
+fn find_original(tx: &Transaction<'_>, keys: [Option<&str>; 2]) -> Result<Option<i64>, StoreError> {
+    for key in keys.into_iter().flatten() {
+        for sql in [
+            "SELECT id FROM items WHERE canonical_link = ?1 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            "SELECT id FROM items WHERE guid_url = ?1 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+        ] {
+            if let Some(id) = tx.prepare_cached(sql)?.query_row([key], |r| r.get(0)).optional()? {
+                return Ok(Some(id));
+            }
+        }
+    }
+    Ok(None)
+}
+
+const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
+        COALESCE(i.series, CAST(COALESCE(i.duplicate_of, i.id) AS TEXT)), i.duplicate_of
+    FROM items i JOIN feeds f ON f.id = i.feed_id";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<ItemRecord> {
+    Ok(ItemRecord {
+        id: r.get(0)?,
+        feed: r.get(1)?,
+        guid: r.get(2)?,
+        link: r.get(3)?,
+        title: r.get(4)?,
+        published: rfc3339(r.get(5)?),
+        first_seen: rfc3339(r.get(6)?),
+        series: r.get(7)?,
+        duplicate_of: r.get(8)?,
+    })
+}
+
+fn source(r: &Row<'_>, at: usize) -> rusqlite::Result<Source> {
+    Ok(Source {
+        feed: r.get(at)?,
+        feed_title: r.get(at + 1)?,
+        feed_url: r.get(at + 2)?,
+        site_link: r.get(at + 3)?,
+        link: r.get(at + 4)?,
+    })
+}
+
+fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
+    let link: Option<String> = r.get(3)?;
+    let source = Source {
+        feed: r.get(11)?,
+        feed_title: r.get(12)?,
+        feed_url: r.get(13)?,
+        site_link: r.get(14)?,
+        link: link.clone(),
+    };
+    Ok(Item {
+        id: r.get(0)?,
+        uid: r.get(1)?,
+        title: r.get(2)?,
+        link,
+        summary: r.get(4)?,
+        content_html: r.get(5)?,
+        author: r.get(6)?,
+        published: time(r.get(7)?),
+        updated: r.get::<_, Option<i64>>(8)?.map(time),
+        first_seen: time(r.get(9)?),
+        series: r.get(10)?,
+        source,
+        also: Vec::new(),
+    })
+}

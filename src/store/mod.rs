@@ -1,0 +1,81 @@
+//! All SQL: schema, feeds, items, transactions. No other module imports rusqlite.
+//!
+//! One [`Store`] is one connection; the writer is used from one thread at a time (callers
+//! wrap it in a mutex and call it from blocking threads), readers may open their own.
+
+mod feeds;
+mod items;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+pub use feeds::FeedRef;
+pub use items::{PollCounts, Received};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be opened or created.
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer storyline.
+    #[error("the database has schema version {found}, newer than this storyline knows ({known}); upgrade storyline")]
+    TooNew {
+        /// Version in the file.
+        found: usize,
+        /// Newest version this build knows.
+        known: usize,
+    },
+    /// Any other SQLite failure.
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A feed name that the store does not know.
+    #[error("unknown feed `{0}`")]
+    UnknownFeed(String),
+}
+
+/// The storyline database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Best effort: a missing folder otherwise turns into SQLite's vaguer error.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+}
+
+/// Unix seconds for storage.
+fn secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// Stored unix seconds back to a time.
+fn time(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// RFC 3339 text of stored unix seconds, as the JSON contracts want it.
+fn rfc3339(secs: i64) -> String {
+    time(secs).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,71 @@
+//! Schema and migrations, versioned by SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry moves the schema from version `index` to `index + 1`. Append only.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE feeds (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    config_url    TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    in_config     INTEGER NOT NULL DEFAULT 1,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    title         TEXT,
+    site_link     TEXT,
+    etag          TEXT,
+    last_modified TEXT,
+    last_poll     INTEGER,
+    last_success  INTEGER,
+    last_status   TEXT,
+    http_status   INTEGER,
+    last_error    TEXT,
+    error_count   INTEGER NOT NULL DEFAULT 0,
+    next_poll     INTEGER,
+    moved_to      TEXT,
+    moved_count   INTEGER NOT NULL DEFAULT 0,
+    retry_after   INTEGER
+);
+CREATE TABLE items (
+    id             INTEGER PRIMARY KEY,
+    feed_id        INTEGER NOT NULL REFERENCES feeds(id),
+    identity       TEXT NOT NULL,
+    uid            TEXT NOT NULL,
+    guid           TEXT,
+    link           TEXT,
+    canonical_link TEXT,
+    guid_url       TEXT,
+    title          TEXT NOT NULL,
+    summary        TEXT NOT NULL,
+    content        TEXT NOT NULL,
+    author         TEXT,
+    published      INTEGER NOT NULL,
+    updated        INTEGER,
+    first_seen     INTEGER NOT NULL,
+    duplicate_of   INTEGER REFERENCES items(id),
+    series         TEXT,
+    UNIQUE (feed_id, identity)
+);
+CREATE INDEX items_canonical ON items(canonical_link) WHERE duplicate_of IS NULL AND canonical_link IS NOT NULL;
+CREATE INDEX items_guid_url ON items(guid_url) WHERE duplicate_of IS NULL AND guid_url IS NOT NULL;
+CREATE INDEX items_duplicate_of ON items(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX items_newest ON items(published DESC, id DESC) WHERE duplicate_of IS NULL;
+CREATE INDEX items_first_seen ON items(first_seen);
+"#];
+
+/// Brings the database to the newest schema, one transaction per step.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::TooNew { found: version, known: MIGRATIONS.len() });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
