@@ -12,16 +12,17 @@ use tokio::task::JoinSet;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::model::FeedStatus;
-use crate::poll::{lock, poll_feed, PollReport, SharedStore};
+use crate::poll::{Pipeline, PollReport};
 use crate::render::{self, FeedMeta, Format};
-use crate::store::Store;
+use crate::store::{Store, Writer};
 
 /// An opened storyline: configuration, store and fetcher.
 pub struct App {
     /// The configuration in force.
     pub config: Config,
-    store: SharedStore,
-    fetcher: Arc<Fetcher>,
+    /// A read connection for queries; polls write through the pipeline's writer.
+    reader: Mutex<Store>,
+    pipeline: Arc<Pipeline>,
 }
 
 /// A command-line mistake (exit status 2), as opposed to a runtime failure (1).
@@ -34,8 +35,13 @@ impl App {
     pub fn open(config: Config) -> anyhow::Result<App> {
         let mut store = Store::open(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-        let fetcher = Fetcher::new(&config.fetch)?;
-        Ok(App { config, store: Arc::new(Mutex::new(store)), fetcher: Arc::new(fetcher) })
+        let reader = Mutex::new(Store::open(&config.storage.database)?);
+        let pipeline = Arc::new(Pipeline::new(
+            Fetcher::new(&config.fetch)?,
+            Writer::spawn(store),
+            2 * config.fetch.max_concurrent,
+        ));
+        Ok(App { config, reader, pipeline })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -50,9 +56,9 @@ impl App {
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
         let mut tasks = JoinSet::new();
         for spec in selected {
-            let feed = lock(&self.store).feed(&spec.name)?;
-            let (fetcher, store) = (self.fetcher.clone(), self.store.clone());
-            tasks.spawn(async move { poll_feed(&fetcher, &store, feed).await });
+            let feed = self.read().feed(&spec.name)?;
+            let pipeline = self.pipeline.clone();
+            tasks.spawn(async move { pipeline.poll(feed).await });
         }
         let mut reports = Vec::with_capacity(tasks.len());
         while let Some(joined) = tasks.join_next().await {
@@ -63,14 +69,19 @@ impl App {
         Ok(reports)
     }
 
+    fn read(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic while reading leaves nothing half-written: the connection stays usable.
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Every configured feed's stored state.
     pub fn feeds(&self) -> anyhow::Result<Vec<FeedStatus>> {
-        Ok(lock(&self.store).feed_statuses()?)
+        Ok(self.read().feed_statuses()?)
     }
 
     /// Writes every stored item as JSON Lines, oldest first.
     pub fn export_items(&self, out: &mut impl Write) -> anyhow::Result<()> {
-        lock(&self.store).export_items(|record| {
+        self.read().export_items(|record| {
             serde_json::to_writer(&mut *out, &record)?;
             out.write_all(b"\n")
         })?;
@@ -79,7 +90,7 @@ impl App {
 
     /// The merged feed in `format`.
     pub fn render(&self, format: Format) -> anyhow::Result<String> {
-        let items = lock(&self.store).newest_items(self.config.server.items)?;
+        let items = self.read().newest_items(self.config.server.items)?;
         let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or_else(Utc::now);
         let meta = FeedMeta {
             title: self.config.server.title.clone(),

@@ -76,22 +76,34 @@ pub fn identity(entry: &Entry) -> String {
     format!("hash:{}", hex_digest(&[entry.title.as_bytes(), b"\0", entry.content_html.as_bytes()], 16))
 }
 
-/// The canonical form of the guid when the guid is an http(s) URL (a permalink).
-pub fn guid_url(entry: &Entry) -> Option<String> {
-    entry.guid.as_deref().and_then(canonical_url)
-}
-
 /// A stable public id for an item, derived from where it was first received.
 pub fn entry_uid(feed_name: &str, identity: &str) -> String {
     format!("urn:storyline:item:{}", hex_digest(&[feed_name.as_bytes(), b"\0", identity.as_bytes()], 16))
 }
 
+/// A 64-bit FNV-1a hash of a key, for compact indexes. Stable across versions and
+/// platforms (it is stored); collisions are resolved by comparing the full key.
+pub fn key_hash(key: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
 fn hex_digest(parts: &[&[u8]], bytes: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hasher = Sha256::new();
     for p in parts {
         hasher.update(p);
     }
-    hasher.finalize()[..bytes].iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(bytes * 2);
+    for b in &hasher.finalize()[..bytes] {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -124,7 +136,15 @@ mod tests {
     }
 
     #[test]
+    fn key_hashes_are_fixed_forever() {
+        // Stored in the database: this value must never change.
+        assert_eq!(key_hash(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(key_hash("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+    }
+
+    #[test]
     fn uids_are_stable_and_distinct() {
+        assert_eq!(entry_uid("a", "guid:1").len(), "urn:storyline:item:".len() + 32);
         assert_eq!(entry_uid("a", "guid:1"), entry_uid("a", "guid:1"));
         assert_ne!(entry_uid("a", "guid:1"), entry_uid("b", "guid:1"));
     }

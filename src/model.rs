@@ -185,6 +185,8 @@ pub struct Entry {
     pub link: Option<String>,
     /// `link` without fragment and tracking parameters: the cross-feed identity.
     pub canonical_link: Option<String>,
+    /// The guid in canonical form, when the guid is an http(s) URL (a permalink).
+    pub guid_url: Option<String>,
     /// Plain-text title (markup removed, whitespace collapsed); may be empty.
     pub title: String,
     /// Plain-text summary, shortened; used for matching and previews.

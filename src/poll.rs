@@ -2,21 +2,20 @@
 //! feed's row whatever happens.
 //!
 //! Owns the order of the stages, not their insides: HTTP stays in `fetch`, SQL in `store`.
-//! Parsing and storing run on blocking threads so the async workers keep fetching.
+//! Parsing runs on blocking threads, at most one per core, so the async workers keep
+//! fetching; writes go to the store's single writer thread.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use tokio::sync::Semaphore;
 
 use crate::fetch::Fetcher;
-use crate::model::{Failure, FailureKind, FetchOutcome};
+use crate::model::{Body, Failure, FailureKind, FetchOutcome};
 use crate::parse;
-use crate::store::{FeedRef, PollCounts, Received, Store, StoreError};
-
-/// The store as shared by concurrent polls: one writer at a time.
-pub type SharedStore = Arc<Mutex<Store>>;
+use crate::store::{FeedRef, PollCounts, PollWrite, StoreError, Writer};
 
 /// How one feed's poll ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,58 +52,74 @@ impl fmt::Display for PollReport {
     }
 }
 
-/// Locks the store, tolerating a poisoned lock: a panic elsewhere must not stop polling.
-pub fn lock(store: &SharedStore) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
+/// What every poll shares: the fetcher, the store's writer, and a bound on parsing threads.
+pub struct Pipeline {
+    fetcher: Fetcher,
+    writer: Writer,
+    /// One parse per core keeps blocking threads (and their malloc arenas) few while
+    /// fetches wait on the network.
+    cpu: Arc<Semaphore>,
+    /// Polls between their fetch and their commit. Fetched bodies and parsed documents
+    /// wait in memory for a parser or the writer; this bound keeps that memory bounded.
+    in_flight: Semaphore,
 }
 
-/// Polls one feed and records the outcome. Only database failures are errors.
-pub async fn poll_feed(fetcher: &Fetcher, store: &SharedStore, feed: FeedRef) -> Result<PollReport, StoreError> {
-    let started = Instant::now();
-    let fetched = fetcher.fetch(&feed.url, &feed.validators).await;
-    let store = store.clone();
-    let name = feed.name.clone();
-    let result = tokio::task::spawn_blocking(move || -> Result<PollResult, StoreError> {
-        let now = Utc::now();
-        let moved_to = fetched.moved_to.as_ref();
-        match fetched.outcome {
-            FetchOutcome::NotModified => {
-                lock(&store).record_not_modified(&feed, moved_to, now)?;
-                Ok(PollResult::NotModified)
-            }
-            FetchOutcome::Failed(failure) => {
-                lock(&store).record_failure(&feed, &failure, now)?;
-                Ok(PollResult::Failed(failure))
-            }
-            FetchOutcome::Fetched(body) => {
-                match parse::parse(&body.bytes, body.content_type.as_deref(), &body.final_url) {
-                    Ok(parsed) => {
-                        let got =
-                            Received { parsed: &parsed, status: body.status, validators: &body.validators, moved_to };
-                        Ok(PollResult::Stored(lock(&store).store_poll(&feed, got, now)?))
-                    }
-                    Err(e) => {
-                        let failure = Failure {
-                            kind: FailureKind::Parse,
-                            http_status: Some(body.status),
-                            message: e.to_string(),
-                            retry_after: None,
-                        };
-                        lock(&store).record_failure(&feed, &failure, now)?;
-                        Ok(PollResult::Failed(failure))
-                    }
-                }
-            }
+impl Pipeline {
+    /// A pipeline over a fetcher and the store's writer; at most `in_flight` polls hold
+    /// a response in memory at once (twice the fetch concurrency keeps fetching busy
+    /// while earlier responses are parsed and written).
+    pub fn new(fetcher: Fetcher, writer: Writer, in_flight: usize) -> Pipeline {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Pipeline { fetcher, writer, cpu: Arc::new(Semaphore::new(cores)), in_flight: Semaphore::new(in_flight.max(1)) }
+    }
+
+    /// Polls one feed and records the outcome. Only database failures are errors.
+    pub async fn poll(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
+        let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");
+        let started = Instant::now();
+        let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        let moved_to = fetched.moved_to;
+        let write = match fetched.outcome {
+            FetchOutcome::NotModified => PollWrite::NotModified { moved_to },
+            FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
+            FetchOutcome::Fetched(body) => self.parse(body, moved_to).await,
+        };
+        let failure = match &write {
+            PollWrite::Failed(failure) => Some(failure.clone()),
+            _ => None,
+        };
+        let not_modified = matches!(write, PollWrite::NotModified { .. });
+        let name = feed.name.clone();
+        let counts = self.writer.write(feed, write, Utc::now()).await?;
+        let result = match (failure, not_modified) {
+            (Some(failure), _) => PollResult::Failed(failure),
+            (None, true) => PollResult::NotModified,
+            (None, false) => PollResult::Stored(counts),
+        };
+        Ok(PollReport { feed: name, result, elapsed: started.elapsed() })
+    }
+
+    /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a
+    /// recorded failure of the feed.
+    async fn parse(&self, body: Body, moved_to: Option<url::Url>) -> PollWrite {
+        let _cpu = self.cpu.acquire().await.expect("the CPU semaphore is never closed");
+        let status = body.status;
+        let parsed = tokio::task::spawn_blocking(move || {
+            parse::parse(&body.bytes, body.content_type.as_deref(), &body.final_url).map(|p| (p, body.validators))
+        })
+        .await;
+        let failure = |message: String| {
+            PollWrite::Failed(Failure {
+                kind: FailureKind::Parse,
+                http_status: Some(status),
+                message,
+                retry_after: None,
+            })
+        };
+        match parsed {
+            Ok(Ok((parsed, validators))) => PollWrite::Stored { parsed, status, validators, moved_to },
+            Ok(Err(e)) => failure(e.to_string()),
+            Err(panic) => failure(format!("internal error while parsing the feed: {panic}")),
         }
-    })
-    .await
-    .unwrap_or_else(|panic| {
-        Ok(PollResult::Failed(Failure {
-            kind: FailureKind::Parse,
-            http_status: None,
-            message: format!("internal error while processing the feed: {panic}"),
-            retry_after: None,
-        }))
-    })?;
-    Ok(PollReport { feed: name, result, elapsed: started.elapsed() })
+    }
 }

@@ -14,7 +14,10 @@ fn big_feed(bytes: usize) -> Vec<u8> {
     let mut doc = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Big</title>");
     let mut i = 0;
     while doc.len() < bytes {
-        doc.push_str(&format!("<item><guid>big-{i}</guid><title>Item {i}</title><description>{}</description></item>", "x".repeat(400)));
+        doc.push_str(&format!(
+            "<item><guid>big-{i}</guid><title>Item {i}</title><description>{}</description></item>",
+            "x".repeat(400)
+        ));
         i += 1;
     }
     doc.push_str("</channel></rss>");
@@ -28,7 +31,11 @@ async fn fixture_server() -> (Server, Vec<(&'static str, String)>) {
         ("rss2", "/rss2.xml", Route::feed(fixture("rss2.xml"), RSS).with_validators("\"r2-v1\"", lm)),
         ("rss1", "/rss1.rdf", Route::feed(fixture("rss1.rdf"), "application/rdf+xml").with_validators("\"r1\"", lm)),
         ("atom", "/atom.xml", Route::feed(fixture("atom.xml"), "application/atom+xml").with_validators("\"at\"", lm)),
-        ("json", "/feed.json", Route::feed(fixture("feed.json"), "application/feed+json").with_validators("\"js\"", lm)),
+        (
+            "json",
+            "/feed.json",
+            Route::feed(fixture("feed.json"), "application/feed+json").with_validators("\"js\"", lm),
+        ),
         ("cyrillic", "/cp1251.xml", Route::feed(fixture("cp1251.xml"), "text/xml").with_validators("\"ru\"", lm)),
         ("noguid", "/noguid.xml", {
             let mut r = Route::feed(fixture("noguid.xml"), RSS);
@@ -79,7 +86,16 @@ async fn poll_stores_each_item_once_and_records_failures() {
     let items = setup.items().await;
     let feedwise = by_feed(&items);
     let counts: HashMap<&str, usize> = feedwise.iter().map(|(k, v)| (k.as_str(), v.len())).collect();
-    let expected = [("rss2", 3), ("rss1", 2), ("atom", 2), ("json", 2), ("cyrillic", 1), ("noguid", 2), ("outlet-a", 2), ("outlet-b", 2)];
+    let expected = [
+        ("rss2", 3),
+        ("rss1", 2),
+        ("atom", 2),
+        ("json", 2),
+        ("cyrillic", 1),
+        ("noguid", 2),
+        ("outlet-a", 2),
+        ("outlet-b", 2),
+    ];
     assert_eq!(counts, expected.into_iter().collect(), "items per feed");
 
     assert_eq!(
@@ -87,7 +103,10 @@ async fn poll_stores_each_item_once_and_records_failures() {
         ["Ceasefire talks resume in Geneva", "Central bank holds & signals patience", "Storm Ines batters the coast"]
     );
     let rates = feedwise["rss2"].iter().find(|i| i["guid"] == "wire-1002").unwrap();
-    assert_eq!(rates["link"], "http://news.example/business/rates-hold", "relative link resolved against the feed link");
+    assert_eq!(
+        rates["link"], "http://news.example/business/rates-hold",
+        "relative link resolved against the feed link"
+    );
     assert_eq!(rates["published"], "2026-11-27T08:30:00Z", "zone offset normalized to UTC");
     assert_eq!(titles(&feedwise["cyrillic"]), ["Переговоры возобновились в Женеве"]);
     let chip = feedwise["atom"].iter().find(|i| i["guid"] == "tag:atom.example,2026:chip").unwrap();
@@ -149,7 +168,10 @@ async fn poll_stores_each_item_once_and_records_failures() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rendered_feeds_parse_back_with_duplicates_collapsed() {
     let (_server, feeds) = fixture_server().await;
-    let setup = Setup::new("[fetch]\nmax_body = \"32KiB\"\n[server]\nbase_url = \"http://127.0.0.1:9999/sl\"\ntitle = \"Test & Co\"\n", &feeds);
+    let setup = Setup::new(
+        "[fetch]\nmax_body = \"32KiB\"\n[server]\nbase_url = \"http://127.0.0.1:9999/sl\"\ntitle = \"Test & Co\"\n",
+        &feeds,
+    );
     assert_eq!(setup.run(&["poll"]).await.0, 0);
     let stored = setup.items().await.iter().filter(|i| i["duplicate_of"].is_null()).count();
 
@@ -157,7 +179,8 @@ async fn rendered_feeds_parse_back_with_duplicates_collapsed() {
     for format in ["atom", "rss", "json"] {
         let (code, out, err) = setup.run(&["render", "--format", format]).await;
         assert_eq!(code, 0, "{err}");
-        let feed = feed_rs::parser::parse(out.as_bytes()).unwrap_or_else(|e| panic!("{format} does not parse: {e}\n{out}"));
+        let feed =
+            feed_rs::parser::parse(out.as_bytes()).unwrap_or_else(|e| panic!("{format} does not parse: {e}\n{out}"));
         assert_eq!(feed.title.as_ref().unwrap().content, "Test & Co");
         assert_eq!(feed.entries.len(), stored, "{format}: one entry per original item");
         let airline: Vec<_> = feed
@@ -166,7 +189,12 @@ async fn rendered_feeds_parse_back_with_duplicates_collapsed() {
             .filter(|e| e.title.as_ref().is_some_and(|t| t.content.starts_with("Airline scraps")))
             .collect();
         assert_eq!(airline.len(), 1, "{format}: the shared article appears once");
-        let body = airline[0].content.as_ref().and_then(|c| c.body.clone()).or_else(|| airline[0].summary.as_ref().map(|s| s.content.clone())).unwrap();
+        let body = airline[0]
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| airline[0].summary.as_ref().map(|s| s.content.clone()))
+            .unwrap();
         assert!(body.contains("Also reported by") && body.contains("Outlet B"), "{format}: {body}");
         let mut ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
         ids.sort();
@@ -185,7 +213,8 @@ async fn rendered_feeds_parse_back_with_duplicates_collapsed() {
     // Ids are stable across polls.
     assert_eq!(setup.run(&["poll"]).await.0, 0);
     let (_, out, _) = setup.run(&["render"]).await;
-    let mut ids: Vec<String> = feed_rs::parser::parse(out.as_bytes()).unwrap().entries.into_iter().map(|e| e.id).collect();
+    let mut ids: Vec<String> =
+        feed_rs::parser::parse(out.as_bytes()).unwrap().entries.into_iter().map(|e| e.id).collect();
     ids.sort();
     assert_eq!(ids, ids_by_format[0]);
 }
@@ -193,19 +222,28 @@ async fn rendered_feeds_parse_back_with_duplicates_collapsed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_feed_turning_bad_keeps_what_was_stored() {
     let server = Server::start().await;
-    server.route("/f.xml", Route::feed(fixture("rss2.xml"), RSS).with_validators("\"v1\"", "Fri, 27 Nov 2026 12:00:00 GMT"));
+    server.route(
+        "/f.xml",
+        Route::feed(fixture("rss2.xml"), RSS).with_validators("\"v1\"", "Fri, 27 Nov 2026 12:00:00 GMT"),
+    );
     let setup = Setup::new("", &[("flaky", server.url("/f.xml"))]);
     assert_eq!(setup.run(&["poll"]).await.0, 0);
     assert_eq!(setup.items().await.len(), 3);
 
-    server.route("/f.xml", Route::feed(fixture("malformed.xml"), RSS).with_validators("\"v2\"", "Sat, 28 Nov 2026 12:00:00 GMT"));
+    server.route(
+        "/f.xml",
+        Route::feed(fixture("malformed.xml"), RSS).with_validators("\"v2\"", "Sat, 28 Nov 2026 12:00:00 GMT"),
+    );
     let (code, out, _) = setup.run(&["poll", "flaky"]).await;
     assert_eq!(code, 0, "a failing feed is not a failing command");
     assert!(out.starts_with("flaky: error: malformed XML"), "{out}");
     assert_eq!(setup.items().await.len(), 3, "nothing stored is lost");
 
     // Validators of an unparsable response are not stored: the next poll still sends v1.
-    server.route("/f.xml", Route::feed(fixture("rss2.xml"), RSS).with_validators("\"v1\"", "Fri, 27 Nov 2026 12:00:00 GMT"));
+    server.route(
+        "/f.xml",
+        Route::feed(fixture("rss2.xml"), RSS).with_validators("\"v1\"", "Fri, 27 Nov 2026 12:00:00 GMT"),
+    );
     let (_, out, _) = setup.run(&["poll", "flaky"]).await;
     assert_eq!(out.trim(), "flaky: not modified");
     let (_, out, _) = setup.run(&["feeds"]).await;

@@ -41,6 +41,18 @@ pub fn to_text(html: &str) -> String {
     collapse_whitespace(&text)
 }
 
+/// At most the first `max_bytes` bytes of `text`, cut at a character boundary.
+pub fn prefix(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Escapes plain text for inclusion in HTML.
 pub fn escape_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -106,5 +118,7 @@ mod tests {
     fn shortening_cuts_at_words() {
         assert_eq!(shorten("one two three", 9), "one two…");
         assert_eq!(shorten("short", 9), "short");
+        assert_eq!(prefix("añb", 2), "a");
+        assert_eq!(prefix("añb", 3), "añ");
     }
 }

@@ -82,6 +82,7 @@ fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> En
         raw.summary.as_ref().map(text).filter(|s| !s.is_empty()).unwrap_or_else(|| html::to_text(&content_html));
     Entry {
         canonical_link: link.as_deref().and_then(canonical_url),
+        guid_url: guid.as_deref().and_then(canonical_url),
         link,
         guid,
         title: raw.title.as_ref().map(text).unwrap_or_default(),

@@ -1,7 +1,7 @@
 //! The feeds table: which feeds exist, their validators and the outcome of each poll.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use url::Url;
 
 use super::{rfc3339, secs, Store, StoreError};
@@ -61,32 +61,6 @@ impl Store {
             .ok_or_else(|| StoreError::UnknownFeed(name.to_string()))
     }
 
-    /// Records a 304 Not Modified.
-    pub fn record_not_modified(
-        &mut self,
-        feed: &FeedRef,
-        moved_to: Option<&Url>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified', http_status = 304,
-                last_error = NULL, error_count = 0, retry_after = NULL WHERE id = ?1",
-            params![feed.id, secs(now)],
-        )?;
-        record_move(&self.conn, feed.id, moved_to)
-    }
-
-    /// Records a failed fetch or parse; the stored validators and items are untouched.
-    pub fn record_failure(&mut self, feed: &FeedRef, failure: &Failure, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let retry_after = failure.retry_after.map(|d| secs(now) + d.as_secs() as i64);
-        self.conn.execute(
-            "UPDATE feeds SET last_poll = ?2, last_status = ?3, http_status = ?4, last_error = ?5,
-                error_count = error_count + 1, retry_after = ?6 WHERE id = ?1",
-            params![feed.id, secs(now), failure.kind.as_str(), failure.http_status, failure.message, retry_after],
-        )?;
-        Ok(())
-    }
-
     /// Every feed in the configuration, in name order.
     pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -119,14 +93,14 @@ impl Store {
 
 /// Updates the feed row after a successful parse, inside the poll's transaction.
 pub(super) fn record_success(
-    tx: &rusqlite::Transaction<'_>,
+    conn: &Connection,
     feed: &FeedRef,
     parsed: &ParsedFeed,
     status: u16,
     validators: &Validators,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    conn.execute(
         "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'ok', http_status = ?3, last_error = NULL,
             error_count = 0, retry_after = NULL, etag = ?4, last_modified = ?5,
             title = COALESCE(?6, title), site_link = COALESCE(?7, site_link) WHERE id = ?1",
@@ -135,8 +109,34 @@ pub(super) fn record_success(
     Ok(())
 }
 
+/// Records a 304 Not Modified.
+pub(super) fn record_not_modified(conn: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified', http_status = 304,
+            last_error = NULL, error_count = 0, retry_after = NULL WHERE id = ?1",
+        params![feed.id, secs(now)],
+    )?;
+    Ok(())
+}
+
+/// Records a failed fetch or parse; the stored validators and items are untouched.
+pub(super) fn record_failure(
+    conn: &Connection,
+    feed: &FeedRef,
+    failure: &Failure,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let retry_after = failure.retry_after.map(|d| secs(now) + d.as_secs() as i64);
+    conn.execute(
+        "UPDATE feeds SET last_poll = ?2, last_status = ?3, http_status = ?4, last_error = ?5,
+            error_count = error_count + 1, retry_after = ?6 WHERE id = ?1",
+        params![feed.id, secs(now), failure.kind.as_str(), failure.http_status, failure.message, retry_after],
+    )?;
+    Ok(())
+}
+
 /// Remembers a permanent redirect; counts how many polls in a row saw the same target.
-pub(super) fn record_move(conn: &rusqlite::Connection, feed_id: i64, moved_to: Option<&Url>) -> Result<(), StoreError> {
+pub(super) fn record_move(conn: &Connection, feed_id: i64, moved_to: Option<&Url>) -> Result<(), StoreError> {
     match moved_to {
         Some(url) => conn.execute(
             "UPDATE feeds SET moved_count = CASE WHEN moved_to = ?2 THEN moved_count + 1 ELSE 1 END, moved_to = ?2 WHERE id = ?1",

@@ -2,13 +2,12 @@
 //! items back for export and rendering.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
-use url::Url;
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::feeds::{record_move, record_success, FeedRef};
+use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
-use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Source, Validators};
+use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Source};
 
 /// What storing one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,45 +20,7 @@ pub struct PollCounts {
     pub unchanged: usize,
 }
 
-/// A successful response as the store needs it.
-pub struct Received<'a> {
-    /// The parsed document.
-    pub parsed: &'a ParsedFeed,
-    /// HTTP status of the response.
-    pub status: u16,
-    /// Validators to send next time.
-    pub validators: &'a Validators,
-    /// Where a permanent redirect chain ended, if it did.
-    pub moved_to: Option<&'a Url>,
-}
-
 impl Store {
-    /// Stores one successful poll of `feed` in a single transaction: new entries, cross-feed
-    /// duplicates (kept as rows pointing at the original), and the feed row's new state.
-    /// Entries are inserted oldest first so ids follow publication order within a poll.
-    pub fn store_poll(
-        &mut self,
-        feed: &FeedRef,
-        got: Received<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<PollCounts, StoreError> {
-        let mut entries: Vec<&Entry> = got.parsed.entries.iter().collect();
-        entries.sort_by_key(|e| e.published.unwrap_or(now));
-        let tx = self.conn.transaction()?;
-        let mut counts = PollCounts::default();
-        for entry in entries {
-            match insert_entry(&tx, feed, entry, now)? {
-                Inserted::New => counts.new += 1,
-                Inserted::Duplicate => counts.duplicates += 1,
-                Inserted::Known => counts.unchanged += 1,
-            }
-        }
-        record_success(&tx, feed, got.parsed, got.status, got.validators, now)?;
-        record_move(&tx, feed.id, got.moved_to)?;
-        tx.commit()?;
-        Ok(counts)
-    }
-
     /// Every item ever received, duplicates included, oldest first.
     pub fn export_items(&self, mut each: impl FnMut(ItemRecord) -> std::io::Result<()>) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(&format!("{RECORD_SELECT} ORDER BY i.id"))?;
@@ -103,34 +64,50 @@ impl Store {
     }
 }
 
+/// Stores a parsed document's entries for `feed`, oldest first so ids follow publication
+/// order within a poll: new entries, cross-feed copies (rows pointing at the original), and
+/// entries already known from this feed (skipped).
+pub(super) fn insert_entries(
+    conn: &Connection,
+    feed: &FeedRef,
+    parsed: &ParsedFeed,
+    now: DateTime<Utc>,
+) -> Result<PollCounts, StoreError> {
+    let mut entries: Vec<&Entry> = parsed.entries.iter().collect();
+    entries.sort_by_key(|e| e.published.unwrap_or(now));
+    let mut counts = PollCounts::default();
+    for entry in entries {
+        match insert_entry(conn, feed, entry, now)? {
+            Inserted::New => counts.new += 1,
+            Inserted::Duplicate => counts.duplicates += 1,
+            Inserted::Known => counts.unchanged += 1,
+        }
+    }
+    Ok(counts)
+}
+
 enum Inserted {
     New,
     Duplicate,
     Known,
 }
 
-fn insert_entry(
-    tx: &Transaction<'_>,
-    feed: &FeedRef,
-    entry: &Entry,
-    now: DateTime<Utc>,
-) -> Result<Inserted, StoreError> {
+fn insert_entry(tx: &Connection, feed: &FeedRef, entry: &Entry, now: DateTime<Utc>) -> Result<Inserted, StoreError> {
     let identity = dedupe::identity(entry);
     let known = tx
-        .prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 AND identity = ?2")?
-        .exists(params![feed.id, identity])?;
+        .prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 AND identity_key = ?2 AND identity = ?3")?
+        .exists(params![feed.id, dedupe::key_hash(&identity), identity])?;
     if known {
         return Ok(Inserted::Known);
     }
-    let guid_url = dedupe::guid_url(entry);
-    let original = find_original(tx, [entry.canonical_link.as_deref(), guid_url.as_deref()])?;
+    let original = find_original(tx, [entry.canonical_link.as_deref(), entry.guid_url.as_deref()])?;
     // A date far in the future would pin an item to the top of every feed.
     let latest = now + chrono::Duration::days(1);
     let published = entry.published.filter(|p| *p <= latest).unwrap_or(now);
     tx.prepare_cached(
         "INSERT INTO items (feed_id, identity, uid, guid, link, canonical_link, guid_url, title, summary, content,
-                            author, published, updated, first_seen, duplicate_of)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                            author, published, updated, first_seen, duplicate_of, identity_key, link_key, guid_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         feed.id,
@@ -139,7 +116,7 @@ fn insert_entry(
         entry.guid,
         entry.link,
         entry.canonical_link,
-        guid_url,
+        entry.guid_url,
         entry.title,
         entry.summary,
         entry.content_html,
@@ -148,18 +125,24 @@ fn insert_entry(
         entry.updated.map(secs),
         secs(now),
         original,
+        dedupe::key_hash(&identity),
+        entry.canonical_link.as_deref().map(dedupe::key_hash),
+        entry.guid_url.as_deref().map(dedupe::key_hash),
     ])?;
     Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
 }
 
 /// The original item carrying any of these keys as its canonical link or permalink guid.
-fn find_original(tx: &Transaction<'_>, keys: [Option<&str>; 2]) -> Result<Option<i64>, StoreError> {
+fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>, StoreError> {
+    // A permalink guid is usually the link itself: look each distinct key up once.
+    let keys = if keys[0] == keys[1] { [keys[0], None] } else { keys };
     for key in keys.into_iter().flatten() {
         for sql in [
-            "SELECT id FROM items WHERE canonical_link = ?1 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-            "SELECT id FROM items WHERE guid_url = ?1 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            "SELECT id FROM items WHERE link_key = ?1 AND canonical_link = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            "SELECT id FROM items WHERE guid_key = ?1 AND guid_url = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
         ] {
-            if let Some(id) = tx.prepare_cached(sql)?.query_row([key], |r| r.get(0)).optional()? {
+            let found = tx.prepare_cached(sql)?.query_row(params![dedupe::key_hash(key), key], |r| r.get(0)).optional()?;
+            if let Some(id) = found {
                 return Ok(Some(id));
             }
         }

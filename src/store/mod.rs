@@ -1,11 +1,13 @@
 //! All SQL: schema, feeds, items, transactions. No other module imports rusqlite.
 //!
-//! One [`Store`] is one connection; the writer is used from one thread at a time (callers
-//! wrap it in a mutex and call it from blocking threads), readers may open their own.
+//! One [`Store`] is one connection. Writes of polls go through one [`Writer`] thread that
+//! commits them in batches; readers open their own connections (WAL lets them run
+//! alongside the writer).
 
 mod feeds;
 mod items;
 mod schema;
+mod writes;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use feeds::FeedRef;
-pub use items::{PollCounts, Received};
+pub use items::PollCounts;
+pub use writes::{PollWrite, Writer};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +40,12 @@ pub enum StoreError {
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A batch of polls could not be committed.
+    #[error("database commit failed: {0}")]
+    Commit(String),
+    /// The writer thread has stopped.
+    #[error("the database writer has stopped")]
+    WriterGone,
     /// A feed name that the store does not know.
     #[error("unknown feed `{0}`")]
     UnknownFeed(String),
@@ -60,6 +69,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // 32 MiB of page cache keeps the dedupe indexes' hot pages in memory.
+        conn.pragma_update(None, "cache_size", -32_000).map_err(open_err)?;
+        // Savepoints (one per poll in a group commit) journal pages to temporary storage.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }

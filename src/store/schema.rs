@@ -32,11 +32,14 @@ CREATE TABLE items (
     id             INTEGER PRIMARY KEY,
     feed_id        INTEGER NOT NULL REFERENCES feeds(id),
     identity       TEXT NOT NULL,
+    identity_key   INTEGER NOT NULL,
     uid            TEXT NOT NULL,
     guid           TEXT,
     link           TEXT,
     canonical_link TEXT,
+    link_key       INTEGER,
     guid_url       TEXT,
+    guid_key       INTEGER,
     title          TEXT NOT NULL,
     summary        TEXT NOT NULL,
     content        TEXT NOT NULL,
@@ -45,14 +48,15 @@ CREATE TABLE items (
     updated        INTEGER,
     first_seen     INTEGER NOT NULL,
     duplicate_of   INTEGER REFERENCES items(id),
-    series         TEXT,
-    UNIQUE (feed_id, identity)
+    series         TEXT
 );
-CREATE INDEX items_canonical ON items(canonical_link) WHERE duplicate_of IS NULL AND canonical_link IS NOT NULL;
-CREATE INDEX items_guid_url ON items(guid_url) WHERE duplicate_of IS NULL AND guid_url IS NOT NULL;
+-- Keys are 64-bit hashes of the text columns beside them (dedupe::key_hash): integer
+-- indexes stay small and fast; queries compare the text too, so collisions are harmless.
+CREATE INDEX items_identity ON items(feed_id, identity_key);
+CREATE INDEX items_link_key ON items(link_key) WHERE duplicate_of IS NULL AND link_key IS NOT NULL;
+CREATE INDEX items_guid_key ON items(guid_key) WHERE duplicate_of IS NULL AND guid_key IS NOT NULL;
 CREATE INDEX items_duplicate_of ON items(duplicate_of) WHERE duplicate_of IS NOT NULL;
 CREATE INDEX items_newest ON items(published DESC, id DESC) WHERE duplicate_of IS NULL;
-CREATE INDEX items_first_seen ON items(first_seen);
 "#];
 
 /// Brings the database to the newest schema, one transaction per step.

@@ -23,11 +23,23 @@ pub struct Route {
 
 impl Route {
     pub fn feed(body: impl Into<Vec<u8>>, content_type: &str) -> Route {
-        Route { status: 200, headers: vec![("Content-Type".into(), content_type.into())], body: body.into(), etag: None, last_modified: None }
+        Route {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+            etag: None,
+            last_modified: None,
+        }
     }
 
     pub fn status(status: u16) -> Route {
-        Route { status, headers: vec![("Content-Type".into(), "text/plain".into())], body: b"nope".to_vec(), etag: None, last_modified: None }
+        Route {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: b"nope".to_vec(),
+            etag: None,
+            last_modified: None,
+        }
     }
 
     pub fn with_validators(mut self, etag: &str, last_modified: &str) -> Route {
@@ -60,11 +72,7 @@ pub struct Server {
 impl Server {
     pub async fn start() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Server {
-            addr: listener.local_addr().unwrap(),
-            routes: Arc::default(),
-            seen: Arc::default(),
-        };
+        let server = Server { addr: listener.local_addr().unwrap(), routes: Arc::default(), seen: Arc::default() };
         let s = server.clone();
         tokio::spawn(async move {
             loop {

@@ -1,0 +1,160 @@
+//! Writing polls: one poll's outcome in one transaction, or several polls in one
+//! transaction with a savepoint each (group commit), and the writer thread that batches
+//! them.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+use url::Url;
+
+use super::feeds::{record_failure, record_move, record_not_modified, record_success, FeedRef};
+use super::items::insert_entries;
+use super::{PollCounts, Store, StoreError};
+use crate::model::{Failure, ParsedFeed, Validators};
+
+/// Most polls committed together; bounds how much one failed commit can cost.
+const MAX_BATCH: usize = 64;
+
+/// What one poll of one feed wants written.
+#[derive(Debug)]
+pub enum PollWrite {
+    /// A document was fetched and parsed.
+    Stored {
+        /// The parsed document.
+        parsed: ParsedFeed,
+        /// HTTP status of the response.
+        status: u16,
+        /// Validators to send next time (stored only now, after a successful parse).
+        validators: Validators,
+        /// Where a permanent redirect chain ended.
+        moved_to: Option<Url>,
+    },
+    /// 304 Not Modified.
+    NotModified {
+        /// Where a permanent redirect chain ended.
+        moved_to: Option<Url>,
+    },
+    /// Fetching or parsing failed.
+    Failed(Failure),
+}
+
+fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
+    match write {
+        PollWrite::Stored { parsed, status, validators, moved_to } => {
+            let counts = insert_entries(conn, feed, parsed, now)?;
+            record_success(conn, feed, parsed, *status, validators, now)?;
+            record_move(conn, feed.id, moved_to.as_ref())?;
+            Ok(counts)
+        }
+        PollWrite::NotModified { moved_to } => {
+            record_not_modified(conn, feed, now)?;
+            record_move(conn, feed.id, moved_to.as_ref())?;
+            Ok(PollCounts::default())
+        }
+        PollWrite::Failed(failure) => {
+            record_failure(conn, feed, failure, now)?;
+            Ok(PollCounts::default())
+        }
+    }
+}
+
+/// One queued write and where its result goes.
+pub struct Job {
+    feed: FeedRef,
+    write: PollWrite,
+    now: DateTime<Utc>,
+    reply: oneshot::Sender<Result<PollCounts, StoreError>>,
+}
+
+impl Store {
+    /// Writes one poll's outcome in one transaction.
+    pub fn write_poll(
+        &mut self,
+        feed: &FeedRef,
+        write: &PollWrite,
+        now: DateTime<Utc>,
+    ) -> Result<PollCounts, StoreError> {
+        let tx = self.conn.transaction()?;
+        let counts = apply(&tx, feed, write, now)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Writes several polls in one transaction. Each poll runs in its own savepoint, so a
+    /// poll whose writes fail is rolled back alone; a failed commit fails them all.
+    fn write_batch(&mut self, jobs: &[Job]) -> Result<Vec<Result<PollCounts, StoreError>>, StoreError> {
+        let mut tx = self.conn.transaction()?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let sp = tx.savepoint()?;
+            let result = apply(&sp, &job.feed, &job.write, job.now);
+            if result.is_ok() {
+                sp.commit()?;
+            }
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+}
+
+/// The single writer: a thread that owns the store's write connection and commits queued
+/// polls in batches. Dropping every clone of the sender ends the thread.
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Moves `store` onto a new writer thread.
+    pub fn spawn(mut store: Store) -> Writer {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("storyline-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let results = match store.write_batch(&batch) {
+                        Ok(results) => results,
+                        Err(e) => {
+                            let message = e.to_string();
+                            batch.iter().map(|_| Err(StoreError::Commit(message.clone()))).collect()
+                        }
+                    };
+                    for (job, result) in batch.into_iter().zip(results) {
+                        // The poll that asked may have been cancelled; its result is then moot.
+                        let _ = job.reply.send(result);
+                    }
+                }
+            })
+            .expect("cannot start the store writer thread");
+        Writer { jobs, thread: Some(thread) }
+    }
+
+    /// Queues one poll's outcome and waits until it is committed.
+    pub async fn write(&self, feed: FeedRef, write: PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
+        let (reply, result) = oneshot::channel();
+        self.jobs.send(Job { feed, write, now, reply }).map_err(|_| StoreError::WriterGone)?;
+        result.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+impl Drop for Writer {
+    /// Waits for queued writes to be committed and the connection closed.
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.jobs, closed));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
