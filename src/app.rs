@@ -66,6 +66,10 @@ impl App {
             report(&done);
             reports.push(done);
         }
+        if let Some(retention) = self.config.storage.retention {
+            let pruned = self.pipeline.prune(retention).await?;
+            tracing::info!(pruned, "retention applied");
+        }
         Ok(reports)
     }
 

@@ -202,7 +202,7 @@ pub struct Entry {
 }
 
 /// What parsing one response yields.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParsedFeed {
     /// Detected format, e.g. `RSS 2.0`, `Atom`, `JSON Feed`.
     pub format: String,

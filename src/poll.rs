@@ -73,6 +73,13 @@ impl Pipeline {
         Pipeline { fetcher, writer, cpu: Arc::new(Semaphore::new(cores)), in_flight: Semaphore::new(in_flight.max(1)) }
     }
 
+    /// Applies retention: prunes items first seen more than `retention` ago.
+    pub async fn prune(&self, retention: Duration) -> Result<usize, StoreError> {
+        let age = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
+        let cutoff = Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.writer.prune(cutoff).await
+    }
+
     /// Polls one feed and records the outcome. Only database failures are errors.
     pub async fn poll(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
         let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");

@@ -277,3 +277,40 @@ async fn configuration_errors_are_located() {
     let (code, _, err) = setup.run(&["poll", "nope"]).await;
     assert_eq!(code, 2, "unknown feed names are usage errors: {err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_followed_recorded_and_bounded() {
+    let server = Server::start().await;
+    server.route("/old.xml", Route::status(301).header("Location", "/new.xml"));
+    server.route("/new.xml", Route::feed(fixture("rss2.xml.gz"), RSS).header("Content-Encoding", "gzip"));
+    server.route("/temp.xml", Route::status(302).header("Location", "/rdf"));
+    server.route("/rdf", Route::feed(fixture("rss1.rdf"), "application/rdf+xml"));
+    server.route("/loop-a", Route::status(302).header("Location", "/loop-b"));
+    server.route("/loop-b", Route::status(307).header("Location", "/loop-a"));
+    for i in 0..7 {
+        server.route(&format!("/hop{i}"), Route::status(302).header("Location", &format!("/hop{}", i + 1)));
+    }
+    server.route("/hop7", Route::feed(fixture("atom.xml"), RSS));
+    let feeds = [
+        ("moved", server.url("/old.xml")),
+        ("temporary", server.url("/temp.xml")),
+        ("looping", server.url("/loop-a")),
+        ("far", server.url("/hop0")),
+    ];
+    let setup = Setup::new("", &feeds);
+    let (code, out, _) = setup.run(&["poll"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("moved: 3 new"), "gzip body decoded after a 301:\n{out}");
+    assert!(out.contains("temporary: 2 new"), "{out}");
+    assert!(out.contains("looping: error: redirect loop at"), "{out}");
+    assert!(out.contains("far: error: more than 5 redirects"), "{out}");
+    assert!(server.requests("/hop6").is_empty(), "no request past the fifth redirect");
+
+    let (_, out, _) = setup.run(&["feeds", "--json"]).await;
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["name"] == name).unwrap().clone();
+    assert_eq!(row("moved")["moved_to"], server.url("/new.xml"), "a 301 is recorded on the feed");
+    assert!(row("temporary")["moved_to"].is_null(), "a 302 is not");
+    assert_eq!(row("looping")["last_status"], "redirect_error");
+    assert!(server.requests("/new.xml")[0].headers["accept-encoding"].contains("gzip"));
+}

@@ -83,3 +83,54 @@ fn classify(error: ParseFeedError, text: &str) -> ParseError {
 fn one_line(s: &str) -> String {
     html::collapse_whitespace(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("http://feeds.example/news/rss").unwrap()
+    }
+
+    #[test]
+    fn non_feeds_get_specific_errors() {
+        assert_eq!(parse(b"  \n", None, &url()), Err(ParseError::Empty));
+        let html = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>x</body></html>";
+        assert_eq!(parse(html, Some("text/html"), &url()), Err(ParseError::Html));
+        assert!(matches!(parse(b"{\"version\": 3}", None, &url()), Err(ParseError::Malformed { .. })));
+    }
+
+    #[test]
+    fn entries_are_normalized() {
+        let doc = r#"<rss version="2.0"><channel><title>T</title><link>http://site.example/</link>
+            <item><title>  Big &lt;b&gt;news&lt;/b&gt;
+               today </title><link>/a/1#top</link><description>plain &amp; simple</description></item>
+            <item><guid>https://x.example/p/2?utm_source=rss</guid><title>Two</title>
+               <pubDate>Fri, 27 Nov 2026 10:00:00 +0200</pubDate></item>
+            </channel></rss>"#;
+        let feed = parse(doc.as_bytes(), None, &url()).unwrap();
+        assert_eq!(feed.format, "RSS 2.0");
+        assert_eq!(feed.charset, "UTF-8 (valid UTF-8)");
+        let [a, b] = &feed.entries[..] else { panic!("two entries expected") };
+        assert_eq!(a.title, "Big news today");
+        assert_eq!(a.guid, None, "no invented ids");
+        assert_eq!(a.link.as_deref(), Some("http://site.example/a/1#top"));
+        assert_eq!(a.canonical_link.as_deref(), Some("http://site.example/a/1"));
+        assert_eq!(a.content_html, "plain &amp; simple");
+        assert_eq!(a.published, None, "no date: the store uses the first-seen time");
+        assert_eq!(b.link.as_deref(), Some("https://x.example/p/2?utm_source=rss"), "a permalink guid is the link");
+        assert_eq!(b.guid_url.as_deref(), Some("https://x.example/p/2"));
+        assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-27T08:00:00+00:00");
+    }
+
+    #[test]
+    fn json_feed_text_is_escaped_into_html() {
+        let doc = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":"1","url":"http://j.example/1","title":"A < B","content_text":"x <y> & z"}]}"#;
+        let feed = parse(doc.as_bytes(), Some("application/feed+json"), &url()).unwrap();
+        assert_eq!(feed.format, "JSON Feed");
+        assert_eq!(feed.entries[0].title, "A < B");
+        assert_eq!(feed.entries[0].content_html, "x &lt;y&gt; &amp; z");
+        assert_eq!(feed.entries[0].guid.as_deref(), Some("1"));
+    }
+}

@@ -68,7 +68,7 @@ fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> En
     let link = pick_link(&raw.links)
         .and_then(|l| absolute(&l.href, xml_base, base))
         // A permalink guid is the link when the entry has none.
-        .or_else(|| guid.as_deref().and_then(canonical_url));
+        .or_else(|| guid.clone().filter(|g| canonical_url(g).is_some()));
     let owned_sanitizer;
     let sanitizer = match xml_base.and_then(|b| base.join(b).ok()) {
         Some(b) if &b != base => {

@@ -21,6 +21,16 @@ pub struct PollCounts {
 }
 
 impl Store {
+    /// Retention: drops the bodies of items first seen before `cutoff`. The rows stay,
+    /// with identity, title and link, so a feed that still lists an old item does not bring
+    /// it back as new, and series keep their members.
+    pub fn prune(&mut self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE items SET content = '', summary = '' WHERE first_seen < ?1 AND (content != '' OR summary != '')",
+            [secs(cutoff)],
+        )?)
+    }
+
     /// Every item ever received, duplicates included, oldest first.
     pub fn export_items(&self, mut each: impl FnMut(ItemRecord) -> std::io::Result<()>) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(&format!("{RECORD_SELECT} ORDER BY i.id"))?;

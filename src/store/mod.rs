@@ -92,3 +92,6 @@ fn time(secs: i64) -> DateTime<Utc> {
 fn rfc3339(secs: i64) -> String {
     time(secs).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod tests;

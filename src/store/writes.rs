@@ -61,12 +61,18 @@ fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc
     }
 }
 
-/// One queued write and where its result goes.
-pub struct Job {
+/// One queued poll write and where its result goes.
+struct PollJob {
     feed: FeedRef,
     write: PollWrite,
     now: DateTime<Utc>,
     reply: oneshot::Sender<Result<PollCounts, StoreError>>,
+}
+
+/// Work for the writer thread.
+enum Job {
+    Poll(PollJob),
+    Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
 }
 
 impl Store {
@@ -85,7 +91,7 @@ impl Store {
 
     /// Writes several polls in one transaction. Each poll runs in its own savepoint, so a
     /// poll whose writes fail is rolled back alone; a failed commit fails them all.
-    fn write_batch(&mut self, jobs: &[Job]) -> Result<Vec<Result<PollCounts, StoreError>>, StoreError> {
+    fn write_batch(&mut self, jobs: &[PollJob]) -> Result<Vec<Result<PollCounts, StoreError>>, StoreError> {
         let mut tx = self.conn.transaction()?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -115,24 +121,28 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("storyline-writer".into())
             .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queue.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                let mut next = queue.recv().ok();
+                while let Some(job) = next.take() {
+                    match job {
+                        Job::Prune { cutoff, reply } => {
+                            let _ = reply.send(store.prune(cutoff));
+                            next = queue.recv().ok();
                         }
-                    }
-                    let results = match store.write_batch(&batch) {
-                        Ok(results) => results,
-                        Err(e) => {
-                            let message = e.to_string();
-                            batch.iter().map(|_| Err(StoreError::Commit(message.clone()))).collect()
+                        Job::Poll(first) => {
+                            let mut batch = vec![first];
+                            while batch.len() < MAX_BATCH {
+                                match queue.try_recv() {
+                                    Ok(Job::Poll(job)) => batch.push(job),
+                                    Ok(other) => {
+                                        next = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            commit_batch(&mut store, batch);
+                            next = next.or_else(|| queue.recv().ok());
                         }
-                    };
-                    for (job, result) in batch.into_iter().zip(results) {
-                        // The poll that asked may have been cancelled; its result is then moot.
-                        let _ = job.reply.send(result);
                     }
                 }
             })
@@ -143,8 +153,30 @@ impl Writer {
     /// Queues one poll's outcome and waits until it is committed.
     pub async fn write(&self, feed: FeedRef, write: PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
         let (reply, result) = oneshot::channel();
-        self.jobs.send(Job { feed, write, now, reply }).map_err(|_| StoreError::WriterGone)?;
+        self.jobs.send(Job::Poll(PollJob { feed, write, now, reply })).map_err(|_| StoreError::WriterGone)?;
         result.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Drops the bodies of items first seen before `cutoff`; returns how many were pruned.
+    pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        let (reply, result) = oneshot::channel();
+        self.jobs.send(Job::Prune { cutoff, reply }).map_err(|_| StoreError::WriterGone)?;
+        result.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+/// Commits a batch and answers every poll in it.
+fn commit_batch(store: &mut Store, batch: Vec<PollJob>) {
+    let results = match store.write_batch(&batch) {
+        Ok(results) => results,
+        Err(e) => {
+            let message = e.to_string();
+            batch.iter().map(|_| Err(StoreError::Commit(message.clone()))).collect()
+        }
+    };
+    for (job, result) in batch.into_iter().zip(results) {
+        // The poll that asked may have been cancelled; its result is then moot.
+        let _ = job.reply.send(result);
     }
 }
 

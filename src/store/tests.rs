@@ -1,0 +1,121 @@
+//! Store behaviour on real SQLite files.
+
+use chrono::{TimeZone, Utc};
+use url::Url;
+
+use super::*;
+use crate::model::{Entry, FeedSpec, ParsedFeed, Validators};
+
+fn spec(name: &str, url: &str) -> FeedSpec {
+    FeedSpec { name: name.into(), url: Url::parse(url).unwrap(), schedule: None, tags: vec![], enabled: true }
+}
+
+fn entry(guid: &str, link: &str) -> Entry {
+    Entry {
+        guid: Some(guid.into()),
+        guid_url: crate::dedupe::canonical_url(guid),
+        link: Some(link.into()),
+        canonical_link: crate::dedupe::canonical_url(link),
+        title: format!("title {guid}"),
+        content_html: "<p>body</p>".into(),
+        summary: "body".into(),
+        ..Entry::default()
+    }
+}
+
+fn stored(entries: Vec<Entry>, etag: &str) -> PollWrite {
+    PollWrite::Stored {
+        parsed: ParsedFeed { entries, ..ParsedFeed::default() },
+        status: 200,
+        validators: Validators { etag: Some(etag.into()), last_modified: None },
+        moved_to: None,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_permalink_guid_matches_a_link_in_another_feed() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    let now = Utc::now();
+    let a = store.feed("a").unwrap();
+    let b = store.feed("b").unwrap();
+    let c = store
+        .write_poll(&a, &stored(vec![entry("http://x.example/story", "http://proxy.example/1")], "1"), now)
+        .unwrap();
+    assert_eq!((c.new, c.duplicates), (1, 0));
+    let c = store.write_poll(&b, &stored(vec![entry("b-1", "http://x.example/story?utm_source=b")], "1"), now).unwrap();
+    assert_eq!((c.new, c.duplicates), (0, 1));
+    let c = store.write_poll(&b, &stored(vec![entry("b-1", "http://x.example/story?utm_source=b")], "1"), now).unwrap();
+    assert_eq!((c.new, c.duplicates, c.unchanged), (0, 0, 1));
+}
+
+#[test]
+fn pruned_items_lose_their_bodies_but_are_not_added_again() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let then = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), then).unwrap();
+    assert_eq!(store.prune(then + chrono::Duration::days(1)).unwrap(), 1);
+    assert_eq!(store.newest_items(10).unwrap()[0].content_html, "");
+    let c = store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), Utc::now()).unwrap();
+    assert_eq!((c.new, c.unchanged), (0, 1));
+    assert_eq!(store.prune(then + chrono::Duration::days(1)).unwrap(), 0, "pruning twice changes nothing");
+}
+
+#[test]
+fn a_changed_config_url_forgets_validators_but_keeps_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(&path).unwrap();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "v1"), Utc::now()).unwrap();
+    assert_eq!(store.feed("a").unwrap().validators.etag.as_deref(), Some("v1"));
+    drop(store);
+
+    // Reopening migrates nothing twice; the same URL keeps its validators.
+    let mut store = Store::open(&path).unwrap();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    assert_eq!(store.feed("a").unwrap().validators.etag.as_deref(), Some("v1"));
+    store.sync_feeds(&[spec("a", "http://a.example/new")]).unwrap();
+    let a = store.feed("a").unwrap();
+    assert_eq!((a.url.as_str(), a.validators.etag), ("http://a.example/new", None));
+    assert_eq!(store.feed_statuses().unwrap()[0].items, 1);
+
+    // A feed that leaves the configuration keeps its items but is no longer listed.
+    store.sync_feeds(&[]).unwrap();
+    assert!(store.feed_statuses().unwrap().is_empty());
+    store.sync_feeds(&[spec("a", "http://a.example/new")]).unwrap();
+    assert_eq!(store.feed_statuses().unwrap()[0].items, 1);
+}
+
+#[test]
+fn a_failure_keeps_validators_and_counts_errors() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "v1"), Utc::now()).unwrap();
+    let failure = crate::model::Failure {
+        kind: crate::model::FailureKind::Http,
+        http_status: Some(500),
+        message: "HTTP 500 Internal Server Error".into(),
+        retry_after: None,
+    };
+    for _ in 0..2 {
+        store.write_poll(&a, &PollWrite::Failed(failure.clone()), Utc::now()).unwrap();
+    }
+    let status = &store.feed_statuses().unwrap()[0];
+    assert_eq!((status.error_count, status.http_status, status.items), (2, Some(500), 1));
+    assert_eq!(status.last_error.as_deref(), Some("HTTP 500 Internal Server Error"));
+    assert_eq!(store.feed("a").unwrap().validators.etag.as_deref(), Some("v1"));
+    store.write_poll(&a, &PollWrite::NotModified { moved_to: None }, Utc::now()).unwrap();
+    let status = &store.feed_statuses().unwrap()[0];
+    assert_eq!((status.error_count, status.last_error.as_deref()), (0, None));
+}
