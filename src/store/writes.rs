@@ -71,7 +71,7 @@ struct PollJob {
 
 /// Work for the writer thread.
 enum Job {
-    Poll(PollJob),
+    Poll(Box<PollJob>),
     Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
 }
 
@@ -129,10 +129,10 @@ impl Writer {
                             next = queue.recv().ok();
                         }
                         Job::Poll(first) => {
-                            let mut batch = vec![first];
+                            let mut batch = vec![*first];
                             while batch.len() < MAX_BATCH {
                                 match queue.try_recv() {
-                                    Ok(Job::Poll(job)) => batch.push(job),
+                                    Ok(Job::Poll(job)) => batch.push(*job),
                                     Ok(other) => {
                                         next = Some(other);
                                         break;
@@ -153,7 +153,7 @@ impl Writer {
     /// Queues one poll's outcome and waits until it is committed.
     pub async fn write(&self, feed: FeedRef, write: PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
         let (reply, result) = oneshot::channel();
-        self.jobs.send(Job::Poll(PollJob { feed, write, now, reply })).map_err(|_| StoreError::WriterGone)?;
+        self.jobs.send(Job::Poll(Box::new(PollJob { feed, write, now, reply }))).map_err(|_| StoreError::WriterGone)?;
         result.await.map_err(|_| StoreError::WriterGone)?
     }
 
