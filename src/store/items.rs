@@ -9,6 +9,9 @@ use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
 use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Source};
 
+/// Retention scans the items table, so it runs at most this often.
+pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(12);
+
 /// What storing one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PollCounts {
@@ -23,12 +26,23 @@ pub struct PollCounts {
 impl Store {
     /// Retention: drops the bodies of items first seen before `cutoff`. The rows stay,
     /// with identity, title and link, so a feed that still lists an old item does not bring
-    /// it back as new, and series keep their members.
-    pub fn prune(&mut self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+    /// it back as new, and series keep their members. Runs at most once per
+    /// [`PRUNE_EVERY`] (it scans the table), remembered across runs.
+    pub fn prune(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let last: Option<i64> = tx
+            .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_prune'", [], |r| r.get(0))
+            .optional()?;
+        if last.is_some_and(|last| secs(now) - last < PRUNE_EVERY.num_seconds()) {
+            return Ok(0);
+        }
+        let pruned = tx.execute(
             "UPDATE items SET content = '', summary = '' WHERE first_seen < ?1 AND (content != '' OR summary != '')",
             [secs(cutoff)],
-        )?)
+        )?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune', ?1)", [secs(now).to_string()])?;
+        tx.commit()?;
+        Ok(pruned)
     }
 
     /// Every item ever received, duplicates included, oldest first.

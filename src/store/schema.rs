@@ -6,6 +6,10 @@ use super::StoreError;
 
 /// Each entry moves the schema from version `index` to `index + 1`. Append only.
 const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE feeds (
     id            INTEGER PRIMARY KEY,
     name          TEXT NOT NULL UNIQUE,

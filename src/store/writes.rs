@@ -125,7 +125,7 @@ impl Writer {
                 while let Some(job) = next.take() {
                     match job {
                         Job::Prune { cutoff, reply } => {
-                            let _ = reply.send(store.prune(cutoff));
+                            let _ = reply.send(store.prune(cutoff, Utc::now()));
                             next = queue.recv().ok();
                         }
                         Job::Poll(first) => {
