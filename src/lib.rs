@@ -12,4 +12,5 @@ pub mod model;
 pub mod parse;
 pub mod poll;
 pub mod render;
+pub mod scheduler;
 pub mod store;
