@@ -38,7 +38,7 @@ impl App {
         let reader = Mutex::new(Store::open(&config.storage.database)?);
         let pipeline = Arc::new(Pipeline::new(
             Fetcher::new(&config.fetch)?,
-            Writer::spawn(store),
+            Arc::new(Writer::spawn(store)),
             2 * config.fetch.max_concurrent,
         ));
         Ok(App { config, reader, pipeline })

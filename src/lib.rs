@@ -6,11 +6,14 @@
 
 pub mod app;
 pub mod config;
+pub mod daemon;
 pub mod dedupe;
 pub mod fetch;
 pub mod model;
+pub mod notify;
 pub mod parse;
 pub mod poll;
+pub mod publish;
 pub mod render;
 pub mod scheduler;
 pub mod store;

@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The daemon: schedule polls, serve HTTP, reload on SIGHUP, stop on SIGTERM/SIGINT.
+    Run,
     /// Validate the configuration; print every error as FILE:LINE:COL: message.
     CheckConfig,
     /// Poll all (or the named) feeds now, store the items, print one line per feed.
@@ -63,7 +65,7 @@ enum FormatArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(matches!(cli.command, Command::Run));
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(errors) => {
@@ -75,7 +77,7 @@ fn main() -> ExitCode {
         println!("{}: ok, {} feed(s)", cli.config.display(), config.feeds.len());
         return ExitCode::SUCCESS;
     }
-    match run(config, cli.command) {
+    match run(cli.config, config, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<UsageError>() => {
             eprintln!("storyline: {e}");
@@ -88,20 +90,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter =
-        std::env::var("STORYLINE_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "warn".into());
-    tracing_subscriber::fmt()
+/// Logs go to stderr, filtered by STORYLINE_LOG, then RUST_LOG. The daemon logs at info
+/// by default, the one-shot commands only warnings. Under systemd's journal (which stamps
+/// and colours lines itself) there are no timestamps or colours.
+fn init_logging(daemon: bool) {
+    use std::io::IsTerminal;
+    let filter = std::env::var("STORYLINE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| if daemon { "info" } else { "warn" }.into());
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(!journal && std::io::stderr().is_terminal())
+        .with_target(false);
+    if journal {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
 
-fn run(config: Config, command: Command) -> anyhow::Result<()> {
+fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
+    if let Command::Run = command {
+        let runtime = tokio::runtime::Runtime::new()?;
+        return runtime.block_on(storyline::daemon::run(path, config));
+    }
     let app = App::open(config)?;
     let mut out = std::io::stdout().lock();
     match command {
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::Run => Ok(()),
         Command::Poll { names } => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(app.poll(&names, |report| {

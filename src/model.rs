@@ -214,6 +214,8 @@ pub struct ParsedFeed {
     pub site_link: Option<String>,
     /// Entries in document order.
     pub entries: Vec<Entry>,
+    /// The shortest polling interval the feed asks for (`<ttl>`, `sy:updatePeriod`).
+    pub min_interval: Option<Duration>,
 }
 
 /// Validators from a successful response, stored exactly as received.
@@ -308,6 +310,8 @@ pub struct FetchReport {
     pub outcome: FetchOutcome,
     /// Set when every hop of the redirect chain was permanent (301/308): where the feed now lives.
     pub moved_to: Option<Url>,
+    /// Cache-Control max-age of the final response, a hint to poll no more often.
+    pub max_age: Option<Duration>,
 }
 
 /// Where an item was received from.
@@ -410,4 +414,6 @@ pub struct FeedStatus {
     pub moved_to: Option<String>,
     /// Whether the feed is enabled in the configuration.
     pub enabled: bool,
+    /// The server answered 410 Gone: no longer polled until its URL changes.
+    pub gone: bool,
 }

@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 use crate::fetch::Fetcher;
 use crate::model::{Body, Failure, FailureKind, FetchOutcome};
 use crate::parse;
+use crate::scheduler::Outcome;
 use crate::store::{FeedRef, PollCounts, PollWrite, StoreError, Writer};
 
 /// How one feed's poll ended.
@@ -37,6 +38,33 @@ pub struct PollReport {
     pub result: PollResult,
     /// Wall time of the whole poll.
     pub elapsed: Duration,
+    /// The publisher's own hint to poll no more often (ttl, sy:updatePeriod, max-age).
+    pub min_interval: Option<Duration>,
+    /// Consecutive failures, this poll included (0 after a success).
+    pub error_count: u32,
+}
+
+impl PollReport {
+    /// What the scheduler needs from this poll.
+    pub fn outcome(&self) -> Outcome {
+        match &self.result {
+            PollResult::Failed(f) => Outcome::Failure {
+                consecutive: self.error_count,
+                retry_after: f.retry_after,
+                gone: f.kind == FailureKind::Gone,
+            },
+            _ => Outcome::Success { min_interval: self.min_interval },
+        }
+    }
+
+    /// A short word for logs and metrics: `ok`, `not_modified` or the failure kind.
+    pub fn status(&self) -> &'static str {
+        match &self.result {
+            PollResult::Stored(_) => "ok",
+            PollResult::NotModified => "not_modified",
+            PollResult::Failed(f) => f.kind.as_str(),
+        }
+    }
 }
 
 impl fmt::Display for PollReport {
@@ -55,7 +83,7 @@ impl fmt::Display for PollReport {
 /// What every poll shares: the fetcher, the store's writer, and a bound on parsing threads.
 pub struct Pipeline {
     fetcher: Fetcher,
-    writer: Writer,
+    writer: Arc<Writer>,
     /// One parse per core keeps blocking threads (and their malloc arenas) few while
     /// fetches wait on the network.
     cpu: Arc<Semaphore>,
@@ -68,7 +96,7 @@ impl Pipeline {
     /// A pipeline over a fetcher and the store's writer; at most `in_flight` polls hold
     /// a response in memory at once (twice the fetch concurrency keeps fetching busy
     /// while earlier responses are parsed and written).
-    pub fn new(fetcher: Fetcher, writer: Writer, in_flight: usize) -> Pipeline {
+    pub fn new(fetcher: Fetcher, writer: Arc<Writer>, in_flight: usize) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Pipeline { fetcher, writer, cpu: Arc::new(Semaphore::new(cores)), in_flight: Semaphore::new(in_flight.max(1)) }
     }
@@ -91,6 +119,12 @@ impl Pipeline {
             FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
             FetchOutcome::Fetched(body) => self.parse(body, moved_to).await,
         };
+        let hint = match &write {
+            PollWrite::Stored { parsed, .. } => parsed.min_interval,
+            _ => None,
+        };
+        let min_interval = hint.into_iter().chain(fetched.max_age).max();
+        let error_count = if matches!(write, PollWrite::Failed(_)) { feed.error_count + 1 } else { 0 };
         let failure = match &write {
             PollWrite::Failed(failure) => Some(failure.clone()),
             _ => None,
@@ -103,7 +137,7 @@ impl Pipeline {
             (None, true) => PollResult::NotModified,
             (None, false) => PollResult::Stored(counts),
         };
-        Ok(PollReport { feed: name, result, elapsed: started.elapsed() })
+        Ok(PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count })
     }
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a

@@ -246,6 +246,11 @@ impl Scheduler {
         }
     }
 
+    /// Holds back every feed of `host` until `until` (a stored Retry-After).
+    pub fn block_host(&mut self, host: &str, until: DateTime<Utc>) {
+        self.blocked.insert(host.to_ascii_lowercase(), until);
+    }
+
     /// Removes and returns the feeds due at `now`. A feed whose host asked us to wait is
     /// moved to the end of that wait instead.
     pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<String> {

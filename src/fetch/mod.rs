@@ -73,6 +73,7 @@ impl Fetcher {
                     format!("no complete response within {}s", self.timeout.as_secs()),
                 ),
                 moved_to: None,
+                max_age: None,
             },
         }
     }
@@ -90,9 +91,10 @@ impl Fetcher {
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 let moved_to = (all_permanent && url != *start).then(|| url.clone());
+                let max_age = max_age(response.headers());
                 let outcome = self.finish(response, url).await;
                 drop(permit);
-                return report(outcome, moved_to);
+                return FetchReport { outcome, moved_to, max_age };
             }
             drop(permit);
             all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
@@ -159,8 +161,21 @@ impl Fetcher {
     }
 }
 
+/// A report of a fetch that ended before a final response.
 fn report(outcome: FetchOutcome, moved_to: Option<Url>) -> FetchReport {
-    FetchReport { outcome, moved_to }
+    FetchReport { outcome, moved_to, max_age: None }
+}
+
+/// `Cache-Control: max-age=N`, a hint to poll no more often than that.
+fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+    value.split(',').find_map(|directive| {
+        let (k, v) = directive.trim().split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("max-age") {
+            return None;
+        }
+        v.trim().trim_matches('"').parse().ok().map(Duration::from_secs)
+    })
 }
 
 fn failed(kind: FailureKind, http_status: Option<u16>, message: String) -> FetchOutcome {
@@ -240,6 +255,15 @@ fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_control_max_age() {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::CACHE_CONTROL, "public, max-age=600".parse().unwrap());
+        assert_eq!(max_age(&h), Some(Duration::from_secs(600)));
+        h.insert(reqwest::header::CACHE_CONTROL, "no-cache".parse().unwrap());
+        assert_eq!(max_age(&h), None);
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -8,6 +8,7 @@ pub mod html;
 mod normalize;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -54,7 +55,30 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Resul
     let raw = catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
         .map_err(|panic| ParseError::Panicked(panic_message(&panic)))?
         .map_err(|e| classify(e, text))?;
-    Ok(normalize::feed(raw, final_url, decoded.describe()))
+    let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    let mut feed = normalize::feed(raw, final_url, decoded.describe());
+    feed.min_interval = ttl.into_iter().chain(update_period(text)).max();
+    Ok(feed)
+}
+
+/// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval
+/// (feed-rs does not read them).
+fn update_period(text: &str) -> Option<Duration> {
+    let element = |name: &str| {
+        let start = text.find(&format!("<sy:{name}>"))? + name.len() + 5;
+        let end = start + text[start..].find('<')?;
+        Some(text[start..end].trim().to_ascii_lowercase())
+    };
+    let period = match element("updatePeriod")?.as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    let frequency: u64 = element("updateFrequency").and_then(|f| f.parse().ok()).filter(|f| *f > 0).unwrap_or(1);
+    Some(Duration::from_secs(period / frequency))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -121,6 +145,18 @@ mod tests {
         assert_eq!(b.link.as_deref(), Some("https://x.example/p/2?utm_source=rss"), "a permalink guid is the link");
         assert_eq!(b.guid_url.as_deref(), Some("https://x.example/p/2"));
         assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-27T08:00:00+00:00");
+    }
+
+    #[test]
+    fn publisher_hints_are_read() {
+        let doc = r#"<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+            <title>T</title><ttl>30</ttl><sy:updatePeriod> hourly </sy:updatePeriod>
+            <sy:updateFrequency>2</sy:updateFrequency></channel></rss>"#;
+        let feed = parse(doc.as_bytes(), None, &url()).unwrap();
+        assert_eq!(feed.min_interval, Some(Duration::from_secs(1800)), "the longer of ttl and the sy period");
+        let doc =
+            r#"<rss version="2.0"><channel><title>T</title><sy:updatePeriod>daily</sy:updatePeriod></channel></rss>"#;
+        assert_eq!(parse(doc.as_bytes(), None, &url()).unwrap().min_interval, Some(Duration::from_secs(86_400)));
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
         title: raw.title.map(|t| text(&t)).filter(|t| !t.is_empty()),
         site_link,
         entries,
+        min_interval: None,
     }
 }
 

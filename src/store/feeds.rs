@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use url::Url;
 
 use super::{rfc3339, secs, Store, StoreError};
-use crate::model::{Failure, FeedSpec, FeedStatus, ParsedFeed, Validators};
+use crate::model::{Failure, FailureKind, FeedSpec, FeedStatus, ParsedFeed, Validators};
 
 /// What a poll needs to know about a stored feed.
 #[derive(Debug, Clone)]
@@ -18,6 +18,36 @@ pub struct FeedRef {
     pub url: Url,
     /// Validators from the last successful parse.
     pub validators: Validators,
+    /// Consecutive failures so far.
+    pub error_count: u32,
+    /// The stored next poll time.
+    pub next_poll: Option<DateTime<Utc>>,
+    /// 410 Gone was received: not polled until the configured URL changes.
+    pub gone: bool,
+    /// Until when the host asked us to wait (Retry-After).
+    pub retry_after: Option<DateTime<Utc>>,
+    /// The last permanent redirect target and on how many polls in a row it was seen.
+    pub moved: Option<(Url, u32)>,
+}
+
+const FEED_COLUMNS: &str =
+    "id, name, url, etag, last_modified, error_count, next_poll, gone, retry_after, moved_to, moved_count";
+
+fn feed_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<FeedRef>> {
+    let url: String = r.get(2)?;
+    let Ok(url) = Url::parse(&url) else { return Ok(None) };
+    let moved_to: Option<String> = r.get(9)?;
+    Ok(Some(FeedRef {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        url,
+        validators: Validators { etag: r.get(3)?, last_modified: r.get(4)? },
+        error_count: r.get(5)?,
+        next_poll: r.get::<_, Option<i64>>(6)?.map(super::time),
+        gone: r.get(7)?,
+        retry_after: r.get::<_, Option<i64>>(8)?.map(super::time),
+        moved: moved_to.and_then(|m| Url::parse(&m).ok()).map(|m| (m, r.get(10).unwrap_or(0))),
+    }))
 }
 
 impl Store {
@@ -37,6 +67,8 @@ impl Store {
                     etag = CASE WHEN config_url = excluded.config_url THEN etag END,
                     last_modified = CASE WHEN config_url = excluded.config_url THEN last_modified END,
                     moved_to = CASE WHEN config_url = excluded.config_url THEN moved_to END,
+                    gone = CASE WHEN config_url = excluded.config_url THEN gone ELSE 0 END,
+                    error_count = CASE WHEN config_url = excluded.config_url THEN error_count ELSE 0 END,
                     config_url = excluded.config_url",
             )?;
             for spec in specs {
@@ -47,25 +79,28 @@ impl Store {
         Ok(())
     }
 
-    /// The stored state of a configured feed.
+    /// The stored state of a feed.
     pub fn feed(&self, name: &str) -> Result<FeedRef, StoreError> {
         self.conn
-            .query_row("SELECT id, name, url, etag, last_modified FROM feeds WHERE name = ?1", [name], |r| {
-                let url: String = r.get(2)?;
-                Ok((r.get(0)?, r.get(1)?, url, r.get(3)?, r.get(4)?))
-            })
+            .query_row(&format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"), [name], feed_ref)
             .optional()?
-            .and_then(|(id, name, url, etag, last_modified)| {
-                Some(FeedRef { id, name, url: Url::parse(&url).ok()?, validators: Validators { etag, last_modified } })
-            })
+            .flatten()
             .ok_or_else(|| StoreError::UnknownFeed(name.to_string()))
+    }
+
+    /// Every feed in the configuration.
+    pub fn configured_feeds(&self) -> Result<Vec<FeedRef>, StoreError> {
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {FEED_COLUMNS} FROM feeds WHERE in_config = 1 ORDER BY name"))?;
+        let rows = stmt.query_map([], feed_ref)?;
+        Ok(rows.filter_map(|r| r.transpose()).collect::<Result<_, _>>()?)
     }
 
     /// Every feed in the configuration, in name order.
     pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
-                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled
+                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -85,6 +120,7 @@ impl Store {
                 next_poll: time(11)?,
                 moved_to: r.get(12)?,
                 enabled: r.get(13)?,
+                gone: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -129,20 +165,48 @@ pub(super) fn record_failure(
     let retry_after = failure.retry_after.map(|d| secs(now) + d.as_secs() as i64);
     conn.execute(
         "UPDATE feeds SET last_poll = ?2, last_status = ?3, http_status = ?4, last_error = ?5,
-            error_count = error_count + 1, retry_after = ?6 WHERE id = ?1",
-        params![feed.id, secs(now), failure.kind.as_str(), failure.http_status, failure.message, retry_after],
+            error_count = error_count + 1, retry_after = ?6, gone = ?7 WHERE id = ?1",
+        params![
+            feed.id,
+            secs(now),
+            failure.kind.as_str(),
+            failure.http_status,
+            failure.message,
+            retry_after,
+            failure.kind == FailureKind::Gone
+        ],
     )?;
     Ok(())
 }
 
-/// Remembers a permanent redirect; counts how many polls in a row saw the same target.
-pub(super) fn record_move(conn: &Connection, feed_id: i64, moved_to: Option<&Url>) -> Result<(), StoreError> {
+/// Remembers a permanent redirect and counts how many polls in a row saw the same
+/// target; once `adopt_after` have, the feed's stored URL moves there (the config file is
+/// never rewritten).
+pub(super) fn record_move(
+    conn: &Connection,
+    feed_id: i64,
+    moved_to: Option<&Url>,
+    adopt_after: u32,
+) -> Result<(), StoreError> {
     match moved_to {
-        Some(url) => conn.execute(
-            "UPDATE feeds SET moved_count = CASE WHEN moved_to = ?2 THEN moved_count + 1 ELSE 1 END, moved_to = ?2 WHERE id = ?1",
-            params![feed_id, url.as_str()],
-        )?,
+        Some(url) => {
+            conn.execute(
+                "UPDATE feeds SET moved_count = CASE WHEN moved_to = ?2 THEN moved_count + 1 ELSE 1 END, moved_to = ?2
+                 WHERE id = ?1",
+                params![feed_id, url.as_str()],
+            )?;
+            conn.execute(
+                "UPDATE feeds SET url = moved_to, moved_to = NULL, moved_count = 0 WHERE id = ?1 AND moved_count >= ?2",
+                params![feed_id, adopt_after],
+            )?
+        }
         None => conn.execute("UPDATE feeds SET moved_to = NULL, moved_count = 0 WHERE id = ?1", [feed_id])?,
     };
+    Ok(())
+}
+
+/// Stores when a feed is next polled.
+pub(super) fn set_next_poll(conn: &Connection, name: &str, next: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+    conn.execute("UPDATE feeds SET next_poll = ?2 WHERE name = ?1", params![name, next.map(secs)])?;
     Ok(())
 }

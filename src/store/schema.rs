@@ -30,7 +30,8 @@ CREATE TABLE feeds (
     next_poll     INTEGER,
     moved_to      TEXT,
     moved_count   INTEGER NOT NULL DEFAULT 0,
-    retry_after   INTEGER
+    retry_after   INTEGER,
+    gone          INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE items (
     id             INTEGER PRIMARY KEY,

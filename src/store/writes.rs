@@ -10,10 +10,11 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 use url::Url;
 
-use super::feeds::{record_failure, record_move, record_not_modified, record_success, FeedRef};
+use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
 use super::{PollCounts, Store, StoreError};
-use crate::model::{Failure, ParsedFeed, Validators};
+use crate::model::{Failure, FeedSpec, ParsedFeed, Validators};
+use crate::scheduler::ADOPT_REDIRECT_AFTER;
 
 /// Most polls committed together; bounds how much one failed commit can cost.
 const MAX_BATCH: usize = 64;
@@ -46,12 +47,12 @@ fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc
         PollWrite::Stored { parsed, status, validators, moved_to } => {
             let counts = insert_entries(conn, feed, parsed, now)?;
             record_success(conn, feed, parsed, *status, validators, now)?;
-            record_move(conn, feed.id, moved_to.as_ref())?;
+            record_move(conn, feed.id, moved_to.as_ref(), ADOPT_REDIRECT_AFTER)?;
             Ok(counts)
         }
         PollWrite::NotModified { moved_to } => {
             record_not_modified(conn, feed, now)?;
-            record_move(conn, feed.id, moved_to.as_ref())?;
+            record_move(conn, feed.id, moved_to.as_ref(), ADOPT_REDIRECT_AFTER)?;
             Ok(PollCounts::default())
         }
         PollWrite::Failed(failure) => {
@@ -73,6 +74,8 @@ struct PollJob {
 enum Job {
     Poll(Box<PollJob>),
     Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
+    NextPoll { feed: String, next: Option<DateTime<Utc>>, reply: oneshot::Sender<Result<(), StoreError>> },
+    Sync { feeds: Vec<FeedSpec>, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
 impl Store {
@@ -128,6 +131,14 @@ impl Writer {
                             let _ = reply.send(store.prune(cutoff, Utc::now()));
                             next = queue.recv().ok();
                         }
+                        Job::NextPoll { feed, next: at, reply } => {
+                            let _ = reply.send(set_next_poll(&store.conn, &feed, at));
+                            next = queue.recv().ok();
+                        }
+                        Job::Sync { feeds, reply } => {
+                            let _ = reply.send(store.sync_feeds(&feeds));
+                            next = queue.recv().ok();
+                        }
                         Job::Poll(first) => {
                             let mut batch = vec![*first];
                             while batch.len() < MAX_BATCH {
@@ -159,8 +170,22 @@ impl Writer {
 
     /// Drops the bodies of items first seen before `cutoff`; returns how many were pruned.
     pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.ask(|reply| Job::Prune { cutoff, reply }).await
+    }
+
+    /// Stores when a feed is next polled.
+    pub async fn set_next_poll(&self, feed: String, next: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.ask(|reply| Job::NextPoll { feed, next, reply }).await
+    }
+
+    /// Makes the feeds table match a (re)loaded configuration.
+    pub async fn sync_feeds(&self, feeds: Vec<FeedSpec>) -> Result<(), StoreError> {
+        self.ask(|reply| Job::Sync { feeds, reply }).await
+    }
+
+    async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {
         let (reply, result) = oneshot::channel();
-        self.jobs.send(Job::Prune { cutoff, reply }).map_err(|_| StoreError::WriterGone)?;
+        self.jobs.send(job(reply)).map_err(|_| StoreError::WriterGone)?;
         result.await.map_err(|_| StoreError::WriterGone)?
     }
 }

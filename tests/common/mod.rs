@@ -2,6 +2,8 @@
 //! real `storyline` binary against a temporary configuration.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

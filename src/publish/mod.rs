@@ -1,0 +1,239 @@
+//! The HTTP side: merged feeds with caching headers, the JSON API, health and metrics.
+//!
+//! Reads the store through its own connection and renders through `render`; must not
+//! fetch from sources or write to the database.
+
+mod cache;
+mod metrics;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::extract::{Query, State};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use cache::{Cache, Rendered};
+pub use metrics::{Metrics, PollKind};
+
+use crate::config::ServerSettings;
+use crate::render::{self, FeedMeta, Format};
+use crate::store::{Store, StoreError};
+
+/// Most entries a client may ask for.
+pub const MAX_LIMIT: usize = 1000;
+
+/// Everything the HTTP handlers share.
+pub struct Published {
+    /// Rendered feeds, valid until the store changes.
+    pub cache: Cache,
+    /// Poll counters.
+    pub metrics: Metrics,
+    reader: Mutex<Store>,
+    settings: RwLock<ServerSettings>,
+}
+
+impl Published {
+    /// State over a read connection and the `[server]` settings.
+    pub fn new(reader: Store, settings: ServerSettings) -> Published {
+        Published {
+            cache: Cache::default(),
+            metrics: Metrics::default(),
+            reader: Mutex::new(reader),
+            settings: RwLock::new(settings),
+        }
+    }
+
+    /// Applies reloaded `[server]` settings (title, base URL, items) and drops cached output.
+    pub fn set_settings(&self, settings: ServerSettings) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        self.cache.invalidate();
+    }
+
+    fn settings(&self) -> ServerSettings {
+        self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs a read query on a blocking thread.
+    async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        query: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || query(&me.reader.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| ApiError(format!("internal error: {e}")))?
+            .map_err(|e| ApiError(e.to_string()))
+    }
+}
+
+/// A failure to answer, sent as 500 with a one-line reason.
+#[derive(Debug)]
+pub struct ApiError(String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (StatusCode::INTERNAL_SERVER_ERROR, self.0).into_response()
+    }
+}
+
+/// The routes.
+pub fn router(state: Arc<Published>) -> Router {
+    Router::new()
+        .route("/feed.atom", get(|s, q, h| feed(s, q, h, Format::Atom)))
+        .route("/feed.rss", get(|s, q, h| feed(s, q, h, Format::Rss)))
+        .route("/feed.json", get(|s, q, h| feed(s, q, h, Format::Json)))
+        .route("/api/feeds", get(api_feeds))
+        .route("/api/items", get(api_items))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `token` is cancelled.
+pub async fn serve(listener: TcpListener, state: Arc<Published>, token: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(token.cancelled_owned()).await
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    limit: Option<usize>,
+}
+
+async fn feed(
+    State(state): State<Arc<Published>>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let settings = state.settings();
+    let limit = q.limit.unwrap_or(settings.items).clamp(1, MAX_LIMIT);
+    let key = format!("feed.{}?limit={limit}", format.extension());
+    let (generation, changed) = state.cache.generation();
+    let doc = match state.cache.get(&key, generation) {
+        Some(doc) => doc,
+        None => {
+            let items = state.read(move |store| store.newest_items(limit)).await?;
+            let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
+            let meta = FeedMeta { title: settings.title, base_url: settings.base_url, path: "feed".into(), updated };
+            let text = render::render(format, &meta, &items);
+            let doc = Arc::new(
+                tokio::task::spawn_blocking(move || Rendered::new(text, changed))
+                    .await
+                    .map_err(|e| ApiError(e.to_string()))?,
+            );
+            state.cache.put(key, generation, doc.clone());
+            doc
+        }
+    };
+    Ok(conditional(&headers, &doc, format.content_type()))
+}
+
+/// Answers a request for a cached document: 304 when the client's copy is current, gzip
+/// when the client accepts it.
+pub fn conditional(headers: &HeaderMap, doc: &Rendered, content_type: &'static str) -> Response {
+    let last_modified = http_date(doc.last_modified);
+    let fresh = match headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags.split(',').any(|t| t.trim() == doc.etag || t.trim() == "*"),
+        None => headers
+            .get(IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| doc.last_modified.timestamp() <= since.timestamp()),
+    };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if accepts_gzip(headers) {
+        let mut r = doc.gzip.clone().into_response();
+        r.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        doc.body.clone().into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&doc.etag) {
+        h.insert(ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+        h.insert(LAST_MODIFIED, v);
+    }
+    response
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else { return false };
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let refused = parts
+            .any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+/// An IMF-fixdate, as HTTP wants.
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+async fn api_feeds(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {
+    Ok(Json(state.read(|store| store.feed_statuses()).await?).into_response())
+}
+
+async fn api_items(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    Ok(Json(state.read(move |store| store.newest_records(limit)).await?).into_response())
+}
+
+async fn metrics(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {
+    let feeds = state.read(|store| store.feed_statuses()).await?;
+    let text = state.metrics.render(&feeds);
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn conditional_requests_and_gzip() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 27, 12, 0, 0).unwrap();
+        let doc = Rendered::new("<feed/>".repeat(100), at);
+        let r = conditional(&headers(&[]), &doc, "application/atom+xml");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[LAST_MODIFIED], "Fri, 27 Nov 2026 12:00:00 GMT");
+        assert_eq!(r.headers()[ETAG], doc.etag.as_str());
+        let r = conditional(&headers(&[("if-none-match", &format!("\"x\", {}", doc.etag))]), &doc, "a/b");
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        let r = conditional(&headers(&[("if-none-match", "\"other\"")]), &doc, "a/b");
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = conditional(&headers(&[("if-modified-since", "Fri, 27 Nov 2026 12:00:00 GMT")]), &doc, "a/b");
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        let r = conditional(&headers(&[("if-modified-since", "Fri, 27 Nov 2026 11:59:59 GMT")]), &doc, "a/b");
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = conditional(&headers(&[("accept-encoding", "br, gzip;q=0.8")]), &doc, "a/b");
+        assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
+        let r = conditional(&headers(&[("accept-encoding", "gzip;q=0")]), &doc, "a/b");
+        assert!(r.headers().get(CONTENT_ENCODING).is_none());
+    }
+}
