@@ -3,18 +3,45 @@
 //! Must not parse feeds or write SQL itself; it calls the modules that do.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use chrono::Utc;
 use tokio::task::JoinSet;
 
+use crate::config::edit::append_feeds;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::model::FeedStatus;
+use crate::opml;
 use crate::poll::{Pipeline, PollReport};
 use crate::render::{self, FeedMeta, Format};
 use crate::store::{Store, Writer};
+
+/// Adds the feeds of an OPML file to the configuration at `config.path`, keeping its
+/// comments; with `dry_run` only reports. Returns one line per outline.
+pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> anyhow::Result<Vec<String>> {
+    let opml = std::fs::read(opml_path).with_context(|| format!("cannot read {}", opml_path.display()))?;
+    let outlines =
+        opml::read(&String::from_utf8_lossy(&opml)).map_err(|e| UsageError(format!("{}: {e}", opml_path.display())))?;
+    let plan = opml::plan_import(&config.feeds, outlines);
+    let source = std::fs::read_to_string(&config.path)?;
+    let updated = append_feeds(&source, &plan.add)?;
+    // Never write a file storyline itself would then refuse.
+    Config::parse(&config.path, &updated)
+        .map_err(|e| anyhow::anyhow!("the imported feeds would make the configuration invalid:\n{e}"))?;
+    let verb = if dry_run { "would add" } else { "added" };
+    let mut lines: Vec<String> = plan.add.iter().map(|f| format!("{verb} {} {}", f.name, f.url)).collect();
+    lines.extend(plan.skipped.iter().map(|(url, why)| format!("skipped {url}: {why}")));
+    if !dry_run && !plan.add.is_empty() {
+        // Write beside, then rename: a crash never leaves a half-written configuration.
+        let tmp = config.path.with_extension("toml.storyline-tmp");
+        std::fs::write(&tmp, updated).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &config.path).with_context(|| format!("cannot replace {}", config.path.display()))?;
+    }
+    Ok(lines)
+}
 
 /// An opened storyline: configuration, store and fetcher.
 pub struct App {

@@ -11,6 +11,7 @@ pub mod dedupe;
 pub mod fetch;
 pub mod model;
 pub mod notify;
+pub mod opml;
 pub mod parse;
 pub mod poll;
 pub mod publish;

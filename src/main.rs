@@ -42,6 +42,16 @@ enum Command {
         #[command(subcommand)]
         what: Export,
     },
+    /// Add the feeds of an OPML file to the configuration, keeping its comments.
+    ImportOpml {
+        /// The OPML file.
+        file: PathBuf,
+        /// Print what would be added; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the configured feeds as OPML 2.0.
+    ExportOpml,
     /// Print the merged feed.
     Render {
         /// Output format.
@@ -112,14 +122,27 @@ fn init_logging(daemon: bool) {
 }
 
 fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
-    if let Command::Run = command {
-        let runtime = tokio::runtime::Runtime::new()?;
-        return runtime.block_on(storyline::daemon::run(path, config));
+    match command {
+        Command::Run => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            return runtime.block_on(storyline::daemon::run(path, config));
+        }
+        Command::ImportOpml { file, dry_run } => {
+            for line in storyline::app::import_opml(&config, &file, dry_run)? {
+                println!("{line}");
+            }
+            return Ok(());
+        }
+        Command::ExportOpml => {
+            print!("{}", storyline::opml::write(&config.server.title, &config.feeds));
+            return Ok(());
+        }
+        _ => {}
     }
     let app = App::open(config)?;
     let mut out = std::io::stdout().lock();
     match command {
-        Command::CheckConfig | Command::Run => Ok(()),
+        Command::CheckConfig | Command::Run | Command::ImportOpml { .. } | Command::ExportOpml => Ok(()),
         Command::Poll { names } => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(app.poll(&names, |report| {
@@ -167,8 +190,15 @@ fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()
             f.next_poll.as_deref().unwrap_or("due")
         )?;
         writeln!(out, "    {}{}", f.url, if f.enabled { "" } else { "  (disabled)" })?;
+        if f.url != f.config_url {
+            writeln!(out, "    moved permanently from {} (the configuration still names the old URL)", f.config_url)?;
+        }
+        if f.gone {
+            writeln!(out, "    gone: the server answered 410, so it is no longer polled; change its url to resume")?;
+        }
         if let Some(moved) = &f.moved_to {
-            writeln!(out, "    permanently redirected to {moved}")?;
+            let n = storyline::scheduler::ADOPT_REDIRECT_AFTER;
+            writeln!(out, "    permanently redirected to {moved} (adopted after {n} polls in a row)")?;
         }
         if let Some(err) = &f.last_error {
             writeln!(out, "    error ({} in a row): {err}", f.error_count)?;

@@ -101,7 +101,7 @@ fn source_link(out: &mut String, s: &Source) {
 }
 
 /// Escapes text for XML and drops characters XML 1.0 cannot carry.
-pub(crate) fn xml_escape(text: &str) -> String {
+pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {

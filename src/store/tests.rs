@@ -122,3 +122,47 @@ fn a_failure_keeps_validators_and_counts_errors() {
     let status = &store.feed_statuses().unwrap()[0];
     assert_eq!((status.error_count, status.last_error.as_deref()), (0, None));
 }
+
+#[test]
+fn a_permanent_redirect_is_adopted_after_consecutive_polls() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/old")]).unwrap();
+    let new = Url::parse("http://a.example/new").unwrap();
+    let other = Url::parse("http://a.example/elsewhere").unwrap();
+    let moved = |to: &Url| PollWrite::NotModified { moved_to: Some(to.clone()) };
+    let a = store.feed("a").unwrap();
+    store.write_poll(&a, &moved(&new), Utc::now()).unwrap();
+    store.write_poll(&a, &moved(&other), Utc::now()).unwrap();
+    store.write_poll(&a, &moved(&new), Utc::now()).unwrap();
+    store.write_poll(&a, &moved(&new), Utc::now()).unwrap();
+    assert_eq!(store.feed("a").unwrap().url.as_str(), "http://a.example/old", "two in a row are not enough");
+    assert_eq!(store.feed("a").unwrap().moved, Some((new.clone(), 2)));
+    store.write_poll(&a, &moved(&new), Utc::now()).unwrap();
+    let a = store.feed("a").unwrap();
+    assert_eq!((a.url.as_str(), a.moved), ("http://a.example/new", None));
+    let status = &store.feed_statuses().unwrap()[0];
+    assert_eq!((status.url.as_str(), status.config_url.as_str()), ("http://a.example/new", "http://a.example/old"));
+    // The same configuration keeps the adopted URL; a new configured URL wins.
+    store.sync_feeds(&[spec("a", "http://a.example/old")]).unwrap();
+    assert_eq!(store.feed("a").unwrap().url.as_str(), "http://a.example/new");
+}
+
+#[test]
+fn gone_feeds_are_marked_until_their_url_changes() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let gone = crate::model::Failure {
+        kind: crate::model::FailureKind::Gone,
+        http_status: Some(410),
+        message: "HTTP 410 Gone".into(),
+        retry_after: None,
+    };
+    store.write_poll(&a, &PollWrite::Failed(gone), Utc::now()).unwrap();
+    assert!(store.feed("a").unwrap().gone);
+    assert!(store.feed_statuses().unwrap()[0].gone);
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    assert!(store.feed("a").unwrap().gone, "reloading the same config keeps it parked");
+    store.sync_feeds(&[spec("a", "http://a.example/g")]).unwrap();
+    assert!(!store.feed("a").unwrap().gone, "a new URL is polled again");
+}

@@ -1,7 +1,8 @@
 //! The TOML configuration: parsing, validation and every configuration error message.
 //!
 //! Turns a file into a typed [`Config`] or a list of errors, each located as
-//! `FILE:LINE:COL: message`. Holds no global state and never writes the file.
+//! `FILE:LINE:COL: message`. Holds no global state; only [`edit`] (for `import-opml`)
+//! ever rewrites the file.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -9,6 +10,8 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub mod edit;
 
 use serde::Deserialize;
 use toml::Spanned;

@@ -1,0 +1,241 @@
+//! OPML, the subscription lists feed readers import and export: reading the outlines of
+//! sloppy real-world files and writing OPML 2.0. Pure; no I/O.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use url::Url;
+
+use crate::config::edit::NewFeed;
+use crate::model::FeedSpec;
+use crate::parse::html::to_text;
+use crate::render::xml_escape;
+
+/// A feed found in an OPML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    /// `title`, else `text`, else empty.
+    pub title: String,
+    /// `xmlUrl`, as written.
+    pub url: String,
+    /// Names of the folders (parent outlines) it sits in.
+    pub folders: Vec<String>,
+}
+
+/// Why an OPML file could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpmlError {
+    /// No outline with a feed URL anywhere.
+    #[error("no feed outlines (outline elements with xmlUrl) found")]
+    NoFeeds,
+}
+
+fn attribute(e: &BytesStart<'_>, names: &[&str]) -> Option<String> {
+    e.attributes().flatten().find_map(|a| {
+        let key = String::from_utf8_lossy(a.key.as_ref()).to_ascii_lowercase();
+        if !names.contains(&key.as_str()) {
+            return None;
+        }
+        // HTML entities XML does not define (&nbsp; from HTML-minded exporters) are
+        // decoded the way a browser would.
+        let value =
+            a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| to_text(&String::from_utf8_lossy(&a.value)));
+        Some(value.trim().to_string()).filter(|v| !v.is_empty())
+    })
+}
+
+/// Every feed outline of an OPML document, in document order. Tolerates a missing head,
+/// missing `text`/`type` attributes, any letter case, mismatched end tags and stops
+/// quietly at unrecoverable damage, keeping what came before.
+pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
+    let mut reader = Reader::from_str(text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    let mut folders: Vec<Option<String>> = Vec::new();
+    let mut found = Vec::new();
+    loop {
+        let (e, opens) = match reader.read_event() {
+            Ok(Event::Start(e)) => (e, true),
+            Ok(Event::Empty(e)) => (e, false),
+            Ok(Event::End(e)) => {
+                if e.name().as_ref().eq_ignore_ascii_case(b"outline") {
+                    folders.pop();
+                }
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        if !e.name().as_ref().eq_ignore_ascii_case(b"outline") {
+            continue;
+        }
+        let title = attribute(&e, &["title"]).or_else(|| attribute(&e, &["text"]));
+        match attribute(&e, &["xmlurl", "url"]) {
+            Some(url) => {
+                let parents = folders.iter().flatten().cloned().collect();
+                found.push(Outline { title: title.unwrap_or_default(), url, folders: parents });
+                if opens {
+                    folders.push(None);
+                }
+            }
+            None if opens => folders.push(title),
+            None => {}
+        }
+    }
+    if found.is_empty() {
+        return Err(OpmlError::NoFeeds);
+    }
+    Ok(found)
+}
+
+/// A configuration name from an outline: its title (or the URL's host) in lower case,
+/// runs of other characters as `-`.
+pub fn name_for(outline: &Outline) -> String {
+    let source = if outline.title.is_empty() {
+        Url::parse(&outline.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "feed".into())
+    } else {
+        outline.title.clone()
+    };
+    let mut name = String::new();
+    for c in source.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name: String = name.trim_matches('-').chars().take(48).collect();
+    if name.is_empty() {
+        "feed".into()
+    } else {
+        name.trim_end_matches('-').to_string()
+    }
+}
+
+/// What importing an OPML file into a configuration would do.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportPlan {
+    /// Feeds to add.
+    pub add: Vec<NewFeed>,
+    /// Outlines left out, with why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Plans an import: feeds whose URL is already configured (or repeated in the file) and
+/// invalid URLs are skipped; names are made unique against the configuration.
+pub fn plan_import(existing: &[FeedSpec], outlines: Vec<Outline>) -> ImportPlan {
+    let mut plan = ImportPlan::default();
+    let mut names: Vec<String> = existing.iter().map(|f| f.name.clone()).collect();
+    let mut urls: Vec<(Url, String)> = existing.iter().map(|f| (f.url.clone(), f.name.clone())).collect();
+    for outline in outlines {
+        let url = match Url::parse(&outline.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
+            _ => {
+                plan.skipped.push((outline.url.clone(), "not an http(s) URL".into()));
+                continue;
+            }
+        };
+        if let Some((_, name)) = urls.iter().find(|(u, _)| *u == url) {
+            plan.skipped.push((outline.url.clone(), format!("already configured as `{name}`")));
+            continue;
+        }
+        let base = name_for(&outline);
+        let name =
+            (1..).map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") }).find(|n| !names.contains(n));
+        let name = name.expect("some suffix is free");
+        names.push(name.clone());
+        urls.push((url.clone(), name.clone()));
+        plan.add.push(NewFeed { name, url: url.into(), tags: outline.folders });
+    }
+    plan
+}
+
+/// The configured feeds as an OPML 2.0 document; tags become the `category` attribute.
+pub fn write(title: &str, feeds: &[FeedSpec]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
+    out.push_str(&format!("    <title>{}</title>\n", xml_escape(title)));
+    out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", chrono::Utc::now().to_rfc2822()));
+    for f in feeds {
+        let category =
+            if f.tags.is_empty() { String::new() } else { format!(" category=\"{}\"", xml_escape(&f.tags.join(","))) };
+        out.push_str(&format!(
+            "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{category}/>\n",
+            xml_escape(&f.name),
+            xml_escape(f.url.as_str())
+        ));
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sloppy_files_are_read() {
+        // No head, no type, upper-case names, a folder, an HTML entity, a stray end tag.
+        let text = r#"<opml><body>
+            <OUTLINE text="News">
+              <outline XMLURL="http://a.example/rss" text="A&nbsp;Paper"/>
+              <outline xmlUrl="http://b.example/feed" title="B &amp; Co" text="ignored"></outline>
+            </OUTLINE>
+            <outline xmlUrl="http://c.example/atom.xml"/>
+            </div>
+            <outline text="empty folder"/>
+          </body></opml>"#;
+        let found = read(text).unwrap();
+        let urls: Vec<&str> = found.iter().map(|o| o.url.as_str()).collect();
+        assert_eq!(urls, ["http://a.example/rss", "http://b.example/feed", "http://c.example/atom.xml"]);
+        assert_eq!(found[0].folders, ["News"]);
+        assert_eq!(found[0].title, "A Paper");
+        assert_eq!(found[1].title, "B & Co");
+        assert!(found[2].folders.is_empty());
+        assert_eq!(name_for(&found[1]), "b-co");
+        assert_eq!(name_for(&found[2]), "c-example");
+        assert_eq!(read("<opml><body></body></opml>"), Err(OpmlError::NoFeeds));
+    }
+
+    #[test]
+    fn imports_skip_known_urls_and_make_names_unique() {
+        let existing = vec![FeedSpec {
+            name: "a-paper".into(),
+            url: Url::parse("http://a.example/rss").unwrap(),
+            schedule: None,
+            tags: vec![],
+            enabled: true,
+        }];
+        let outline = |title: &str, url: &str| Outline { title: title.into(), url: url.into(), folders: vec![] };
+        let plan = plan_import(
+            &existing,
+            vec![
+                outline("A Paper", "http://a.example/rss"),
+                outline("A Paper", "http://a.example/other"),
+                outline("x", "ftp://x"),
+                outline("A Paper", "http://a.example/other"),
+            ],
+        );
+        assert_eq!(plan.add.len(), 1);
+        assert_eq!(plan.add[0].name, "a-paper-2");
+        let reasons: Vec<&str> = plan.skipped.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["already configured as `a-paper`", "not an http(s) URL", "already configured as `a-paper-2`"]
+        );
+    }
+
+    #[test]
+    fn written_opml_reads_back() {
+        let feeds = vec![FeedSpec {
+            name: "x&y".into(),
+            url: Url::parse("http://x.example/f?a=1&b=2").unwrap(),
+            schedule: None,
+            tags: vec!["world".into()],
+            enabled: true,
+        }];
+        let text = write("Mine", &feeds);
+        let back = read(&text).unwrap();
+        assert_eq!(back[0].url, "http://x.example/f?a=1&b=2");
+        assert_eq!(back[0].title, "x&y");
+    }
+}

@@ -1,0 +1,65 @@
+//! import-opml and export-opml through the real binary.
+
+mod common;
+
+use common::Setup;
+
+const CONFIG: &str = "# My storyline\n[fetch]\ntimeout = \"5s\" # keep it short\n\n# the first feed\n[[feed]]\nname = \"existing\"\nurl = \"http://127.0.0.1:9/existing.xml\"\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sloppy_opml_imports_keeping_comments() {
+    let setup = Setup::new("", &[]);
+    std::fs::write(&setup.config, CONFIG).unwrap();
+    let opml = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sloppy.opml");
+    let opml = opml.to_str().unwrap();
+
+    let (code, out, err) = setup.run(&["import-opml", opml, "--dry-run"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&setup.config).unwrap(), CONFIG, "a dry run changes nothing");
+    assert!(out.contains("would add daily-wire http://127.0.0.1:9/rss2.xml"), "{out}");
+
+    let (code, out, err) = setup.run(&["import-opml", opml]).await;
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "added daily-wire http://127.0.0.1:9/rss2.xml",
+            "added atom-tech http://127.0.0.1:9/atom.xml",
+            "added 127-0-0-1 http://127.0.0.1:9/feed.json",
+            "skipped http://127.0.0.1:9/existing.xml: already configured as `existing`",
+            "skipped javascript:alert(1): not an http(s) URL",
+        ]
+    );
+    let text = std::fs::read_to_string(&setup.config).unwrap();
+    assert!(text.starts_with(CONFIG), "comments and existing tables are kept:\n{text}");
+    assert!(
+        text.contains("name = \"daily-wire\"\nurl = \"http://127.0.0.1:9/rss2.xml\"\ntags = [\"World\"]"),
+        "{text}"
+    );
+    assert_eq!(setup.run(&["check-config"]).await.0, 0);
+
+    // Importing again adds nothing.
+    let (_, out, _) = setup.run(&["import-opml", opml]).await;
+    assert!(!out.contains("added"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exported_opml_imports_into_an_empty_config() {
+    let setup =
+        Setup::new("", &[("a", "http://127.0.0.1:9/a.xml".into()), ("b-and-c", "http://127.0.0.1:9/b?x=1&y=2".into())]);
+    let (code, exported, _) = setup.run(&["export-opml"]).await;
+    assert_eq!(code, 0);
+    assert!(exported.starts_with("<?xml") && exported.contains("<opml version=\"2.0\">"), "{exported}");
+    let file = setup.dir.path().join("out.opml");
+    std::fs::write(&file, &exported).unwrap();
+
+    let fresh = Setup::new("", &[]);
+    std::fs::write(&fresh.config, "# nothing yet\n").unwrap();
+    let (code, out, err) = fresh.run(&["import-opml", file.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "added a http://127.0.0.1:9/a.xml\nadded b-and-c http://127.0.0.1:9/b?x=1&y=2\n");
+    let (_, again, _) = fresh.run(&["export-opml"]).await;
+    let body = |t: &str| t.lines().filter(|l| l.contains("<outline")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(body(&again), body(&exported), "the round trip keeps every feed");
+}
