@@ -107,3 +107,45 @@ async fn daemon_polls_serves_reloads_and_stops() {
     assert!(!log.iter().any(|l| l.contains("poll feed=")), "{log:?}");
     assert_eq!(feeds.requests("/a.xml").len(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn systemd_is_notified_of_readiness_reloads_stops_and_liveness() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, config(&[], "")).unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = tokio::net::UnixDatagram::bind(&socket_path).unwrap();
+    let env = [("NOTIFY_SOCKET", socket_path.to_str().unwrap()), ("WATCHDOG_USEC", "200000")];
+    let daemon = Daemon::start_with(&path, &env).await;
+
+    let socket = std::sync::Arc::new(socket);
+    let next = || {
+        let socket = socket.clone();
+        async move {
+            let mut buf = [0u8; 256];
+            let n =
+                tokio::time::timeout(std::time::Duration::from_secs(30), socket.recv(&mut buf)).await.unwrap().unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        }
+    };
+    let mut seen = Vec::new();
+    while !(seen.contains(&"READY=1".to_string()) && seen.contains(&"WATCHDOG=1".to_string())) {
+        seen.push(next().await);
+    }
+    daemon.signal("HUP");
+    let mut after_reload = Vec::new();
+    while after_reload.last().map(String::as_str) != Some("READY=1") {
+        let m = next().await;
+        if m != "WATCHDOG=1" {
+            after_reload.push(m);
+        }
+    }
+    assert_eq!(after_reload, ["RELOADING=1", "READY=1"]);
+    let stopping = tokio::spawn(async move { daemon.stop().await });
+    let mut last = next().await;
+    while last == "WATCHDOG=1" {
+        last = next().await;
+    }
+    assert_eq!(last, "STOPPING=1");
+    assert_eq!(stopping.await.unwrap().0, Some(0));
+}

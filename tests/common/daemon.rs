@@ -22,13 +22,20 @@ pub struct Daemon {
 impl Daemon {
     /// Starts the daemon and waits until it listens.
     pub async fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, &[]).await
+    }
+
+    /// Starts the daemon with extra environment variables.
+    pub async fn start_with(config: &Path, env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyline"))
             .arg("--config")
             .arg(config)
             .arg("run")
             .env("STORYLINE_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
             .env_remove("JOURNAL_STREAM")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .kill_on_drop(true)
