@@ -17,4 +17,5 @@ pub mod poll;
 pub mod publish;
 pub mod render;
 pub mod scheduler;
+pub mod series;
 pub mod store;

@@ -1,0 +1,170 @@
+//! Story grouping quality and speed: replays a labelled stream (JSON Lines with id, title,
+//! summary, url, publisher, published, story) through the same engine the daemon uses and
+//! prints BCubed precision, recall and F1, the number of series, and items per second.
+//! With `--scale N` it also replays the stream N times (shifted a month each time, as new
+//! stories) and reports the cost per item at 10k and 100k items.
+//!
+//! Usage: cargo bench --bench series_eval -- FILE [--scale N] [--top K]
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Deserialize;
+use storyline::series::{Engine, NewItem, Params};
+
+#[derive(Deserialize)]
+struct Row {
+    title: String,
+    #[serde(default)]
+    summary: String,
+    published: String,
+    story: String,
+}
+
+fn params() -> Params {
+    let mut p = Params::default();
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
+    if let Some(v) = env("SL_THRESHOLD") {
+        p.threshold = v;
+    }
+    if let Some(v) = env("SL_MERGE") {
+        p.merge_threshold = v;
+    }
+    if let Some(v) = env("SL_NOVEL") {
+        p.novel_weight = v;
+    }
+    if let Some(v) = env("SL_NAME_BOOST") {
+        p.name_boost = v;
+    }
+    p
+}
+
+/// BCubed precision and recall (Bagga & Baldwin), averaged over items.
+fn bcubed(series: &[u64], stories: &[usize]) -> (f64, f64) {
+    let mut pair: HashMap<(u64, usize), f64> = HashMap::new();
+    let mut by_series: HashMap<u64, f64> = HashMap::new();
+    let mut by_story: HashMap<usize, f64> = HashMap::new();
+    for (s, t) in series.iter().zip(stories) {
+        *pair.entry((*s, *t)).or_default() += 1.0;
+        *by_series.entry(*s).or_default() += 1.0;
+        *by_story.entry(*t).or_default() += 1.0;
+    }
+    let n = series.len() as f64;
+    let (mut p, mut r) = (0.0, 0.0);
+    for (s, t) in series.iter().zip(stories) {
+        let both = pair[&(*s, *t)];
+        p += both / by_series[s];
+        r += both / by_story[t];
+    }
+    (p / n, r / n)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let file = args.first().expect("usage: series_eval FILE [--scale N] [--top K]");
+    let flag = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<usize>().ok())
+    };
+    let text = std::fs::read_to_string(file).unwrap();
+    let rows: Vec<Row> =
+        text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut story_ids: HashMap<String, usize> = HashMap::new();
+    let items: Vec<(NewItem, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let next = story_ids.len();
+            let story = *story_ids.entry(r.story.clone()).or_insert(next);
+            let published = chrono::DateTime::parse_from_rfc3339(&r.published).unwrap().timestamp();
+            (
+                NewItem { id: i as i64, title: r.title.clone(), summary: r.summary.clone(), published, series: None },
+                story,
+            )
+        })
+        .collect();
+
+    let mut engine = Engine::new(params(), 0);
+    let batch: Vec<NewItem> = items.iter().map(|(i, _)| i.clone()).collect();
+    let started = Instant::now();
+    let out = engine.assign(&batch);
+    let secs = started.elapsed().as_secs_f64();
+    // Follow merges: an item assigned to a series later merged belongs to the survivor.
+    let mut alias: HashMap<u64, u64> = HashMap::new();
+    for (from, into) in &out.merged {
+        alias.insert(*from, *into);
+    }
+    let resolve = |mut s: u64| {
+        while let Some(n) = alias.get(&s) {
+            s = *n;
+        }
+        s
+    };
+    let series: Vec<u64> = out.assigned.iter().map(|(_, s)| resolve(*s)).collect();
+    let stories: Vec<usize> = items.iter().map(|(_, s)| *s).collect();
+    let (p, r) = bcubed(&series, &stories);
+    let f1 = 2.0 * p * r / (p + r);
+    let mut sizes: HashMap<u64, usize> = HashMap::new();
+    for s in &series {
+        *sizes.entry(*s).or_default() += 1;
+    }
+    println!(
+        "items {}  stories {}  series {}  BCubed P {:.3} R {:.3} F1 {:.3}  {:.0} items/s",
+        items.len(),
+        story_ids.len(),
+        sizes.len(),
+        p,
+        r,
+        f1,
+        items.len() as f64 / secs
+    );
+    if let Some(i) = args.iter().position(|a| a == "--dump") {
+        let lines: Vec<String> = series.iter().map(|s| s.to_string()).collect();
+        std::fs::write(&args[i + 1], lines.join("\n")).unwrap();
+    }
+    if let Some(top) = flag("--top") {
+        let mut largest: Vec<(u64, usize)> = sizes.into_iter().collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (id, n) in largest.into_iter().take(top) {
+            let s = engine.summary(id).unwrap();
+            println!("{n:>5}  {} ({})  [{}]", s.title, s.count, s.keywords.join(", "));
+        }
+    }
+    if let Some(times) = flag("--scale") {
+        scale(&items, times);
+    }
+}
+
+/// Cost per item as the stream grows: the dev stream replayed `times` times, a month apart.
+fn scale(items: &[(NewItem, usize)], times: usize) {
+    let mut engine = Engine::new(params(), 0);
+    let mut done = 0usize;
+    let mut window_start = Instant::now();
+    let mut window_items = 0usize;
+    let mut marks = vec![10_000usize, 100_000, 1_000_000];
+    for round in 0..times {
+        for chunk in items.chunks(50) {
+            let batch: Vec<NewItem> = chunk
+                .iter()
+                .map(|(i, _)| NewItem {
+                    id: (done + round) as i64,
+                    title: format!("{} {}", i.title, round),
+                    published: i.published + round as i64 * 30 * 86_400,
+                    ..i.clone()
+                })
+                .collect();
+            engine.assign(&batch);
+            done += batch.len();
+            window_items += batch.len();
+            if marks.first().is_some_and(|m| done >= *m) {
+                let us = window_start.elapsed().as_secs_f64() * 1e6 / window_items as f64;
+                println!(
+                    "at {done:>7} items: {us:.1} µs/item over the last {window_items}, {} series in memory",
+                    engine.active()
+                );
+                marks.remove(0);
+                window_start = Instant::now();
+                window_items = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! The online grouping engine: term statistics, series centroids, the inverted index,
+//! assignment, merging.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
+use super::simhash::{simhash, NearIndex};
+use super::text::{clean_headline, title_case, words, Word};
+use super::{NewItem, Outcome, Summary};
+
+/// A sparse term vector: (term id, weight) sorted by term id.
+type Vector = Vec<(u32, f32)>;
+
+/// Tuning knobs. The defaults were measured on the labelled dev stream (see the README).
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Seconds a series stays fully open after its newest item.
+    pub window: i64,
+    /// Similarity needed to join an open series.
+    pub threshold: f32,
+    /// Similarity needed to join a series idle longer than `window`.
+    pub stale_threshold: f32,
+    /// Centroid similarity at which two candidate series are merged.
+    pub merge_threshold: f32,
+    /// Extra weight of names (acronyms, numbers, capitalised words that are not
+    /// ordinary words).
+    pub name_boost: f32,
+    /// Weight of summary terms relative to title terms.
+    pub summary_weight: f32,
+    /// Half-life of document frequencies, in seconds.
+    pub df_half_life: f64,
+    /// Centroid terms indexed per series.
+    pub indexed_terms: usize,
+    /// Series kept per posting list (the most recently active).
+    pub posting_limit: usize,
+    /// Series idle longer than this are forgotten by the engine.
+    pub horizon: i64,
+    /// Weight, when matching, of a term never seen before (it cannot match anything yet).
+    pub novel_weight: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            window: 7 * 86_400,
+            threshold: 0.12,
+            stale_threshold: 0.6,
+            merge_threshold: 0.2,
+            name_boost: 1.0,
+            summary_weight: 0.4,
+            df_half_life: 3.0 * 86_400.0,
+            indexed_terms: 24,
+            posting_limit: 32,
+            horizon: 180 * 86_400,
+            novel_weight: 0.5,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct Term {
+    text: String,
+    df: f64,
+    at: i64,
+    /// Times seen where a capital means a name (mid-sentence, acronym, phrase).
+    upper: u32,
+    /// Times seen in lower case.
+    lower: u32,
+    display: Option<String>,
+}
+
+impl Term {
+    /// Written capitalised where that means something, and rarely in lower case.
+    fn is_name(&self) -> bool {
+        self.upper > 0 && self.lower * 4 <= self.upper
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Series {
+    centroid: HashMap<u32, f32>,
+    /// Euclidean norm of `centroid`, kept current.
+    norm: f32,
+    indexed: Vec<u32>,
+    count: u64,
+    first: i64,
+    last: i64,
+    title: String,
+    named_at: u64,
+    samples: Vec<Sample>,
+}
+
+/// The grouping state: feed it items in order with [`Engine::assign`].
+#[derive(Debug, Default)]
+pub struct Engine {
+    params: Params,
+    vocab: HashMap<String, u32>,
+    terms: Vec<Term>,
+    docs: f64,
+    docs_at: i64,
+    series: BTreeMap<u64, Series>,
+    aliases: HashMap<u64, u64>,
+    postings: HashMap<u32, Vec<u64>>,
+    near: NearIndex,
+    next_id: u64,
+}
+
+fn decay(value: f64, from: i64, to: i64, half_life: f64) -> f64 {
+    if to <= from {
+        value
+    } else {
+        value * 0.5f64.powf((to - from) as f64 / half_life)
+    }
+}
+
+impl Engine {
+    /// An empty engine; new series ids start after `last_id`.
+    pub fn new(params: Params, last_id: u64) -> Engine {
+        Engine { params, next_id: last_id + 1, ..Engine::default() }
+    }
+
+    /// Series the engine currently tracks.
+    pub fn active(&self) -> usize {
+        self.series.len()
+    }
+
+    fn term_id(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.vocab.get(text) {
+            return *id;
+        }
+        let id = self.terms.len() as u32;
+        self.vocab.insert(text.to_string(), id);
+        self.terms.push(Term { text: text.to_string(), ..Term::default() });
+        id
+    }
+
+    /// Follows merges to the live series.
+    fn resolve(&self, mut id: u64) -> u64 {
+        while let Some(next) = self.aliases.get(&id) {
+            id = *next;
+        }
+        id
+    }
+
+    /// Turns a headline (and summary) into normalised term vectors, updating term
+    /// statistics: the full vector (added to the series) and the matching vector, where
+    /// terms seen for the first time weigh little (they cannot match anything yet and
+    /// would only dilute the similarity). Also returns the stems of the cleaned title,
+    /// for fingerprints.
+    fn features(&mut self, item: &NewItem) -> (Vector, Vector, Vec<String>) {
+        let title = clean_headline(&item.title);
+        let title_words = words(&title);
+        let title_case = title_case(&title_words);
+        let mut weights: HashMap<u32, f32> = HashMap::new();
+        let at = item.published;
+        self.docs = decay(self.docs, self.docs_at, at, self.params.df_half_life) + 1.0;
+        self.docs_at = self.docs_at.max(at);
+        let mut seen: Vec<u32> = Vec::new();
+        for (i, w) in title_words.iter().enumerate() {
+            if w.stop || w.stem.len() < 2 {
+                continue;
+            }
+            let id = self.term_id(&w.stem);
+            self.observe(id, w, i, title_case);
+            *weights.entry(id).or_default() += 1.0;
+            seen.push(id);
+        }
+        // Adjacent names form a phrase feature ("alexander vershbow").
+        for pair in title_words.windows(2) {
+            if pair.iter().all(|w| !w.stop && (w.capitalised || w.acronym)) && !title_case {
+                let id = self.term_id(&format!("{} {}", pair[0].stem, pair[1].stem));
+                let term = &mut self.terms[id as usize];
+                term.upper += 1;
+                term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
+                *weights.entry(id).or_default() += 1.0;
+                seen.push(id);
+            }
+        }
+        for w in words(&item.summary).iter().filter(|w| !w.stop && w.stem.len() >= 2) {
+            let id = self.term_id(&w.stem);
+            *weights.entry(id).or_default() += self.params.summary_weight;
+            seen.push(id);
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut before: HashMap<u32, f64> = HashMap::with_capacity(seen.len());
+        for id in &seen {
+            let t = &mut self.terms[*id as usize];
+            let df = decay(t.df, t.at, at, self.params.df_half_life);
+            before.insert(*id, df);
+            t.df = df + 1.0;
+            t.at = t.at.max(at);
+        }
+        let docs = self.docs;
+        let mut vector: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
+        let mut matching: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
+        for (id, tf) in weights {
+            let t = &self.terms[id as usize];
+            let idf = ((docs + 1.0) / (t.df + 0.5)).ln().max(0.1) as f32;
+            let boost = if t.is_name() { 1.0 + self.params.name_boost } else { 1.0 };
+            let w = tf.sqrt() * idf * boost;
+            vector.push((id, w));
+            matching.push((id, w * (before[&id] as f32).max(self.params.novel_weight).min(1.0)));
+        }
+        normalise(&mut vector);
+        normalise(&mut matching);
+        vector.sort_unstable_by_key(|(id, _)| *id);
+        matching.sort_unstable_by_key(|(id, _)| *id);
+        let stems = title_words.iter().filter(|w| !w.stop).map(|w| w.stem.clone()).collect();
+        (vector, matching, stems)
+    }
+
+    /// Learns from one word: whether it is a name (capitalised where that means
+    /// something, an acronym, a number) and how to display it.
+    fn observe(&mut self, id: u32, w: &Word, position: usize, title_case: bool) {
+        let t = &mut self.terms[id as usize];
+        if !w.capitalised && !w.numeric {
+            t.lower += 1;
+        }
+        if w.acronym || (w.capitalised && position > 0 && !title_case) {
+            t.upper += 1;
+        }
+        if t.display.is_none() || w.acronym || (w.capitalised && position > 0) {
+            t.display = Some(w.surface.clone());
+        }
+    }
+
+    /// Assigns each item of a batch (in the order given) to a series.
+    pub fn assign(&mut self, items: &[NewItem]) -> Outcome {
+        let mut out = Outcome::default();
+        let mut changed: Vec<u64> = Vec::new();
+        for item in items {
+            let (vector, matching, stems) = self.features(item);
+            let since = item.published - self.params.window;
+            let fingerprint = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>());
+            let forced = item.series.map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
+            let near = fingerprint.and_then(|fp| self.near.find(fp, since)).map(|s| self.resolve(s));
+            let near = near.filter(|s| self.series.contains_key(s));
+            let candidates = self.candidates(&matching);
+            let target = forced.or(near).or_else(|| self.best_match(&matching, &candidates, item.published));
+            let id = target.unwrap_or_else(|| self.open(item.published));
+            self.add(id, item, vector);
+            let merge = self.converging(id, &candidates);
+            if let Some(fp) = fingerprint {
+                self.near.insert(fp, id, item.published, since);
+            }
+            if let Some(other) = merge {
+                let (into, from) =
+                    if self.series[&other].count > self.series[&id].count { (other, id) } else { (id, other) };
+                self.merge(from, into);
+                out.merged.push((from, into));
+                changed.retain(|c| *c != from);
+                changed.push(into);
+                out.assigned.push((item.id, into));
+            } else {
+                changed.push(id);
+                out.assigned.push((item.id, id));
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        out.changed = changed.into_iter().filter_map(|id| self.summary(id)).collect();
+        self.forget_idle(items.last().map_or(0, |i| i.published));
+        out
+    }
+
+    /// Series sharing one of the vector's strongest terms, from the inverted index.
+    fn candidates(&self, vector: &[(u32, f32)]) -> Vec<u64> {
+        let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
+        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut candidates: Vec<u64> = strongest
+            .iter()
+            .take(6)
+            .flat_map(|(term, _)| self.postings.get(term).into_iter().flatten().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// The most similar candidate that passes its threshold (stricter for idle series).
+    fn best_match(&self, vector: &[(u32, f32)], candidates: &[u64], at: i64) -> Option<u64> {
+        let mut best: Option<(f32, u64)> = None;
+        for id in candidates {
+            let Some(s) = self.series.get(id) else { continue };
+            // One shared ordinary word ("next", "report") is a coincidence; two words, or
+            // one name, is evidence.
+            let shared: Vec<u32> =
+                vector.iter().filter(|(t, w)| *w > 0.0 && s.centroid.contains_key(t)).map(|(t, _)| *t).collect();
+            if shared.len() < 2 && !shared.iter().any(|t| self.terms[*t as usize].is_name()) {
+                continue;
+            }
+            let sim = cosine(vector, &s.centroid, s.norm);
+            let needed =
+                if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
+            if sim >= needed && best.is_none_or(|(b, _)| sim > b) {
+                best = Some((sim, *id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// A candidate whose centroid has converged with series `id`'s (to be merged).
+    fn converging(&self, id: u64, candidates: &[u64]) -> Option<u64> {
+        let target = self.series.get(&id)?;
+        let mut best: Option<(f32, u64)> = None;
+        for other in candidates.iter().filter(|c| **c != id) {
+            let Some(s) = self.series.get(other) else { continue };
+            if (target.last - s.last).abs() > self.params.window {
+                continue;
+            }
+            let sim = centroid_cosine(&target.centroid, target.norm, &s.centroid, s.norm);
+            if sim >= self.params.merge_threshold && best.is_none_or(|(b, _)| sim > b) {
+                best = Some((sim, *other));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    fn open(&mut self, at: i64) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let series = Series {
+            centroid: HashMap::new(),
+            norm: 0.0,
+            indexed: Vec::new(),
+            count: 0,
+            first: at,
+            last: at,
+            title: String::new(),
+            named_at: 0,
+            samples: Vec::new(),
+        };
+        self.series.insert(id, series);
+        id
+    }
+
+    fn add(&mut self, id: u64, item: &NewItem, vector: Vec<(u32, f32)>) {
+        let s = self.series.get_mut(&id).expect("series exists");
+        for (term, w) in &vector {
+            *s.centroid.entry(*term).or_default() += w;
+        }
+        s.count += 1;
+        s.first = s.first.min(item.published);
+        s.last = s.last.max(item.published);
+        s.samples.push(Sample::new(&item.title, vector));
+        if s.samples.len() > SAMPLES {
+            // Keep the current title's sample and the newest others.
+            let keep = s.samples.iter().position(|x| x.title == s.title);
+            let drop = (0..s.samples.len()).find(|i| Some(*i) != keep).unwrap_or(0);
+            s.samples.remove(drop);
+        }
+        if s.title.is_empty() || due_for_rename(s.named_at, s.count) {
+            let centroid = &s.centroid;
+            let n = norm(centroid);
+            if let Some(best) = most_central(&s.samples, |x| cosine(&x.vector, centroid, n)) {
+                s.title = best.title.clone();
+            }
+            s.named_at = s.count;
+        }
+        if s.centroid.len() > 4 * self.params.indexed_terms {
+            prune(&mut s.centroid, 2 * self.params.indexed_terms);
+        }
+        s.norm = norm(&s.centroid);
+        self.reindex(id);
+    }
+
+    /// Makes the postings of series `id` match its strongest centroid terms.
+    fn reindex(&mut self, id: u64) {
+        let Some(s) = self.series.get_mut(&id) else { return };
+        let mut top: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut wanted: Vec<u32> = top.into_iter().take(self.params.indexed_terms).map(|(t, _)| t).collect();
+        wanted.sort_unstable();
+        let old = std::mem::replace(&mut s.indexed, wanted.clone());
+        for term in old.iter().filter(|t| wanted.binary_search(t).is_err()) {
+            if let Some(list) = self.postings.get_mut(term) {
+                list.retain(|x| *x != id);
+            }
+        }
+        let limit = self.params.posting_limit;
+        for term in wanted {
+            let list = self.postings.entry(term).or_default();
+            // Most recently active first; the least recent fall off a full list.
+            list.retain(|x| *x != id);
+            list.insert(0, id);
+            list.truncate(limit);
+        }
+    }
+
+    fn merge(&mut self, from: u64, into: u64) {
+        let Some(gone) = self.series.remove(&from) else { return };
+        for term in &gone.indexed {
+            if let Some(list) = self.postings.get_mut(term) {
+                list.retain(|x| *x != from);
+            }
+        }
+        let s = self.series.get_mut(&into).expect("merge target exists");
+        for (term, w) in gone.centroid {
+            *s.centroid.entry(term).or_default() += w;
+        }
+        s.count += gone.count;
+        s.first = s.first.min(gone.first);
+        s.last = s.last.max(gone.last);
+        s.samples.extend(gone.samples);
+        s.samples.truncate(SAMPLES);
+        s.norm = norm(&s.centroid);
+        self.aliases.insert(from, into);
+        self.reindex(into);
+    }
+
+    /// Drops series idle beyond the horizon (they stay in the store, not in memory).
+    fn forget_idle(&mut self, now: i64) {
+        let horizon = self.params.horizon;
+        if self.next_id % 512 != 0 {
+            return;
+        }
+        let idle: Vec<u64> = self.series.iter().filter(|(_, s)| now - s.last > horizon).map(|(id, _)| *id).collect();
+        for id in idle {
+            if let Some(s) = self.series.remove(&id) {
+                for term in &s.indexed {
+                    if let Some(list) = self.postings.get_mut(term) {
+                        list.retain(|x| *x != id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The outputs' view of a series.
+    pub fn summary(&self, id: u64) -> Option<Summary> {
+        let s = self.series.get(&id)?;
+        Some(Summary {
+            id,
+            title: s.title.clone(),
+            keywords: self.keywords(s),
+            count: s.count,
+            first: s.first,
+            last: s.last,
+        })
+    }
+
+    fn keywords(&self, s: &Series) -> Vec<String> {
+        let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
+        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out: Vec<String> = Vec::new();
+        for (t, w) in terms.iter().take(12) {
+            let term = &self.terms[*t as usize];
+            let text = match &term.display {
+                Some(d) if term.is_name() => d.clone(),
+                Some(d) => d.to_lowercase(),
+                None => term.text.clone(),
+            };
+            if !out.iter().any(|o| o.eq_ignore_ascii_case(&text) || o.to_lowercase().contains(&text.to_lowercase())) {
+                out.push(text);
+            }
+            let _ = w;
+            if out.len() == 5 {
+                break;
+            }
+        }
+        out
+    }
+}
+
+fn normalise(v: &mut [(u32, f32)]) {
+    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, w) in v.iter_mut() {
+            *w /= norm;
+        }
+    }
+}
+
+fn norm(centroid: &HashMap<u32, f32>) -> f32 {
+    centroid.values().map(|w| w * w).sum::<f32>().sqrt()
+}
+
+/// Cosine of a normalised vector with a centroid of norm `norm`.
+fn cosine(v: &[(u32, f32)], centroid: &HashMap<u32, f32>, norm: f32) -> f32 {
+    if norm == 0.0 {
+        return 0.0;
+    }
+    v.iter().map(|(t, w)| w * centroid.get(t).copied().unwrap_or(0.0)).sum::<f32>() / norm
+}
+
+fn centroid_cosine(a: &HashMap<u32, f32>, na: f32, b: &HashMap<u32, f32>, nb: f32) -> f32 {
+    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    let dot: f32 = small.iter().map(|(t, w)| w * large.get(t).copied().unwrap_or(0.0)).sum();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
+
+/// Keeps the `keep` heaviest terms of a centroid (ties by term id, for determinism).
+fn prune(centroid: &mut HashMap<u32, f32>, keep: usize) {
+    let mut terms: Vec<(u32, f32)> = centroid.iter().map(|(t, w)| (*t, *w)).collect();
+    terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    terms.truncate(keep);
+    *centroid = terms.into_iter().collect();
+}

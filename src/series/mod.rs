@@ -1,0 +1,61 @@
+//! Story series: online grouping of items into running stories, in the tradition of
+//! topic detection and tracking (single pass, incremental TF-IDF, centroid similarity),
+//! with a names channel, near-duplicate fingerprints, a time-aware threshold and merging
+//! of converging series. Each item is assigned as it arrives; the same items in the same
+//! order always give the same series.
+//!
+//! Pure: no I/O. Candidates come from an inverted index over series centroids, never
+//! from a scan of all series or items.
+
+mod engine;
+mod naming;
+mod simhash;
+pub mod text;
+
+pub use engine::{Engine, Params};
+
+/// An item to group.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// Store id.
+    pub id: i64,
+    /// Headline as received.
+    pub title: String,
+    /// Plain-text summary (may be empty).
+    pub summary: String,
+    /// Unix seconds.
+    pub published: i64,
+    /// The series the item must join (a received copy joins its original's series).
+    pub series: Option<u64>,
+}
+
+/// A series as the outputs show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Opaque id.
+    pub id: u64,
+    /// Headline-like title.
+    pub title: String,
+    /// Names and terms its items share, most telling first.
+    pub keywords: Vec<String>,
+    /// Items in it.
+    pub count: u64,
+    /// Unix seconds of the oldest and newest item.
+    pub first: i64,
+    /// Unix seconds of the newest item.
+    pub last: i64,
+}
+
+/// What grouping a batch did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outcome {
+    /// (item id, series id) for every item of the batch.
+    pub assigned: Vec<(i64, u64)>,
+    /// (from, into): series absorbed by another; their items now belong to `into`.
+    pub merged: Vec<(u64, u64)>,
+    /// Series whose summary changed.
+    pub changed: Vec<Summary>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! Near-duplicate headlines (syndicated wire copies, "UPDATE 1-" versions): 64-bit
+//! SimHash fingerprints, looked up by four 16-bit bands so any fingerprint within three
+//! bits shares a band. Pure.
+
+use std::collections::HashMap;
+
+/// Most differing bits for two headlines to count as the same text.
+pub const MAX_DISTANCE: u32 = 3;
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finaliser: spreads FNV's weak low bits over all 64.
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn hash(s: &str) -> u64 {
+    mix(s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
+}
+
+/// The SimHash of a sequence of tokens (words and word pairs both count).
+pub fn simhash(tokens: &[&str]) -> Option<u64> {
+    if tokens.len() < 3 {
+        return None; // too short to call two headlines the same text
+    }
+    let mut counts = [0i32; 64];
+    let pairs = tokens.windows(2).map(|w| hash(&format!("{} {}", w[0], w[1])));
+    for h in tokens.iter().map(|t| hash(t)).chain(pairs) {
+        for (bit, c) in counts.iter_mut().enumerate() {
+            *c += if h >> bit & 1 == 1 { 1 } else { -1 };
+        }
+    }
+    Some(counts.iter().enumerate().fold(0u64, |acc, (bit, c)| if *c > 0 { acc | 1 << bit } else { acc }))
+}
+
+/// (fingerprint, series id, unix seconds seen).
+type Entry = (u64, u64, i64);
+
+/// Recent fingerprints and the series each belongs to.
+#[derive(Debug, Default)]
+pub struct NearIndex {
+    bands: HashMap<(u8, u16), Vec<Entry>>,
+    inserts: u64,
+}
+
+impl NearIndex {
+    /// The series of a fingerprint within [`MAX_DISTANCE`] seen at or after `since`.
+    pub fn find(&mut self, fp: u64, since: i64) -> Option<u64> {
+        let mut best: Option<(u32, u64)> = None;
+        for band in 0..4u8 {
+            let key = (band, (fp >> (band * 16)) as u16);
+            let Some(list) = self.bands.get_mut(&key) else { continue };
+            list.retain(|(_, _, at)| *at >= since);
+            for (other, series, _) in list.iter() {
+                let d = (fp ^ other).count_ones();
+                if d <= MAX_DISTANCE && best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, *series));
+                }
+            }
+        }
+        best.map(|(_, s)| s)
+    }
+
+    /// Remembers a fingerprint; now and then forgets those older than `since`, so the
+    /// index holds about one window of headlines (amortised constant cost per insert).
+    pub fn insert(&mut self, fp: u64, series: u64, at: i64, since: i64) {
+        for band in 0..4u8 {
+            self.bands.entry((band, (fp >> (band * 16)) as u16)).or_default().push((fp, series, at));
+        }
+        self.inserts += 1;
+        if self.inserts % 16_384 == 0 {
+            self.bands.retain(|_, list| {
+                list.retain(|(_, _, t)| *t >= since);
+                !list.is_empty()
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_copies_match_and_others_do_not() {
+        let a = simhash(&["ebay", "reject", "icahn", "board", "nomine", "ask", "investor"]).unwrap();
+        let b = simhash(&["ebay", "reject", "icahn", "board", "nomine", "ask", "investor", "too"]).unwrap();
+        let c = simhash(&["mcdonald", "februari", "sale", "fall", "percent"]).unwrap();
+        assert!((a ^ b).count_ones() <= 16, "similar token sets give close fingerprints");
+        assert!((a ^ c).count_ones() > MAX_DISTANCE);
+        let mut index = NearIndex::default();
+        index.insert(a, 7, 100, 0);
+        assert_eq!(index.find(a ^ 0b101, 0), Some(7));
+        assert_eq!(index.find(c, 0), None);
+        assert_eq!(index.find(a, 101), None, "expired");
+        assert_eq!(simhash(&["too", "short"]), None);
+    }
+}

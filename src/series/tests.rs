@@ -1,0 +1,86 @@
+//! Grouping behaviour on small hand-made streams.
+
+use super::*;
+
+fn item(id: i64, title: &str, hours: i64) -> NewItem {
+    NewItem { id, title: title.into(), summary: String::new(), published: 1_700_000_000 + hours * 3600, series: None }
+}
+
+fn groups(items: &[NewItem]) -> Vec<u64> {
+    let mut engine = Engine::new(Params::default(), 0);
+    let out = engine.assign(items);
+    out.assigned.iter().map(|(_, s)| *s).collect()
+}
+
+#[test]
+fn one_story_from_several_outlets_is_one_series() {
+    let s = groups(&[
+        item(1, "EBay rejects Icahn board nominees, asks investors to do same", 0),
+        item(2, "UPDATE 1-EBay rejects Icahn board nominees, asks investors to do same", 1),
+        item(3, "Icahn pushes eBay to spin off PayPal", 2),
+        item(4, "eBay tells shareholders to vote against Icahn nominees", 3),
+    ]);
+    assert!(s.iter().all(|x| *x == s[0]), "{s:?}");
+}
+
+#[test]
+fn unrelated_singletons_stay_alone() {
+    let s = groups(&[
+        item(1, "Storm Ines batters the coast, thousands without power", 0),
+        item(2, "Central bank holds rates and signals patience", 1),
+        item(3, "Comet visible this weekend in the northern sky", 2),
+        item(4, "Film festival opens with a record audience", 3),
+        item(5, "Chip maker unveils a new processor design", 4),
+        item(6, "Council approves housing targets after long debate", 5),
+    ]);
+    let mut distinct = s.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), s.len(), "{s:?}");
+}
+
+#[test]
+fn the_same_input_gives_the_same_series() {
+    let items: Vec<NewItem> = (0..40).map(|i| item(i, &format!("Story {} about topic {}", i % 7, i % 3), i)).collect();
+    assert_eq!(groups(&items), groups(&items));
+}
+
+#[test]
+fn idle_series_need_a_closer_match() {
+    let mut engine = Engine::new(Params { window: 86_400, ..Params::default() }, 0);
+    let a = engine.assign(&[item(1, "Volcano erupts on Iceland's Reykjanes peninsula", 0)]).assigned[0].1;
+    let close = engine.assign(&[item(2, "Iceland volcano erupts again on Reykjanes peninsula", 24 * 30)]).assigned[0].1;
+    assert_eq!(close, a, "a month later a close headline still joins");
+    let loose = engine.assign(&[item(3, "Iceland tourism numbers rise", 24 * 33)]).assigned[0].1;
+    assert_ne!(loose, a, "a loose match does not revive an idle series");
+}
+
+#[test]
+fn copies_join_their_originals_series_and_titles_are_clean() {
+    let mut engine = Engine::new(Params::default(), 41);
+    let first = engine.assign(&[item(1, "RPT-Russia-NATO Relations Reach a New Low - The Moscow Times", 0)]);
+    let id = first.assigned[0].1;
+    assert_eq!(id, 42, "ids continue after the last stored one");
+    assert_eq!(first.changed[0].title, "Russia-NATO Relations Reach a New Low");
+    let mut copy = item(2, "Totally different words here", 1);
+    copy.series = Some(id);
+    let out = engine.assign(&[copy]);
+    assert_eq!(out.assigned[0].1, id);
+    assert_eq!(out.changed[0].count, 2);
+}
+
+#[test]
+fn keywords_name_what_items_share() {
+    let mut engine = Engine::new(Params::default(), 0);
+    let out = engine.assign(&[
+        item(1, "NATO envoy Alexander Vershbow says Russia is now an adversary", 0),
+        item(2, "Russia an adversary, says NATO deputy Alexander Vershbow", 1),
+        item(3, "NATO's Alexander Vershbow: Russia treats us as adversary", 2),
+    ]);
+    let summary = out.changed.last().unwrap();
+    assert_eq!(summary.count, 3, "{out:?}");
+    for k in ["NATO", "Russia"] {
+        assert!(summary.keywords.iter().any(|x| x == k), "{:?}", summary.keywords);
+    }
+    assert!(summary.keywords.iter().any(|x| x.contains("Vershbow")), "{:?}", summary.keywords);
+}

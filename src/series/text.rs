@@ -1,0 +1,165 @@
+//! Text features of a headline: folded, stemmed content terms and a separate channel of
+//! names (acronyms, numbers, capitalised words and runs). Also headline cleaning (wire
+//! prefixes, " - Publisher" suffixes). Pure.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+
+/// English function words and headline filler that say nothing about the story.
+const STOP_WORDS: &str = "a about above after again against all also am an and any are as at be because been before being \
+    below between both but by can could did do does doing down during each few for from further had has have having he her \
+    here hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or other our \
+    out over own same she should so some such than that the their them then there these they this those through to too \
+    under until up very was we were what when where which while who whom why will with would you your yours says said say \
+    new news update updates live report reports video photos watch top latest first how why what after amid over vs via \
+    may might us";
+
+fn stop_words() -> &'static HashSet<&'static str> {
+    static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| STOP_WORDS.split_whitespace().collect())
+}
+
+fn stemmer() -> &'static Stemmer {
+    static STEMMER: OnceLock<Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+/// One word of a headline as written and as matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// As written (possessive removed), for display.
+    pub surface: String,
+    /// Folded (lower case, no diacritics) and stemmed.
+    pub stem: String,
+    /// Starts with a capital letter.
+    pub capitalised: bool,
+    /// All capitals (two letters or more): an acronym.
+    pub acronym: bool,
+    /// A stop word.
+    pub stop: bool,
+    /// Contains a digit.
+    pub numeric: bool,
+}
+
+/// Lower case without diacritics ("Ünïcode" -> "unicode").
+pub fn fold(text: &str) -> String {
+    text.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}
+
+/// Splits a headline into words: letters and digits, keeping inner apostrophes and dots
+/// (U.S.) but dropping possessive `'s`.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '&')) {
+        let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let raw = raw.strip_suffix("'s").or_else(|| raw.strip_suffix("’s")).unwrap_or(raw);
+        if raw.is_empty() {
+            continue;
+        }
+        let folded: String = fold(raw).chars().filter(|c| c.is_alphanumeric()).collect();
+        if folded.is_empty() {
+            continue;
+        }
+        let letters: Vec<char> = raw.chars().filter(|c| c.is_alphabetic()).collect();
+        let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
+        let acronym = letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase());
+        let stop = stop_words().contains(folded.as_str());
+        let numeric = folded.chars().any(|c| c.is_ascii_digit());
+        let stem = if numeric { folded.clone() } else { stemmer().stem(&folded).into_owned() };
+        out.push(Word { surface: raw.to_string(), stem, capitalised, acronym, stop, numeric });
+    }
+    out
+}
+
+/// Whether a headline is in Title Case (most content words capitalised), where a capital
+/// letter says little about whether a word is a name.
+pub fn title_case(words: &[Word]) -> bool {
+    let content: Vec<&Word> = words.iter().filter(|w| !w.stop && !w.numeric).collect();
+    content.len() >= 3 && content.iter().filter(|w| w.capitalised).count() * 10 >= content.len() * 7
+}
+
+/// Wire-service prefixes (`UPDATE 2-`, `RPT-`, `EXCLUSIVE:`) and publisher suffixes
+/// (` - Reuters`, ` | CNN`) removed; whitespace collapsed.
+pub fn clean_headline(title: &str) -> String {
+    let mut t = title.trim();
+    loop {
+        let upper: String = t.chars().take(24).collect::<String>().to_uppercase();
+        let prefix = [
+            "UPDATE",
+            "WRAPUP",
+            "RPT",
+            "REFILE",
+            "CORRECTED",
+            "CORRECTION",
+            "EXCLUSIVE",
+            "BREAKING",
+            "INSIGHT",
+            "ANALYSIS",
+            "FACTBOX",
+            "TIMELINE",
+            "GLOBAL MARKETS",
+            "BUZZ",
+        ]
+        .iter()
+        .find(|p| upper.starts_with(*p));
+        let Some(p) = prefix else { break };
+        let rest = &t[p.len()..];
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        match rest.strip_prefix('-').or_else(|| rest.strip_prefix(':')) {
+            Some(r) => t = r.trim_start(),
+            None => break,
+        }
+    }
+    let mut t = t.to_string();
+    for sep in [" - ", " | ", " — ", " – "] {
+        if let Some(i) = t.rfind(sep) {
+            // A short tail after the last separator is the publisher's name.
+            let tail = &t[i + sep.len()..];
+            if tail.split_whitespace().count() <= 4 && tail.len() <= 40 && i > 15 {
+                t.truncate(i);
+            }
+        }
+    }
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_folded_stemmed_and_classified() {
+        let w = words("McDonald's Café sales FALL 0.3 percent in U.S. — NATO says");
+        let stems: Vec<&str> = w.iter().map(|w| w.stem.as_str()).collect();
+        assert_eq!(stems, ["mcdonald", "cafe", "sale", "fall", "03", "percent", "in", "us", "nato", "say"]);
+        assert!(w[0].capitalised && !w[0].acronym);
+        assert!(w[3].acronym && w[8].acronym);
+        assert!(w[4].numeric);
+        assert!(w[6].stop && w[9].stop);
+    }
+
+    #[test]
+    fn title_case_is_detected() {
+        assert!(title_case(&words("Fed's Plosser: Nasty Weather Has Curbed Job Growth")));
+        assert!(!title_case(&words("Fed official says weak data caused by weather, should not slow taper")));
+    }
+
+    #[test]
+    fn headlines_are_cleaned() {
+        assert_eq!(clean_headline("UPDATE 1-EBay rejects Icahn board nominees"), "EBay rejects Icahn board nominees");
+        assert_eq!(clean_headline("RPT-UPDATE 2-Fed's Plosser sees high bar"), "Fed's Plosser sees high bar");
+        assert_eq!(
+            clean_headline("Russia-NATO Relations Reach a New Low - The Moscow Times"),
+            "Russia-NATO Relations Reach a New Low"
+        );
+        assert_eq!(
+            clean_headline("Exclusive: Talks  resume | CNN"),
+            "Talks resume | CNN",
+            "too short to hold a suffix"
+        );
+        assert_eq!(clean_headline("Updated forecasts show growth"), "Updated forecasts show growth");
+    }
+}
