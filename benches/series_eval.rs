@@ -77,7 +77,14 @@ fn main() {
             let story = *story_ids.entry(r.story.clone()).or_insert(next);
             let published = chrono::DateTime::parse_from_rfc3339(&r.published).unwrap().timestamp();
             (
-                NewItem { id: i as i64, title: r.title.clone(), summary: r.summary.clone(), published, series: None },
+                NewItem {
+                    id: i as i64,
+                    title: r.title.clone(),
+                    summary: r.summary.clone(),
+                    published,
+                    series: None,
+                    copy_of: None,
+                },
                 story,
             )
         })

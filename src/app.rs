@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use crate::config::edit::append_feeds;
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::grouping::Grouper;
 use crate::model::FeedStatus;
 use crate::opml;
 use crate::poll::{Pipeline, PollReport};
@@ -63,9 +64,11 @@ impl App {
         let mut store = Store::open(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
         let reader = Mutex::new(Store::open(&config.storage.database)?);
+        let writer = Arc::new(Writer::spawn(store));
         let pipeline = Arc::new(Pipeline::new(
             Fetcher::new(&config.fetch)?,
-            Arc::new(Writer::spawn(store)),
+            writer.clone(),
+            Arc::new(Grouper::open(&config.storage.database, config.series.params(), writer)?),
             2 * config.fetch.max_concurrent,
         ));
         Ok(App { config, reader, pipeline })

@@ -18,6 +18,7 @@ use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
+use crate::grouping::Grouper;
 use crate::notify::{notify, Watchdog};
 use crate::poll::{Pipeline, PollResult};
 use crate::publish::{self, PollKind, Published};
@@ -30,6 +31,7 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// What the scheduler's polls share with the rest of the daemon.
 struct Shared {
     pipeline: RwLock<Arc<Pipeline>>,
+    grouper: Arc<Grouper>,
     writer: Arc<Writer>,
     reader: Mutex<Store>,
     published: Arc<Published>,
@@ -167,11 +169,16 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let listener = bind(config.server.listen).await?;
     let mut server = start_server(listener, config.server.listen, published.clone(), &tracker);
 
-    let pipeline = Pipeline::new(Fetcher::new(&config.fetch)?, writer.clone(), 2 * config.fetch.max_concurrent);
+    let grouper = Arc::new(Grouper::open(&config.storage.database, config.series.params(), writer.clone())?);
+    // Items stored by an earlier run but not grouped before it stopped.
+    grouper.group().await?;
+    let pipeline =
+        Pipeline::new(Fetcher::new(&config.fetch)?, writer.clone(), grouper.clone(), 2 * config.fetch.max_concurrent);
     let watchdog = Watchdog::from_env();
     let tick = watchdog.as_ref().map_or(Duration::from_secs(30), |w| w.every().min(Duration::from_secs(30)));
     let shared = Arc::new(Shared {
         pipeline: RwLock::new(Arc::new(pipeline)),
+        grouper,
         writer: writer.clone(),
         reader: Mutex::new(reader),
         published: published.clone(),
@@ -254,7 +261,8 @@ async fn reload(
     }
     match Fetcher::new(&next.fetch) {
         Ok(fetcher) => {
-            let pipeline = Pipeline::new(fetcher, shared.writer.clone(), 2 * next.fetch.max_concurrent);
+            let pipeline =
+                Pipeline::new(fetcher, shared.writer.clone(), shared.grouper.clone(), 2 * next.fetch.max_concurrent);
             *shared.pipeline.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(pipeline);
         }
         Err(e) => error!("keeping the previous fetch settings: {e}"),

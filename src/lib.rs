@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod dedupe;
 pub mod fetch;
+pub mod grouping;
 pub mod model;
 pub mod notify;
 pub mod opml;

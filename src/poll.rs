@@ -13,6 +13,7 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 
 use crate::fetch::Fetcher;
+use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, FetchOutcome};
 use crate::parse;
 use crate::scheduler::Outcome;
@@ -84,6 +85,7 @@ impl fmt::Display for PollReport {
 pub struct Pipeline {
     fetcher: Fetcher,
     writer: Arc<Writer>,
+    grouper: Arc<Grouper>,
     /// One parse per core keeps blocking threads (and their malloc arenas) few while
     /// fetches wait on the network.
     cpu: Arc<Semaphore>,
@@ -96,9 +98,15 @@ impl Pipeline {
     /// A pipeline over a fetcher and the store's writer; at most `in_flight` polls hold
     /// a response in memory at once (twice the fetch concurrency keeps fetching busy
     /// while earlier responses are parsed and written).
-    pub fn new(fetcher: Fetcher, writer: Arc<Writer>, in_flight: usize) -> Pipeline {
+    pub fn new(fetcher: Fetcher, writer: Arc<Writer>, grouper: Arc<Grouper>, in_flight: usize) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Pipeline { fetcher, writer, cpu: Arc::new(Semaphore::new(cores)), in_flight: Semaphore::new(in_flight.max(1)) }
+        Pipeline {
+            fetcher,
+            writer,
+            grouper,
+            cpu: Arc::new(Semaphore::new(cores)),
+            in_flight: Semaphore::new(in_flight.max(1)),
+        }
     }
 
     /// Applies retention: prunes items first seen more than `retention` ago.
@@ -132,6 +140,9 @@ impl Pipeline {
         let not_modified = matches!(write, PollWrite::NotModified { .. });
         let name = feed.name.clone();
         let counts = self.writer.write(feed, write, Utc::now()).await?;
+        if counts.new + counts.duplicates > 0 {
+            self.grouper.group().await?;
+        }
         let result = match (failure, not_modified) {
             (Some(failure), _) => PollResult::Failed(failure),
             (None, true) => PollResult::NotModified,

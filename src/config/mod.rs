@@ -231,6 +231,13 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+impl SeriesSettings {
+    /// The grouping engine's parameters under these settings.
+    pub fn params(&self) -> crate::series::Params {
+        crate::series::Params { window: self.window.as_secs() as i64, ..crate::series::Params::default() }
+    }
+}
+
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {

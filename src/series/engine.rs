@@ -229,11 +229,13 @@ impl Engine {
     pub fn assign(&mut self, items: &[NewItem]) -> Outcome {
         let mut out = Outcome::default();
         let mut changed: Vec<u64> = Vec::new();
+        let mut batch: HashMap<i64, u64> = HashMap::new();
         for item in items {
             let (vector, matching, stems) = self.features(item);
             let since = item.published - self.params.window;
             let fingerprint = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>());
-            let forced = item.series.map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
+            let copied = item.copy_of.and_then(|o| batch.get(&o).copied());
+            let forced = item.series.or(copied).map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
             let near = fingerprint.and_then(|fp| self.near.find(fp, since)).map(|s| self.resolve(s));
             let near = near.filter(|s| self.series.contains_key(s));
             let candidates = self.candidates(&matching);
@@ -244,6 +246,7 @@ impl Engine {
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
             }
+            batch.insert(item.id, id);
             if let Some(other) = merge {
                 let (into, from) =
                     if self.series[&other].count > self.series[&id].count { (other, id) } else { (id, other) };
@@ -423,6 +426,38 @@ impl Engine {
                         list.retain(|x| *x != id);
                     }
                 }
+            }
+        }
+    }
+
+    /// Rebuilds state after a restart: items already grouped (oldest first) are added to
+    /// their stored series without being matched, and each series keeps its stored title.
+    pub fn restore(&mut self, items: &[NewItem], titles: &HashMap<u64, (String, u64)>) {
+        for item in items {
+            let Some(id) = item.series else { continue };
+            let (vector, _, stems) = self.features(item);
+            self.series.entry(id).or_insert_with(|| Series {
+                centroid: HashMap::new(),
+                norm: 0.0,
+                indexed: Vec::new(),
+                count: 0,
+                first: item.published,
+                last: item.published,
+                title: String::new(),
+                named_at: 0,
+                samples: Vec::new(),
+            });
+            self.next_id = self.next_id.max(id + 1);
+            self.add(id, item, vector);
+            if let Some(fp) = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>()) {
+                self.near.insert(fp, id, item.published, item.published - self.params.window);
+            }
+        }
+        for (id, (title, count)) in titles {
+            if let Some(s) = self.series.get_mut(id) {
+                s.title = title.clone();
+                s.named_at = *count;
+                s.count = s.count.max(*count);
             }
         }
     }

@@ -27,6 +27,8 @@ pub struct NewItem {
     pub published: i64,
     /// The series the item must join (a received copy joins its original's series).
     pub series: Option<u64>,
+    /// The item this one is a received copy of, when that one's series is not known yet.
+    pub copy_of: Option<i64>,
 }
 
 /// A series as the outputs show it.

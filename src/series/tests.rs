@@ -3,7 +3,14 @@
 use super::*;
 
 fn item(id: i64, title: &str, hours: i64) -> NewItem {
-    NewItem { id, title: title.into(), summary: String::new(), published: 1_700_000_000 + hours * 3600, series: None }
+    NewItem {
+        id,
+        title: title.into(),
+        summary: String::new(),
+        published: 1_700_000_000 + hours * 3600,
+        series: None,
+        copy_of: None,
+    }
 }
 
 fn groups(items: &[NewItem]) -> Vec<u64> {

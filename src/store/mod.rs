@@ -7,6 +7,7 @@
 mod feeds;
 mod items;
 mod schema;
+mod series;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use rusqlite::Connection;
 
 pub use feeds::FeedRef;
 pub use items::PollCounts;
+pub use series::SeriesRow;
 pub use writes::{PollWrite, Writer};
 
 /// What can go wrong in the store.

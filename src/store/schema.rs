@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Each entry moves the schema from version `index` to `index + 1`. Append only.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -62,7 +63,21 @@ CREATE INDEX items_link_key ON items(link_key) WHERE duplicate_of IS NULL AND li
 CREATE INDEX items_guid_key ON items(guid_key) WHERE duplicate_of IS NULL AND guid_key IS NOT NULL;
 CREATE INDEX items_duplicate_of ON items(duplicate_of) WHERE duplicate_of IS NOT NULL;
 CREATE INDEX items_newest ON items(published DESC, id DESC) WHERE duplicate_of IS NULL;
-"#];
+"#,
+    r#"
+CREATE TABLE series (
+    id              INTEGER PRIMARY KEY,
+    title           TEXT NOT NULL,
+    keywords        TEXT NOT NULL DEFAULT '[]',
+    items           INTEGER NOT NULL,
+    first_published INTEGER NOT NULL,
+    last_published  INTEGER NOT NULL
+);
+CREATE INDEX series_newest ON series(last_published DESC, id DESC);
+CREATE INDEX items_series ON items(series, published DESC) WHERE duplicate_of IS NULL;
+CREATE INDEX items_ungrouped ON items(published, id) WHERE series IS NULL;
+"#,
+];
 
 /// Brings the database to the newest schema, one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@ use super::items::insert_entries;
 use super::{PollCounts, Store, StoreError};
 use crate::model::{Failure, FeedSpec, ParsedFeed, Validators};
 use crate::scheduler::ADOPT_REDIRECT_AFTER;
+use crate::series::Outcome;
 
 /// Most polls committed together; bounds how much one failed commit can cost.
 const MAX_BATCH: usize = 64;
@@ -76,6 +77,7 @@ enum Job {
     Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
     NextPoll { feed: String, next: Option<DateTime<Utc>>, reply: oneshot::Sender<Result<(), StoreError>> },
     Sync { feeds: Vec<FeedSpec>, reply: oneshot::Sender<Result<(), StoreError>> },
+    Series { outcome: Outcome, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
 impl Store {
@@ -139,6 +141,10 @@ impl Writer {
                             let _ = reply.send(store.sync_feeds(&feeds));
                             next = queue.recv().ok();
                         }
+                        Job::Series { outcome, reply } => {
+                            let _ = reply.send(store.write_series(&outcome));
+                            next = queue.recv().ok();
+                        }
                         Job::Poll(first) => {
                             let mut batch = vec![*first];
                             while batch.len() < MAX_BATCH {
@@ -181,6 +187,11 @@ impl Writer {
     /// Makes the feeds table match a (re)loaded configuration.
     pub async fn sync_feeds(&self, feeds: Vec<FeedSpec>) -> Result<(), StoreError> {
         self.ask(|reply| Job::Sync { feeds, reply }).await
+    }
+
+    /// Stores what grouping decided.
+    pub async fn write_series(&self, outcome: Outcome) -> Result<(), StoreError> {
+        self.ask(|reply| Job::Series { outcome, reply }).await
     }
 
     async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {

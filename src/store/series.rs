@@ -1,0 +1,136 @@
+//! Series rows and item assignments: what grouping reads (items not yet grouped, recent
+//! grouped items to warm up from) and writes (assignments, merges, summaries), and what
+//! the outputs list.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::{rfc3339, Store, StoreError};
+use crate::series::{NewItem, Outcome};
+
+/// A series as `series --json` and `/api/series` show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesRow {
+    /// Opaque id.
+    pub id: String,
+    /// Headline-like title.
+    pub title: String,
+    /// Items in it.
+    pub items: u64,
+    /// RFC 3339 time of its oldest item.
+    pub first_published: String,
+    /// RFC 3339 time of its newest item.
+    pub last_published: String,
+    /// Names and terms its items share.
+    pub keywords: Vec<String>,
+}
+
+const SERIES_COLUMNS: &str = "id, title, items, first_published, last_published, keywords";
+
+fn series_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SeriesRow> {
+    let keywords: String = r.get(5)?;
+    Ok(SeriesRow {
+        id: r.get::<_, i64>(0)?.to_string(),
+        title: r.get(1)?,
+        items: r.get(2)?,
+        first_published: rfc3339(r.get(3)?),
+        last_published: rfc3339(r.get(4)?),
+        keywords: serde_json::from_str(&keywords).unwrap_or_default(),
+    })
+}
+
+fn new_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewItem> {
+    let series: Option<String> = r.get(4)?;
+    Ok(NewItem {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        summary: r.get(2)?,
+        published: r.get(3)?,
+        series: series.and_then(|s| s.parse().ok()),
+        copy_of: r.get(5)?,
+    })
+}
+
+impl Store {
+    /// Items not yet in a series, oldest first; a copy carries its original's series.
+    pub fn ungrouped(&self, limit: usize) -> Result<Vec<NewItem>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.title, i.summary, i.published, o.series, i.duplicate_of
+             FROM items i LEFT JOIN items o ON o.id = i.duplicate_of
+             WHERE i.series IS NULL ORDER BY i.published, i.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], new_item)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Grouped items published since `since` (unix seconds), oldest first: what the
+    /// grouping engine warms up from after a restart.
+    pub fn grouped_since(&self, since: i64) -> Result<Vec<NewItem>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, summary, published, series, NULL FROM items
+             WHERE series IS NOT NULL AND published >= ?1 AND duplicate_of IS NULL ORDER BY published, id",
+        )?;
+        let rows = stmt.query_map([since], new_item)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Unix seconds of the newest item.
+    pub fn newest_published(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.query_row("SELECT MAX(published) FROM items", [], |r| r.get(0))?)
+    }
+
+    /// Stored titles and sizes by series id, and the largest id used.
+    pub fn series_titles(&self) -> Result<(HashMap<u64, (String, u64)>, u64), StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, title, items FROM series")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, (r.get(1)?, r.get(2)?))))?;
+        let titles: HashMap<u64, (String, u64)> = rows.collect::<Result<_, _>>()?;
+        let last = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM series", [], |r| r.get::<_, i64>(0))? as u64;
+        Ok((titles, last))
+    }
+
+    /// The newest series, most recently active first.
+    pub fn series_list(&self, limit: usize) -> Result<Vec<SeriesRow>, StoreError> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series ORDER BY last_published DESC, id DESC LIMIT ?1");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([limit as i64], series_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One series.
+    pub fn series(&self, id: &str) -> Result<Option<SeriesRow>, StoreError> {
+        let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = ?1");
+        Ok(self.conn.query_row(&sql, [id], series_row).optional()?)
+    }
+
+    /// Writes what grouping decided, in one transaction.
+    pub fn write_series(&mut self, outcome: &Outcome) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        apply_outcome(&tx, outcome)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Assignments, merges (members move to the surviving series) and summaries.
+pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), StoreError> {
+    let mut assign = conn.prepare_cached("UPDATE items SET series = ?2 WHERE id = ?1")?;
+    for (item, series) in &outcome.assigned {
+        assign.execute(params![item, series.to_string()])?;
+    }
+    for (from, into) in &outcome.merged {
+        conn.execute("UPDATE items SET series = ?2 WHERE series = ?1", params![from.to_string(), into.to_string()])?;
+        conn.execute("DELETE FROM series WHERE id = ?1", [*from as i64])?;
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO series (id, title, keywords, items, first_published, last_published) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET title = excluded.title, keywords = excluded.keywords, items = excluded.items,
+            first_published = excluded.first_published, last_published = excluded.last_published",
+    )?;
+    for s in &outcome.changed {
+        let keywords = serde_json::to_string(&s.keywords).unwrap_or_else(|_| "[]".into());
+        upsert.execute(params![s.id as i64, s.title, keywords, s.count as i64, s.first, s.last])?;
+    }
+    Ok(())
+}
