@@ -27,6 +27,9 @@ pub struct SeriesRow {
     pub keywords: Vec<String>,
 }
 
+/// Stored title and item count, by series id.
+pub type Titles = HashMap<u64, (String, u64)>;
+
 const SERIES_COLUMNS: &str = "id, title, items, first_published, last_published, keywords";
 
 fn series_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SeriesRow> {
@@ -82,7 +85,7 @@ impl Store {
     }
 
     /// Stored titles and sizes by series id, and the largest id used.
-    pub fn series_titles(&self) -> Result<(HashMap<u64, (String, u64)>, u64), StoreError> {
+    pub fn series_titles(&self) -> Result<(Titles, u64), StoreError> {
         let mut stmt = self.conn.prepare("SELECT id, title, items FROM series")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, (r.get(1)?, r.get(2)?))))?;
         let titles: HashMap<u64, (String, u64)> = rows.collect::<Result<_, _>>()?;
