@@ -122,16 +122,25 @@ impl App {
         Ok(())
     }
 
-    /// The merged feed in `format`.
-    pub fn render(&self, format: Format) -> anyhow::Result<String> {
-        let items = self.read().newest_items(self.config.server.items)?;
-        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or_else(Utc::now);
-        let meta = FeedMeta {
-            title: self.config.server.title.clone(),
-            base_url: self.config.server.base_url.clone(),
-            path: "feed".into(),
-            updated,
+    /// The merged feed (or one series' feed) in `format`.
+    pub fn render(&self, format: Format, series: Option<&str>) -> anyhow::Result<String> {
+        let store = self.read();
+        let limit = self.config.server.items;
+        let (items, title, path) = match series {
+            Some(id) => {
+                let s = store.series(id)?.ok_or_else(|| UsageError(format!("no series `{id}`")))?;
+                let title = format!("{} ({}): {}", s.title, s.items, self.config.server.title);
+                (store.series_items(id, limit)?, title, format!("series/{id}"))
+            }
+            None => (store.newest_items(limit)?, self.config.server.title.clone(), "feed".into()),
         };
+        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or_else(Utc::now);
+        let meta = FeedMeta { title, base_url: self.config.server.base_url.clone(), path, updated };
         Ok(render::render(format, &meta, &items))
+    }
+
+    /// The newest series.
+    pub fn series(&self, limit: usize) -> anyhow::Result<Vec<crate::store::SeriesRow>> {
+        Ok(self.read().series_list(limit)?)
     }
 }

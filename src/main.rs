@@ -37,6 +37,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The newest story series: id, title, items, last update, keywords.
+    Series {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Export stored data.
     Export {
         #[command(subcommand)]
@@ -57,6 +66,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "atom")]
         format: FormatArg,
+        /// Only this series.
+        #[arg(long)]
+        series: Option<String>,
     },
 }
 
@@ -161,13 +173,33 @@ fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { what: Export::Items } => app.export_items(&mut out),
-        Command::Render { format } => {
+        Command::Render { format, series } => {
             let format = match format {
                 FormatArg::Atom => Format::Atom,
                 FormatArg::Rss => Format::Rss,
                 FormatArg::Json => Format::Json,
             };
-            out.write_all(app.render(format)?.as_bytes())?;
+            out.write_all(app.render(format, series.as_deref())?.as_bytes())?;
+            Ok(())
+        }
+        Command::Series { json, limit } => {
+            let series = app.series(limit)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &series)?;
+                writeln!(out)?;
+            } else {
+                for s in series {
+                    writeln!(
+                        out,
+                        "{:>6}  {} ({})  last {}  [{}]",
+                        s.id,
+                        s.title,
+                        s.items,
+                        s.last_published,
+                        s.keywords.join(", ")
+                    )?;
+                }
+            }
             Ok(())
         }
     }

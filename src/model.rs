@@ -358,6 +358,21 @@ pub struct Item {
     pub source: Source,
     /// Other feeds that carried the same article.
     pub also: Vec<Source>,
+    /// Title of its series.
+    pub series_title: Option<String>,
+    /// Items in its series.
+    pub series_count: u64,
+    /// The series' newest other headlines.
+    pub related: Vec<Related>,
+}
+
+/// A headline of the same series, shown under an entry.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Related {
+    /// Plain-text title.
+    pub title: String,
+    /// Its link.
+    pub link: Option<String>,
 }
 
 /// One line of `export items` and one element of `/api/items`.
@@ -416,4 +431,21 @@ pub struct FeedStatus {
     pub enabled: bool,
     /// The server answered 410 Gone: no longer polled until its URL changes.
     pub gone: bool,
+}
+
+/// A series as the digest shows it: one entry per series, updated as it grows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesEntry {
+    /// Opaque id.
+    pub id: String,
+    /// Headline-like title.
+    pub title: String,
+    /// Items in it.
+    pub count: u64,
+    /// Newest item's publication time.
+    pub last: DateTime<Utc>,
+    /// Names and terms its items share.
+    pub keywords: Vec<String>,
+    /// Its newest headlines.
+    pub headlines: Vec<Related>,
 }

@@ -8,7 +8,7 @@ mod metrics;
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
     LAST_MODIFIED, VARY,
@@ -93,6 +93,10 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/feed.rss", get(|s, q, h| feed(s, q, h, Format::Rss)))
         .route("/feed.json", get(|s, q, h| feed(s, q, h, Format::Json)))
         .route("/api/feeds", get(api_feeds))
+        .route("/api/series", get(api_series))
+        .route("/api/series/{id}", get(api_one_series))
+        .route("/series/{file}", get(series_feed))
+        .route("/digest.atom", get(digest))
         .route("/api/items", get(api_items))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -186,6 +190,94 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// An IMF-fixdate, as HTTP wants.
 fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Renders (or takes from the cache) the document `key`; `render` builds it from the store.
+async fn cached(
+    state: &Arc<Published>,
+    key: String,
+    render: impl FnOnce(&Store, &ServerSettings, DateTime<Utc>) -> Result<Option<String>, StoreError> + Send + 'static,
+) -> Result<Option<Arc<Rendered>>, ApiError> {
+    let (generation, changed) = state.cache.generation();
+    if let Some(doc) = state.cache.get(&key, generation) {
+        return Ok(Some(doc));
+    }
+    let settings = state.settings();
+    let Some(text) = state.read(move |store| render(store, &settings, changed)).await? else { return Ok(None) };
+    let doc = Arc::new(
+        tokio::task::spawn_blocking(move || Rendered::new(text, changed)).await.map_err(|e| ApiError(e.to_string()))?,
+    );
+    state.cache.put(key, generation, doc.clone());
+    Ok(Some(doc))
+}
+
+/// `/series/{id}.atom|.rss|.json`: one series as a feed.
+async fn series_feed(
+    State(state): State<Arc<Published>>,
+    Path(file): Path<String>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((id, ext)) = file.rsplit_once('.') else { return Ok(StatusCode::NOT_FOUND.into_response()) };
+    let format = match ext {
+        "atom" => Format::Atom,
+        "rss" => Format::Rss,
+        "json" => Format::Json,
+        _ => return Ok(StatusCode::NOT_FOUND.into_response()),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let id = id.to_string();
+    let key = format!("series/{id}.{ext}?limit={limit}");
+    let doc = cached(&state, key, move |store, settings, changed| {
+        let Some(series) = store.series(&id)? else { return Ok(None) };
+        let items = store.series_items(&id, limit)?;
+        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
+        let title = format!("{} ({}): {}", series.title, series.items, settings.title);
+        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: format!("series/{id}"), updated };
+        Ok(Some(render::render(format, &meta, &items)))
+    })
+    .await?;
+    Ok(match doc {
+        Some(doc) => conditional(&headers, &doc, format.content_type()),
+        None => (StatusCode::NOT_FOUND, "no such series").into_response(),
+    })
+}
+
+/// `/digest.atom`: one entry per active series.
+async fn digest(
+    State(state): State<Arc<Published>>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let doc = cached(&state, format!("digest?limit={limit}"), move |store, settings, changed| {
+        let series = store.digest(limit, 5)?;
+        let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
+        let title = format!("{}: stories", settings.title);
+        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: "digest".into(), updated };
+        Ok(Some(render::digest(&meta, &series)))
+    })
+    .await?
+    .ok_or_else(|| ApiError("digest unavailable".into()))?;
+    Ok(conditional(&headers, &doc, Format::Atom.content_type()))
+}
+
+async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    Ok(Json(state.read(move |store| store.series_list(limit)).await?).into_response())
+}
+
+async fn api_one_series(State(state): State<Arc<Published>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let found = state
+        .read(move |store| {
+            let Some(series) = store.series(&id)? else { return Ok(None) };
+            Ok(Some((series, store.series_records(&id, MAX_LIMIT)?)))
+        })
+        .await?;
+    let Some((series, entries)) = found else { return Ok((StatusCode::NOT_FOUND, "no such series").into_response()) };
+    let mut value = serde_json::to_value(series).map_err(|e| ApiError(e.to_string()))?;
+    value["entries"] = serde_json::to_value(entries).map_err(|e| ApiError(e.to_string()))?;
+    Ok(Json(value).into_response())
 }
 
 async fn api_feeds(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {

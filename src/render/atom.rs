@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use super::{entry_html, rfc3339, xml_escape as x, FeedMeta, Format};
-use crate::model::Item;
+use super::{entry_html, rfc3339, series_label, xml_escape as x, FeedMeta, Format};
+use crate::model::{Item, SeriesEntry};
+use crate::parse::html::escape_text;
 
 /// The items as an Atom 1.0 document; each entry has a `<source>` naming its origin feed.
 pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
@@ -29,6 +30,45 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
     out
 }
 
+/// One entry per series, each updated as its series grows (its id stays, its `updated`
+/// moves), listing the series' newest headlines.
+pub fn digest(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
+    let mut out = String::with_capacity(2048 + series.len() * 1024);
+    let self_url = meta.self_url(Format::Atom);
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
+    let _ = writeln!(out, "  <id>{}</id>", x(&self_url));
+    let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(meta.updated));
+    let _ = writeln!(out, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>", x(&self_url));
+    let _ = writeln!(out, "  <author><name>{}</name></author>", x(&meta.title));
+    for s in series {
+        let link = format!("{}series/{}.atom", meta.base_url, s.id);
+        let mut html = String::new();
+        if !s.keywords.is_empty() {
+            html.push_str(&format!("<p>{}</p>", escape_text(&s.keywords.join(", "))));
+        }
+        html.push_str("<ul>");
+        for h in &s.headlines {
+            match &h.link {
+                Some(l) => {
+                    html.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape_text(l), escape_text(&h.title)))
+                }
+                None => html.push_str(&format!("<li>{}</li>", escape_text(&h.title))),
+            }
+        }
+        html.push_str("</ul>");
+        out.push_str("  <entry>\n");
+        let _ = writeln!(out, "    <id>urn:storyline:series:{}</id>", x(&s.id));
+        let _ = writeln!(out, "    <title type=\"text\">{} ({})</title>", x(&s.title), s.count);
+        let _ = writeln!(out, "    <link rel=\"alternate\" href=\"{}\"/>", x(&link));
+        let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(s.last));
+        let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&html));
+        out.push_str("  </entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
 fn entry(out: &mut String, item: &Item) {
     out.push_str("  <entry>\n");
     let _ = writeln!(out, "    <id>{}</id>", x(&item.uid));
@@ -44,6 +84,9 @@ fn entry(out: &mut String, item: &Item) {
     }
     if !item.summary.is_empty() {
         let _ = writeln!(out, "    <summary type=\"text\">{}</summary>", x(&item.summary));
+    }
+    if let Some(label) = series_label(item) {
+        let _ = writeln!(out, "    <category term=\"series:{}\" label=\"{}\"/>", x(&item.series), x(&label));
     }
     let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item)));
     let s = &item.source;
@@ -77,5 +120,7 @@ mod tests {
                 || text.contains("<title>wire &amp; co</title>")
         );
         assert!(!text.contains('\u{1}'));
+        assert!(text.contains("<category term=\"series:1\" label=\"Talks &amp; truce (3)\"/>"), "{text}");
+        assert_eq!(e.categories[0].term, "series:1");
     }
 }

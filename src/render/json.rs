@@ -27,7 +27,8 @@ fn item(item: &Item) -> Value {
         "content_html": entry_html(item),
         "date_published": rfc3339(item.published),
         "_storyline": {
-            "series": item.series,
+            "series": { "id": item.series, "title": item.series_title, "items": item.series_count },
+            "related": item.related,
             "source": item.source,
             "also": item.also,
         },

@@ -9,7 +9,7 @@ mod rss;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-pub use atom::atom;
+pub use atom::{atom, digest};
 pub use json::json;
 pub use rss::rss;
 
@@ -76,9 +76,26 @@ pub fn render(format: Format, meta: &FeedMeta, items: &[Item]) -> String {
     }
 }
 
-/// The entry body as published: the item's own content, then the other sources.
+/// The label of an item's series: "TITLE (N)".
+pub fn series_label(item: &Item) -> Option<String> {
+    item.series_title.as_ref().map(|t| format!("{t} ({})", item.series_count))
+}
+
+/// The entry body as published: the item's own content, the other sources, then "In this
+/// story (N)" with the series' newest other headlines.
 pub fn entry_html(item: &Item) -> String {
     let mut html = item.content_html.clone();
+    if !item.related.is_empty() {
+        html.push_str(&format!("<p><strong>In this story ({})</strong></p><ul>", item.series_count));
+        for r in &item.related {
+            let title = escape_text(&r.title);
+            match &r.link {
+                Some(link) => html.push_str(&format!("<li><a href=\"{}\">{title}</a></li>", escape_text(link))),
+                None => html.push_str(&format!("<li>{title}</li>")),
+            }
+        }
+        html.push_str("</ul>");
+    }
     if !item.also.is_empty() {
         html.push_str("<p>Also reported by: ");
         for (i, s) in item.also.iter().enumerate() {
@@ -126,6 +143,7 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::Related;
     use chrono::TimeZone;
 
     pub fn sample() -> (FeedMeta, Vec<Item>) {
@@ -151,6 +169,12 @@ pub(crate) mod tests {
             series: "1".into(),
             source: source("wire", "http://127.0.0.1/a?x=1&y=2"),
             also: vec![source("paper", "http://127.0.0.1/b")],
+            series_title: Some("Talks & truce".into()),
+            series_count: 3,
+            related: vec![
+                Related { title: "Truce <holds>".into(), link: Some("http://127.0.0.1/c".into()) },
+                Related { title: "Talks begin".into(), link: None },
+            ],
         };
         let meta = FeedMeta {
             title: "Storyline".into(),
@@ -167,9 +191,11 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn other_sources_are_named_in_the_body() {
+    fn other_sources_and_the_story_are_in_the_body() {
         let (_, items) = sample();
         let html = entry_html(&items[0]);
         assert!(html.ends_with("<p>Also reported by: <a href=\"http://127.0.0.1/b\">paper &amp; co</a></p>"), "{html}");
+        assert!(html.contains("<p><strong>In this story (3)</strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a></li><li>Talks begin</li></ul>"), "{html}");
+        assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{entry_html, xml_escape as x, FeedMeta, Format};
+use super::{entry_html, series_label, xml_escape as x, FeedMeta, Format};
 use crate::model::Item;
 
 /// The items as an RSS 2.0 document.
@@ -32,6 +32,10 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
         let _ = writeln!(out, "    <pubDate>{}</pubDate>", item.published.to_rfc2822());
         if let Some(author) = &item.author {
             let _ = writeln!(out, "    <dc:creator>{}</dc:creator>", x(author));
+        }
+        if let Some(label) = series_label(item) {
+            let _ =
+                writeln!(out, "    <category domain=\"storyline:series:{}\">{}</category>", x(&item.series), x(&label));
         }
         let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item)));
         let s = &item.source;

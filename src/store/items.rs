@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
-use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Source};
+use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Related, Source};
 
 /// Retention scans the items table, so it runs at most this often.
 pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(12);
@@ -60,33 +60,73 @@ impl Store {
 
     /// The newest `limit` items, duplicates included, newest first (for `/api/items`).
     pub fn newest_records(&self, limit: usize) -> Result<Vec<ItemRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!("{RECORD_SELECT} ORDER BY i.id DESC LIMIT ?1"))?;
-        let rows = stmt.query_map([limit as i64], record)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.records_where("1", None, limit)
+    }
+
+    pub(super) fn records_where(
+        &self,
+        filter: &str,
+        arg: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ItemRecord>, StoreError> {
+        let sql = format!("{RECORD_SELECT} WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = match arg {
+            Some(a) => stmt.query_map(params![limit as i64, a], record)?.collect::<Result<Vec<_>, _>>(),
+            None => stmt.query_map([limit as i64], record)?.collect::<Result<Vec<_>, _>>(),
+        };
+        Ok(rows?)
     }
 
     /// The newest `limit` articles for a merged feed: originals only, each with the other
-    /// sources that carried it.
+    /// sources that carried it and its series' newest other headlines.
     pub fn newest_items(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.items_where("i.duplicate_of IS NULL", None, limit)
+    }
+
+    /// The newest `limit` articles of one series.
+    pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.items_where("i.duplicate_of IS NULL AND i.series = ?2", Some(series), limit)
+    }
+
+    fn items_where(&self, filter: &str, series: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let sql = format!(
             "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-                    COALESCE(i.series, CAST(i.id AS TEXT)), f.name, f.title, f.url, f.site_link
-             FROM items i JOIN feeds f ON f.id = i.feed_id
-             WHERE i.duplicate_of IS NULL ORDER BY i.published DESC, i.id DESC LIMIT ?1",
-        )?;
-        let mut items = stmt.query_map([limit as i64], item)?.collect::<Result<Vec<_>, _>>()?;
+                    COALESCE(i.series, CAST(i.id AS TEXT)), f.name, f.title, f.url, f.site_link, s.title, s.items
+             FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN series s ON s.id = i.series
+             WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = match series {
+            Some(id) => stmt.query_map(params![limit as i64, id], item)?.collect::<Result<Vec<_>, _>>(),
+            None => stmt.query_map([limit as i64], item)?.collect::<Result<Vec<_>, _>>(),
+        };
+        let mut items = rows?;
         let mut copies = self.conn.prepare_cached(
             "SELECT f.name, f.title, f.url, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
              WHERE d.duplicate_of = ?1 ORDER BY d.id",
+        )?;
+        let mut related = self.conn.prepare_cached(
+            "SELECT title, link FROM items WHERE series = ?1 AND duplicate_of IS NULL AND id != ?2
+             ORDER BY published DESC, id DESC LIMIT ?3",
         )?;
         for item in &mut items {
             item.also = copies.query_map([item.id], |r| source(r, 0))?.collect::<Result<_, _>>()?;
             item.also.retain(|s| s.feed != item.source.feed);
             item.also.dedup_by(|a, b| a.feed == b.feed);
+            if item.series_count > 1 {
+                let rows = related.query_map(params![item.series, item.id, RELATED as i64], |r| {
+                    Ok(Related { title: r.get(0)?, link: r.get(1)? })
+                })?;
+                item.related = rows.collect::<Result<_, _>>()?;
+            }
         }
         Ok(items)
     }
 }
+
+/// Other headlines shown under an entry.
+const RELATED: usize = 5;
 
 /// Stores a parsed document's entries for `feed`, oldest first so ids follow publication
 /// order within a poll: new entries, cross-feed copies (rows pointing at the original), and
@@ -225,5 +265,8 @@ fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
         series: r.get(10)?,
         source,
         also: Vec::new(),
+        series_title: r.get(15)?,
+        series_count: r.get::<_, Option<u64>>(16)?.unwrap_or(1),
+        related: Vec::new(),
     })
 }

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
+use crate::model::{Related, SeriesEntry};
 use crate::series::{NewItem, Outcome};
 
 /// A series as `series --json` and `/api/series` show it.
@@ -105,6 +106,39 @@ impl Store {
     pub fn series(&self, id: &str) -> Result<Option<SeriesRow>, StoreError> {
         let sql = format!("SELECT {SERIES_COLUMNS} FROM series WHERE id = ?1");
         Ok(self.conn.query_row(&sql, [id], series_row).optional()?)
+    }
+
+    /// The newest series with their newest headlines, for the digest feed.
+    pub fn digest(&self, limit: usize, headlines: usize) -> Result<Vec<SeriesEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, items, last_published, keywords FROM series ORDER BY last_published DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            let keywords: String = r.get(4)?;
+            Ok(SeriesEntry {
+                id: r.get::<_, i64>(0)?.to_string(),
+                title: r.get(1)?,
+                count: r.get(2)?,
+                last: super::time(r.get(3)?),
+                keywords: serde_json::from_str(&keywords).unwrap_or_default(),
+                headlines: Vec::new(),
+            })
+        })?;
+        let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
+        let mut newest = self.conn.prepare_cached(
+            "SELECT title, link FROM items WHERE series = ?1 AND duplicate_of IS NULL ORDER BY published DESC, id DESC LIMIT ?2",
+        )?;
+        for e in &mut entries {
+            let rows = newest
+                .query_map(params![e.id, headlines as i64], |r| Ok(Related { title: r.get(0)?, link: r.get(1)? }))?;
+            e.headlines = rows.collect::<Result<_, _>>()?;
+        }
+        Ok(entries)
+    }
+
+    /// The records of a series' items (duplicates included), newest first.
+    pub fn series_records(&self, id: &str, limit: usize) -> Result<Vec<crate::model::ItemRecord>, StoreError> {
+        self.records_where("i.series = ?2", Some(id), limit)
     }
 
     /// Writes what grouping decided, in one transaction.

@@ -1,0 +1,99 @@
+//! Story series end to end: two outlets covering the same two stories plus unrelated
+//! items, grouped by the real binary; checked in `export items`, the Atom feed, `series`,
+//! the daemon's API, and across a restart.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::daemon::Daemon;
+use common::{fixture, Route, Server, Setup};
+use serde_json::Value;
+
+const RSS: &str = "application/rss+xml";
+
+fn series_of(items: &[Value]) -> HashMap<String, String> {
+    items.iter().map(|i| (i["guid"].as_str().unwrap().to_string(), i["series"].as_str().unwrap().to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_outlets_two_stories_and_strays() {
+    let server = Server::start().await;
+    for name in ["outlet-x", "outlet-y", "outlet-z"] {
+        server.route(&format!("/{name}.xml"), Route::feed(fixture(&format!("{name}.xml")), RSS));
+    }
+    let mut feeds = vec![("x", server.url("/outlet-x.xml")), ("y", server.url("/outlet-y.xml"))];
+    let setup = Setup::new("[server]\nlisten = \"127.0.0.1:0\"\n", &feeds);
+    assert_eq!(setup.run(&["poll"]).await.0, 0);
+
+    let s = series_of(&setup.items().await);
+    assert_eq!(s["ebay-1"], s["ebay-2"]);
+    assert_eq!(s["ebay-1"], s["ebay-3"]);
+    assert_eq!(s["banana-1"], s["banana-2"]);
+    assert_eq!(s["banana-1"], s["banana-3"]);
+    assert_ne!(s["ebay-1"], s["banana-1"]);
+    for stray in ["library", "marathon"] {
+        let alone = s.values().filter(|v| **v == s[stray]).count();
+        assert_eq!(alone, 1, "{stray} must stay alone: {s:?}");
+    }
+
+    // `series`: the two stories with three items each, titled by a headline.
+    let (code, out, _) = setup.run(&["series", "--json"]).await;
+    assert_eq!(code, 0);
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let ebay = list.iter().find(|x| x["id"] == s["ebay-1"].as_str()).unwrap();
+    assert_eq!(ebay["items"], 3);
+    assert!(ebay["title"].as_str().unwrap().contains("Icahn"), "{ebay}");
+    assert!(ebay["keywords"].as_array().unwrap().iter().any(|k| k == "Icahn"), "{ebay}");
+
+    // The Atom feed: every entry carries its series; story entries list the others.
+    let (_, atom, _) = setup.run(&["render", "--format", "atom"]).await;
+    let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap();
+    let entry = feed.entries.iter().find(|e| e.title.as_ref().unwrap().content.starts_with("Icahn steps up")).unwrap();
+    let term = format!("series:{}", s["ebay-1"]);
+    let category = entry.categories.iter().find(|c| c.term == term).expect("series category");
+    assert!(category.label.as_deref().unwrap().ends_with("(3)"), "{category:?}");
+    let body = entry.content.as_ref().unwrap().body.as_deref().unwrap();
+    assert!(body.contains("In this story (3)") && body.contains("eBay urges shareholders"), "{body}");
+    let (code, one, _) = setup.run(&["render", "--series", &s["banana-1"]]).await;
+    assert_eq!(code, 0);
+    assert_eq!(feed_rs::parser::parse(one.as_bytes()).unwrap().entries.len(), 3);
+
+    // A restart (a new process) continues the same series.
+    feeds.push(("z", server.url("/outlet-z.xml")));
+    let setup2 = Setup { dir: setup.dir, config: setup.config.clone() };
+    let text = std::fs::read_to_string(&setup2.config).unwrap();
+    std::fs::write(&setup2.config, format!("{text}\n[[feed]]\nname = \"z\"\nurl = \"{}\"\n", feeds[2].1)).unwrap();
+    assert_eq!(setup2.run(&["poll", "z"]).await.0, 0);
+    let s2 = series_of(&setup2.items().await);
+    assert_eq!(s2["ebay-4"], s["ebay-1"], "a later item joins the running story after a restart");
+
+    // The daemon's API and series routes.
+    let mut daemon = Daemon::start(&setup2.config).await;
+    daemon.wait_for("scheduler started").await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", daemon.base);
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let api: Vec<Value> =
+        serde_json::from_str(&get("/api/series?limit=10".into()).await.text().await.unwrap()).unwrap();
+    let ebay = api.iter().find(|x| x["id"] == s["ebay-1"].as_str()).unwrap();
+    assert_eq!(ebay["items"], 4);
+    for key in ["id", "title", "items", "first_published", "last_published", "keywords"] {
+        assert!(ebay.get(key).is_some(), "{key} missing: {ebay}");
+    }
+    let one: Value =
+        serde_json::from_str(&get(format!("/api/series/{}", s["ebay-1"])).await.text().await.unwrap()).unwrap();
+    assert_eq!(one["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(one["entries"][0]["guid"], "ebay-4", "entries newest first");
+    let r = get(format!("/series/{}.atom", s["ebay-1"])).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(feed_rs::parser::parse(r.text().await.unwrap().as_bytes()).unwrap().entries.len(), 4);
+    assert_eq!(get("/series/999999.atom".into()).await.status(), 404);
+    let digest = feed_rs::parser::parse(get("/digest.atom".into()).await.text().await.unwrap().as_bytes()).unwrap();
+    let story = digest.entries.iter().find(|e| e.id == format!("urn:storyline:series:{}", s["ebay-1"])).unwrap();
+    assert!(story.title.as_ref().unwrap().content.ends_with("(4)"));
+    assert_eq!(daemon.stop().await.0, Some(0));
+}
