@@ -48,9 +48,8 @@ pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> anyhow::
 pub struct App {
     /// The configuration in force.
     pub config: Config,
-    /// A read connection for queries; polls write through the pipeline's writer.
+    /// A read connection for queries; polls write through their own writer.
     reader: Mutex<Store>,
-    pipeline: Arc<Pipeline>,
 }
 
 /// A command-line mistake (exit status 2), as opposed to a runtime failure (1).
@@ -63,15 +62,7 @@ impl App {
     pub fn open(config: Config) -> anyhow::Result<App> {
         let mut store = Store::open(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-        let reader = Mutex::new(Store::open(&config.storage.database)?);
-        let writer = Arc::new(Writer::spawn(store));
-        let pipeline = Arc::new(Pipeline::new(
-            Fetcher::new(&config.fetch)?,
-            writer.clone(),
-            Arc::new(Grouper::open(&config.storage.database, config.series.params(), writer)?),
-            2 * config.fetch.max_concurrent,
-        ));
-        Ok(App { config, reader, pipeline })
+        Ok(App { reader: Mutex::new(store), config })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -84,10 +75,17 @@ impl App {
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
+        // Only polls need the writer and the grouping engine (whose warm-up reads items).
+        let writer = Arc::new(Writer::spawn(Store::open(&self.config.storage.database)?));
+        let grouper =
+            Arc::new(Grouper::open(&self.config.storage.database, self.config.series.params(), writer.clone())?);
+        grouper.group().await?; // items an interrupted run stored but did not group
+        let in_flight = 2 * self.config.fetch.max_concurrent;
+        let pipeline = Arc::new(Pipeline::new(Fetcher::new(&self.config.fetch)?, writer, grouper, in_flight));
         let mut tasks = JoinSet::new();
         for spec in selected {
             let feed = self.read().feed(&spec.name)?;
-            let pipeline = self.pipeline.clone();
+            let pipeline = pipeline.clone();
             tasks.spawn(async move { pipeline.poll(feed).await });
         }
         let mut reports = Vec::with_capacity(tasks.len());
@@ -97,9 +95,11 @@ impl App {
             reports.push(done);
         }
         if let Some(retention) = self.config.storage.retention {
-            let pruned = self.pipeline.prune(retention).await?;
+            let pruned = pipeline.prune(retention).await?;
             tracing::info!(pruned, "retention applied");
         }
+        // Dropping the last handle commits what is queued and closes the writer.
+        tokio::task::spawn_blocking(move || drop(pipeline)).await?;
         Ok(reports)
     }
 

@@ -6,15 +6,20 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::series::{Engine, Params};
+use crate::series::{Engine, Outcome, Params};
 use crate::store::{Store, StoreError, Writer};
+
+/// Most recent items replayed into the engine at start (bounds start-up time).
+const WARM_UP: usize = 20_000;
 
 /// Items read and grouped per round.
 const BATCH: usize = 2000;
 
 /// The engine, its read connection, and the writer its results go through.
 pub struct Grouper {
-    engine: Mutex<Engine>,
+    /// Built (and warmed up) on first use: runs that store nothing never pay for it.
+    engine: Mutex<Option<Engine>>,
+    params: Params,
     reader: Mutex<Store>,
     writer: Arc<Writer>,
     /// One grouping round at a time: a round reads, assigns and writes as one step.
@@ -22,20 +27,40 @@ pub struct Grouper {
 }
 
 impl Grouper {
-    /// Opens a reader on `store_path`, and warms the engine up from items grouped within
-    /// two windows of the newest one (the engine's state is derived, never stored whole).
+    /// Opens a reader on `store_path`. On first use the engine is warmed up from the items
+    /// grouped within two windows of the newest one (at most [`WARM_UP`]): its state is
+    /// derived from stored items, never stored whole.
     pub fn open(store_path: &std::path::Path, params: Params, writer: Arc<Writer>) -> Result<Grouper, StoreError> {
         let reader = Store::open(store_path)?;
-        let (titles, last_id) = reader.series_titles()?;
-        let since = reader.newest_published()?.unwrap_or(0) - 2 * params.window;
-        let mut engine = Engine::new(params, last_id);
-        engine.restore(&reader.grouped_since(since)?, &titles);
         Ok(Grouper {
-            engine: Mutex::new(engine),
+            engine: Mutex::new(None),
+            params,
             reader: Mutex::new(reader),
             writer,
             turn: tokio::sync::Mutex::new(()),
         })
+    }
+
+    fn warm_up(reader: &Store, params: &Params) -> Result<Engine, StoreError> {
+        let (titles, last_id) = reader.series_titles()?;
+        let since = reader.newest_published()?.unwrap_or(0) - 2 * params.window;
+        let mut engine = Engine::new(params.clone(), last_id);
+        engine.restore(&reader.grouped_since(since, WARM_UP)?, &titles);
+        Ok(engine)
+    }
+
+    /// One round: up to [`BATCH`] ungrouped items through the engine.
+    fn round(&self) -> Result<Outcome, StoreError> {
+        let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let items = reader.ungrouped(BATCH)?;
+        if items.is_empty() {
+            return Ok(Outcome::default());
+        }
+        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        if engine.is_none() {
+            *engine = Some(Self::warm_up(&reader, &self.params)?);
+        }
+        Ok(engine.as_mut().expect("the engine was just built").assign(&items))
     }
 
     /// Groups every stored item not yet in a series; returns how many were grouped.
@@ -44,13 +69,9 @@ impl Grouper {
         let mut total = 0;
         loop {
             let me = self.clone();
-            let outcome = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-                let items = me.reader.lock().unwrap_or_else(|p| p.into_inner()).ungrouped(BATCH)?;
-                let outcome = me.engine.lock().unwrap_or_else(|p| p.into_inner()).assign(&items);
-                Ok(outcome)
-            })
-            .await
-            .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
+            let outcome = tokio::task::spawn_blocking(move || me.round())
+                .await
+                .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
             let n = outcome.assigned.len();
             if n == 0 {
                 return Ok(total);

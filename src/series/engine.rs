@@ -8,8 +8,35 @@ use super::simhash::{simhash, NearIndex};
 use super::text::{clean_headline, title_case, words, Word};
 use super::{NewItem, Outcome, Summary};
 
+/// How much of a summary is read for features.
+const SUMMARY_BYTES: usize = 240;
+
 /// A sparse term vector: (term id, weight) sorted by term id.
 type Vector = Vec<(u32, f32)>;
+
+/// Hashes small integer keys with one multiplication (Fibonacci hashing): term and
+/// series ids are dense and not attacker-chosen, so SipHash's cost buys nothing here.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (u64::from(n) ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// Tuning knobs. The defaults were measured on the labelled dev stream (see the README).
 #[derive(Debug, Clone)]
@@ -37,13 +64,18 @@ pub struct Params {
     pub horizon: i64,
     /// Weight, when matching, of a term never seen before (it cannot match anything yet).
     pub novel_weight: f32,
+    /// Effective number of centroid terms beyond which a series gets harder to join.
+    pub focus: f32,
+    /// Effective number of centroid terms beyond which a series takes no more items by
+    /// similarity (a catch-all of unrelated headlines, not a story).
+    pub max_breadth: f32,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             window: 7 * 86_400,
-            threshold: 0.12,
+            threshold: 0.1,
             stale_threshold: 0.6,
             merge_threshold: 0.2,
             name_boost: 1.0,
@@ -53,6 +85,8 @@ impl Default for Params {
             posting_limit: 32,
             horizon: 180 * 86_400,
             novel_weight: 0.5,
+            focus: 12.0,
+            max_breadth: 40.0,
         }
     }
 }
@@ -78,9 +112,11 @@ impl Term {
 
 #[derive(Debug, Clone)]
 struct Series {
-    centroid: HashMap<u32, f32>,
+    centroid: IdMap<u32, f32>,
     /// Euclidean norm of `centroid`, kept current.
     norm: f32,
+    /// Sum of `centroid`'s weights, kept current.
+    mass: f32,
     indexed: Vec<u32>,
     count: u64,
     first: i64,
@@ -100,7 +136,7 @@ pub struct Engine {
     docs_at: i64,
     series: BTreeMap<u64, Series>,
     aliases: HashMap<u64, u64>,
-    postings: HashMap<u32, Vec<u64>>,
+    postings: IdMap<u32, Vec<u64>>,
     near: NearIndex,
     next_id: u64,
 }
@@ -176,7 +212,11 @@ impl Engine {
                 seen.push(id);
             }
         }
-        for w in words(&item.summary).iter().filter(|w| !w.stop && w.stem.len() >= 2) {
+        // The opening of a summary carries its topic; the rest costs time and adds noise.
+        for w in words(crate::parse::html::prefix(&item.summary, SUMMARY_BYTES))
+            .iter()
+            .filter(|w| !w.stop && w.stem.len() >= 2)
+        {
             let id = self.term_id(&w.stem);
             *weights.entry(id).or_default() += self.params.summary_weight;
             seen.push(id);
@@ -242,7 +282,7 @@ impl Engine {
             let target = forced.or(near).or_else(|| self.best_match(&matching, &candidates, item.published));
             let id = target.unwrap_or_else(|| self.open(item.published));
             self.add(id, item, vector);
-            let merge = self.converging(id, &candidates);
+            let merge = self.converging(id, &matching, &candidates);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
             }
@@ -288,14 +328,20 @@ impl Engine {
             let Some(s) = self.series.get(id) else { continue };
             // One shared ordinary word ("next", "report") is a coincidence; two words, or
             // one name, is evidence.
-            let shared: Vec<u32> =
-                vector.iter().filter(|(t, w)| *w > 0.0 && s.centroid.contains_key(t)).map(|(t, _)| *t).collect();
-            if shared.len() < 2 && !shared.iter().any(|t| self.terms[*t as usize].is_name()) {
+            let (mut shared, mut named) = (0, false);
+            for (t, w) in vector {
+                if *w > 0.0 && s.centroid.contains_key(t) {
+                    shared += 1;
+                    named |= self.terms[*t as usize].is_name();
+                }
+            }
+            if shared < 2 && !named {
                 continue;
             }
             let sim = cosine(vector, &s.centroid, s.norm);
-            let needed =
+            let base =
                 if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
+            let needed = base * self.breadth(s);
             if sim >= needed && best.is_none_or(|(b, _)| sim > b) {
                 best = Some((sim, *id));
             }
@@ -303,13 +349,31 @@ impl Engine {
         best.map(|(_, id)| id)
     }
 
-    /// A candidate whose centroid has converged with series `id`'s (to be merged).
-    fn converging(&self, id: u64, candidates: &[u64]) -> Option<u64> {
+    /// How much harder a series is to join because its centroid is spread over many
+    /// terms: a series that has absorbed unrelated headlines matches any headline a
+    /// little, so the bar rises with its effective number of terms (1 up to `focus`).
+    fn breadth(&self, s: &Series) -> f32 {
+        if s.norm == 0.0 {
+            return 1.0;
+        }
+        let effective = (s.mass / s.norm).powi(2);
+        if effective > self.params.max_breadth {
+            // Spread over this many terms, it has stopped being one story.
+            return f32::INFINITY;
+        }
+        (effective / self.params.focus).sqrt().max(1.0)
+    }
+
+    /// A candidate that the item also matches and whose centroid has converged with
+    /// series `id`'s (to be merged). Requiring both keeps merges from chaining series
+    /// that merely share vocabulary.
+    fn converging(&self, id: u64, vector: &[(u32, f32)], candidates: &[u64]) -> Option<u64> {
         let target = self.series.get(&id)?;
         let mut best: Option<(f32, u64)> = None;
         for other in candidates.iter().filter(|c| **c != id) {
             let Some(s) = self.series.get(other) else { continue };
-            if (target.last - s.last).abs() > self.params.window {
+            let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
+            if (target.last - s.last).abs() > self.params.window || cosine(vector, &s.centroid, s.norm) < needed {
                 continue;
             }
             let sim = centroid_cosine(&target.centroid, target.norm, &s.centroid, s.norm);
@@ -324,8 +388,9 @@ impl Engine {
         let id = self.next_id;
         self.next_id += 1;
         let series = Series {
-            centroid: HashMap::new(),
+            centroid: IdMap::default(),
             norm: 0.0,
+            mass: 0.0,
             indexed: Vec::new(),
             count: 0,
             first: at,
@@ -365,6 +430,7 @@ impl Engine {
             prune(&mut s.centroid, 2 * self.params.indexed_terms);
         }
         s.norm = norm(&s.centroid);
+        s.mass = s.centroid.values().sum();
         self.reindex(id);
     }
 
@@ -408,6 +474,7 @@ impl Engine {
         s.samples.extend(gone.samples);
         s.samples.truncate(SAMPLES);
         s.norm = norm(&s.centroid);
+        s.mass = s.centroid.values().sum();
         self.aliases.insert(from, into);
         self.reindex(into);
     }
@@ -437,8 +504,9 @@ impl Engine {
             let Some(id) = item.series else { continue };
             let (vector, _, stems) = self.features(item);
             self.series.entry(id).or_insert_with(|| Series {
-                centroid: HashMap::new(),
+                centroid: IdMap::default(),
                 norm: 0.0,
+                mass: 0.0,
                 indexed: Vec::new(),
                 count: 0,
                 first: item.published,
@@ -507,19 +575,19 @@ fn normalise(v: &mut [(u32, f32)]) {
     }
 }
 
-fn norm(centroid: &HashMap<u32, f32>) -> f32 {
+fn norm(centroid: &IdMap<u32, f32>) -> f32 {
     centroid.values().map(|w| w * w).sum::<f32>().sqrt()
 }
 
 /// Cosine of a normalised vector with a centroid of norm `norm`.
-fn cosine(v: &[(u32, f32)], centroid: &HashMap<u32, f32>, norm: f32) -> f32 {
+fn cosine(v: &[(u32, f32)], centroid: &IdMap<u32, f32>, norm: f32) -> f32 {
     if norm == 0.0 {
         return 0.0;
     }
     v.iter().map(|(t, w)| w * centroid.get(t).copied().unwrap_or(0.0)).sum::<f32>() / norm
 }
 
-fn centroid_cosine(a: &HashMap<u32, f32>, na: f32, b: &HashMap<u32, f32>, nb: f32) -> f32 {
+fn centroid_cosine(a: &IdMap<u32, f32>, na: f32, b: &IdMap<u32, f32>, nb: f32) -> f32 {
     let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
     let dot: f32 = small.iter().map(|(t, w)| w * large.get(t).copied().unwrap_or(0.0)).sum();
     if na == 0.0 || nb == 0.0 {
@@ -530,7 +598,7 @@ fn centroid_cosine(a: &HashMap<u32, f32>, na: f32, b: &HashMap<u32, f32>, nb: f3
 }
 
 /// Keeps the `keep` heaviest terms of a centroid (ties by term id, for determinism).
-fn prune(centroid: &mut HashMap<u32, f32>, keep: usize) {
+fn prune(centroid: &mut IdMap<u32, f32>, keep: usize) {
     let mut terms: Vec<(u32, f32)> = centroid.iter().map(|(t, w)| (*t, *w)).collect();
     terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     terms.truncate(keep);

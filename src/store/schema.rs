@@ -74,7 +74,7 @@ CREATE TABLE series (
     last_published  INTEGER NOT NULL
 );
 CREATE INDEX series_newest ON series(last_published DESC, id DESC);
-CREATE INDEX items_series ON items(series, published DESC) WHERE duplicate_of IS NULL;
+CREATE INDEX items_series ON items(series, published DESC, id DESC);
 CREATE INDEX items_ungrouped ON items(published, id) WHERE series IS NULL;
 "#,
 ];

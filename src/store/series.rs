@@ -70,14 +70,16 @@ impl Store {
     }
 
     /// Grouped items published since `since` (unix seconds), oldest first: what the
-    /// grouping engine warms up from after a restart.
-    pub fn grouped_since(&self, since: i64) -> Result<Vec<NewItem>, StoreError> {
+    /// grouping engine warms up from after a restart. At most `limit` of them, the newest.
+    pub fn grouped_since(&self, since: i64, limit: usize) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, title, summary, published, series, NULL FROM items
-             WHERE series IS NOT NULL AND published >= ?1 AND duplicate_of IS NULL ORDER BY published, id",
+             WHERE series IS NOT NULL AND published >= ?1 AND duplicate_of IS NULL ORDER BY published DESC, id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map([since], new_item)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map(params![since, limit as i64], new_item)?;
+        let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
+        items.reverse();
+        Ok(items)
     }
 
     /// Unix seconds of the newest item.
