@@ -46,6 +46,9 @@ pub struct Word {
 
 /// Lower case without diacritics ("Ünïcode" -> "unicode").
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     text.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
@@ -59,7 +62,8 @@ pub fn words(text: &str) -> Vec<Word> {
         if raw.is_empty() {
             continue;
         }
-        let folded: String = fold(raw).chars().filter(|c| c.is_alphanumeric()).collect();
+        let mut folded = fold(raw);
+        folded.retain(|c| c.is_alphanumeric());
         if folded.is_empty() {
             continue;
         }
