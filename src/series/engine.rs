@@ -370,16 +370,25 @@ impl Engine {
     /// that merely share vocabulary.
     fn converging(&self, id: u64, vector: &[(u32, f32)], candidates: &[u64]) -> Option<u64> {
         let target = self.series.get(&id)?;
+        // The item's own similarity is cheap; centroids are compared only for the few
+        // candidates the item matches best.
+        let mut matched: Vec<(f32, u64)> = candidates
+            .iter()
+            .filter(|c| **c != id)
+            .filter_map(|other| {
+                let s = self.series.get(other)?;
+                let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
+                let sim = cosine(vector, &s.centroid, s.norm);
+                ((target.last - s.last).abs() <= self.params.window && sim >= needed).then_some((sim, *other))
+            })
+            .collect();
+        matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut best: Option<(f32, u64)> = None;
-        for other in candidates.iter().filter(|c| **c != id) {
-            let Some(s) = self.series.get(other) else { continue };
-            let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
-            if (target.last - s.last).abs() > self.params.window || cosine(vector, &s.centroid, s.norm) < needed {
-                continue;
-            }
+        for (_, other) in matched.into_iter().take(3) {
+            let s = &self.series[&other];
             let sim = centroid_cosine(&target.centroid, target.norm, &s.centroid, s.norm);
             if sim >= self.params.merge_threshold && best.is_none_or(|(b, _)| sim > b) {
-                best = Some((sim, *other));
+                best = Some((sim, other));
             }
         }
         best.map(|(_, id)| id)
