@@ -94,6 +94,7 @@ impl App {
             report(&done);
             reports.push(done);
         }
+        pipeline.settle().await?;
         if let Some(retention) = self.config.storage.retention {
             let pruned = pipeline.prune(retention).await?;
             tracing::info!(pruned, "retention applied");

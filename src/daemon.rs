@@ -169,7 +169,10 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let listener = bind(config.server.listen).await?;
     let mut server = start_server(listener, config.server.listen, published.clone(), &tracker);
 
-    let grouper = Arc::new(Grouper::open(&config.storage.database, config.series.params(), writer.clone())?);
+    let on_grouped = published.clone();
+    let grouper = Grouper::open(&config.storage.database, config.series.params(), writer.clone())?
+        .with_listener(move || on_grouped.cache.invalidate());
+    let grouper = Arc::new(grouper);
     // Items stored by an earlier run but not grouped before it stopped.
     grouper.group().await?;
     let pipeline =

@@ -4,6 +4,7 @@
 //!
 //! Wiring only: the decisions are `series`', the SQL is `store`'s.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::series::{Engine, Outcome, Params};
@@ -24,6 +25,10 @@ pub struct Grouper {
     writer: Arc<Writer>,
     /// One grouping round at a time: a round reads, assigns and writes as one step.
     turn: tokio::sync::Mutex<()>,
+    /// A background round is queued (see [`Grouper::kick`]).
+    queued: AtomicBool,
+    /// Called after a round grouped something (the daemon drops its cached feeds).
+    listener: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl Grouper {
@@ -38,7 +43,32 @@ impl Grouper {
             reader: Mutex::new(reader),
             writer,
             turn: tokio::sync::Mutex::new(()),
+            queued: AtomicBool::new(false),
+            listener: None,
         })
+    }
+
+    /// Calls `listener` whenever a round has put items into series.
+    pub fn with_listener(mut self, listener: impl Fn() + Send + Sync + 'static) -> Grouper {
+        self.listener = Some(Box::new(listener));
+        self
+    }
+
+    /// Groups in the background: polls hand over and go on fetching instead of waiting for
+    /// the (serial) engine. At most one round waits while another runs.
+    pub fn kick(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let _turn = me.turn.lock().await;
+            // Cleared once this round owns the turn: items stored from now on queue another.
+            me.queued.store(false, Ordering::SeqCst);
+            if let Err(e) = me.rounds().await {
+                tracing::error!("grouping items into series failed: {e}");
+            }
+        });
     }
 
     fn warm_up(reader: &Store, params: &Params) -> Result<Engine, StoreError> {
@@ -63,9 +93,15 @@ impl Grouper {
         Ok(engine.as_mut().expect("the engine was just built").assign(&items))
     }
 
-    /// Groups every stored item not yet in a series; returns how many were grouped.
+    /// Groups every stored item not yet in a series (waiting for a background round to
+    /// finish first); returns how many were grouped.
     pub async fn group(self: &Arc<Self>) -> Result<usize, StoreError> {
         let _turn = self.turn.lock().await;
+        self.rounds().await
+    }
+
+    /// Rounds until nothing is left to group; the caller holds the turn.
+    async fn rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
             let me = self.clone();
@@ -73,11 +109,13 @@ impl Grouper {
                 .await
                 .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
             let n = outcome.assigned.len();
-            if n == 0 {
-                return Ok(total);
+            if n > 0 {
+                self.writer.write_series(outcome).await?;
+                total += n;
+                if let Some(listener) = &self.listener {
+                    listener();
+                }
             }
-            self.writer.write_series(outcome).await?;
-            total += n;
             if n < BATCH {
                 return Ok(total);
             }

@@ -109,6 +109,11 @@ impl Pipeline {
         }
     }
 
+    /// Waits until every stored item is in a series.
+    pub async fn settle(&self) -> Result<usize, StoreError> {
+        self.grouper.group().await
+    }
+
     /// Applies retention: prunes items first seen more than `retention` ago.
     pub async fn prune(&self, retention: Duration) -> Result<usize, StoreError> {
         let age = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
@@ -141,7 +146,7 @@ impl Pipeline {
         let name = feed.name.clone();
         let counts = self.writer.write(feed, write, Utc::now()).await?;
         if counts.new + counts.duplicates > 0 {
-            self.grouper.group().await?;
+            self.grouper.kick();
         }
         let result = match (failure, not_modified) {
             (Some(failure), _) => PollResult::Failed(failure),
