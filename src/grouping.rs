@@ -115,6 +115,7 @@ impl Grouper {
                 if let Some(listener) = &self.listener {
                     listener();
                 }
+                tracing::info!(items = n, "grouped into series");
             }
             if n < BATCH {
                 return Ok(total);

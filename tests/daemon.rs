@@ -42,6 +42,7 @@ async fn daemon_polls_serves_reloads_and_stops() {
     let mut daemon = Daemon::start(&path).await;
     daemon.wait_for_all(&["scheduler started", "due=1"]).await;
     daemon.wait_for_all(&["poll", "feed=a", "status=ok", "new=3"]).await;
+    daemon.wait_for_all(&["grouped into series", "items=3"]).await;
     let http = client();
     let base = daemon.base.clone();
 
@@ -79,6 +80,7 @@ async fn daemon_polls_serves_reloads_and_stops() {
     daemon.signal("HUP");
     daemon.wait_for("reloaded").await;
     daemon.wait_for_all(&["poll", "feed=b", "status=ok", "new=2"]).await;
+    daemon.wait_for_all(&["grouped into series", "items=2"]).await;
     let r = http.get(format!("{base}/feed.atom")).header(IF_NONE_MATCH, &etag).send().await.unwrap();
     assert_eq!(r.status(), 200, "the feed changed, so the old ETag no longer matches");
     assert!(r.text().await.unwrap().contains("Chip maker unveils new design"));
