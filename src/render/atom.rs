@@ -6,9 +6,8 @@ use super::{entry_html, rfc3339, series_label, xml_escape as x, FeedMeta, Format
 use crate::model::{Item, SeriesEntry};
 use crate::parse::html::escape_text;
 
-/// The items as an Atom 1.0 document; each entry has a `<source>` naming its origin feed.
-pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
-    let mut out = String::with_capacity(2048 + items.len() * 2048);
+/// The XML declaration and the feed's own elements.
+fn head(out: &mut String, meta: &FeedMeta) {
     let self_url = meta.self_url(Format::Atom);
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
@@ -23,6 +22,12 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
         x(crate::config::HOMEPAGE),
         env!("CARGO_PKG_VERSION")
     );
+}
+
+/// The items as an Atom 1.0 document; each entry has a `<source>` naming its origin feed.
+pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
+    let mut out = String::with_capacity(2048 + items.len() * 2048);
+    head(&mut out, meta);
     for item in items {
         entry(&mut out, item);
     }
@@ -34,13 +39,7 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
 /// moves), listing the series' newest headlines.
 pub fn digest(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
     let mut out = String::with_capacity(2048 + series.len() * 1024);
-    let self_url = meta.self_url(Format::Atom);
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
-    let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
-    let _ = writeln!(out, "  <id>{}</id>", x(&self_url));
-    let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(meta.updated));
-    let _ = writeln!(out, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>", x(&self_url));
-    let _ = writeln!(out, "  <author><name>{}</name></author>", x(&meta.title));
+    head(&mut out, meta);
     for s in series {
         let link = format!("{}series/{}.atom", meta.base_url, s.id);
         let mut html = String::new();
