@@ -119,26 +119,21 @@ async fn feed(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let settings = state.settings();
-    let limit = q.limit.unwrap_or(settings.items).clamp(1, MAX_LIMIT);
+    let limit = q.limit.unwrap_or(state.settings().items).clamp(1, MAX_LIMIT);
     let key = format!("feed.{}?limit={limit}", format.extension());
-    let (generation, changed) = state.cache.generation();
-    let doc = match state.cache.get(&key, generation) {
-        Some(doc) => doc,
-        None => {
-            let items = state.read(move |store| store.newest_items(limit)).await?;
-            let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
-            let meta = FeedMeta { title: settings.title, base_url: settings.base_url, path: "feed".into(), updated };
-            let text = render::render(format, &meta, &items);
-            let doc = Arc::new(
-                tokio::task::spawn_blocking(move || Rendered::new(text, changed))
-                    .await
-                    .map_err(|e| ApiError(e.to_string()))?,
-            );
-            state.cache.put(key, generation, doc.clone());
-            doc
-        }
-    };
+    let doc = cached(&state, key, move |store, settings, changed| {
+        let items = store.newest_items(limit)?;
+        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: "feed".into(),
+            updated,
+        };
+        Ok(Some(render::render(format, &meta, &items)))
+    })
+    .await?
+    .ok_or_else(|| ApiError("feed unavailable".into()))?;
     Ok(conditional(&headers, &doc, format.content_type()))
 }
 

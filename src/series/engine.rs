@@ -557,7 +557,7 @@ impl Engine {
         let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
         terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut out: Vec<String> = Vec::new();
-        for (t, w) in terms.iter().take(12) {
+        for (t, _) in terms.iter().take(12) {
             let term = &self.terms[*t as usize];
             let text = match &term.display {
                 Some(d) if term.is_name() => d.clone(),
@@ -567,7 +567,6 @@ impl Engine {
             if !out.iter().any(|o| o.eq_ignore_ascii_case(&text) || o.to_lowercase().contains(&text.to_lowercase())) {
                 out.push(text);
             }
-            let _ = w;
             if out.len() == 5 {
                 break;
             }
