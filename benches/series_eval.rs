@@ -133,6 +133,15 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--dump") {
         let lines: Vec<String> = series.iter().map(|s| s.to_string()).collect();
         std::fs::write(&args[i + 1], lines.join("\n")).unwrap();
+        // Replayed one item at a time to record merges as "item-index from into".
+        let mut engine = Engine::new(params(), 0);
+        let mut merges: Vec<String> = Vec::new();
+        for (n, item) in batch.iter().enumerate() {
+            let one = engine.assign(std::slice::from_ref(item));
+            merges.extend(one.merged.iter().map(|(f, t)| format!("{n} {f} {t}")));
+            merges.extend(one.assigned.iter().map(|(_, s)| format!("{n} {s}")));
+        }
+        std::fs::write(format!("{}.merges", args[i + 1]), merges.join("\n")).unwrap();
     }
     if let Some(top) = flag("--top") {
         let mut largest: Vec<(u64, usize)> = sizes.into_iter().collect();

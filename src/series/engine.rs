@@ -327,16 +327,7 @@ impl Engine {
         let mut best: Option<(f32, u64)> = None;
         for id in candidates {
             let Some(s) = self.series.get(id) else { continue };
-            // One shared ordinary word ("next", "report") is a coincidence; two words, or
-            // one name, is evidence.
-            let (mut shared, mut named) = (0, false);
-            for (t, w) in vector {
-                if *w > 0.0 && s.centroid.contains_key(t) {
-                    shared += 1;
-                    named |= self.terms[*t as usize].is_name();
-                }
-            }
-            if shared < 2 && !named {
+            if !self.evidence(vector, s) {
                 continue;
             }
             let sim = cosine(vector, &s.centroid, s.norm);
@@ -348,6 +339,19 @@ impl Engine {
             }
         }
         best.map(|(_, id)| id)
+    }
+
+    /// One shared ordinary word ("next", "stocks") is a coincidence; two words, or one
+    /// name, is evidence that an item belongs with a series.
+    fn evidence(&self, vector: &[(u32, f32)], s: &Series) -> bool {
+        let (mut shared, mut named) = (0, false);
+        for (t, w) in vector {
+            if *w > 0.0 && s.centroid.contains_key(t) {
+                shared += 1;
+                named |= self.terms[*t as usize].is_name();
+            }
+        }
+        shared >= 2 || named
     }
 
     /// How much harder a series is to join because its centroid is spread over many
@@ -379,7 +383,8 @@ impl Engine {
                 let s = self.series.get(other)?;
                 let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
                 let sim = cosine(vector, &s.centroid, s.norm);
-                ((target.last - s.last).abs() <= self.params.window && sim >= needed).then_some((sim, *other))
+                let near = (target.last - s.last).abs() <= self.params.window;
+                (near && sim >= needed && self.evidence(vector, s)).then_some((sim, *other))
             })
             .collect();
         matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));

@@ -117,7 +117,7 @@ pub fn clean_headline(title: &str) -> String {
             None => break,
         }
     }
-    let mut t = t.to_string();
+    let mut t = strip_slug(t).to_string();
     for sep in [" - ", " | ", " — ", " – "] {
         if let Some(i) = t.rfind(sep) {
             // A short tail after the last separator is the publisher's name.
@@ -128,6 +128,20 @@ pub fn clean_headline(title: &str) -> String {
         }
     }
     t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A wire desk's slug in capitals glued to the headline by a dash ("US STOCKS-Wall St
+/// edges lower", "GLOBAL MARKETS-"): it names the desk, not the story.
+fn strip_slug(t: &str) -> &str {
+    let Some(dash) = t.find('-') else { return t };
+    let (slug, rest) = (&t[..dash], &t[dash + 1..]);
+    let capitals = slug.chars().all(|c| c.is_ascii_uppercase() || c == ' ' || c == '&');
+    let letters = slug.chars().filter(char::is_ascii_uppercase).count();
+    if capitals && letters >= 3 && !slug.ends_with(' ') && rest.starts_with(|c: char| c.is_alphanumeric()) {
+        rest
+    } else {
+        t
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +179,13 @@ mod tests {
             "too short to hold a suffix"
         );
         assert_eq!(clean_headline("Updated forecasts show growth"), "Updated forecasts show growth");
+        assert_eq!(clean_headline("US STOCKS SNAPSHOT-Wall St opens lower"), "Wall St opens lower");
+        assert_eq!(clean_headline("GLOBAL MARKETS-World stocks dip"), "World stocks dip");
+        assert_eq!(clean_headline("Russia-NATO talks"), "Russia-NATO talks");
+        assert_eq!(
+            clean_headline("UK-EU trade deal is reached - BBC"),
+            "UK-EU trade deal is reached",
+            "a two-letter pair is not a slug"
+        );
     }
 }
