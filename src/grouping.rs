@@ -13,6 +13,9 @@ use crate::store::{Store, StoreError, Writer};
 /// Most recent items replayed into the engine at start (bounds start-up time).
 const WARM_UP: usize = 20_000;
 
+/// Series idle beyond the replayed items that are resumed from their stored terms.
+const DORMANT: usize = 50_000;
+
 /// Items read and grouped per round.
 const BATCH: usize = 2000;
 
@@ -33,8 +36,8 @@ pub struct Grouper {
 
 impl Grouper {
     /// Opens a reader on `store_path`. On first use the engine is warmed up from the items
-    /// grouped within two windows of the newest one (at most [`WARM_UP`]): its state is
-    /// derived from stored items, never stored whole.
+    /// grouped within two windows of the newest one (at most [`WARM_UP`]), and older series
+    /// still within the horizon are resumed from their stored strongest terms.
     pub fn open(store_path: &std::path::Path, params: Params, writer: Arc<Writer>) -> Result<Grouper, StoreError> {
         let reader = Store::open(store_path)?;
         Ok(Grouper {
@@ -73,8 +76,11 @@ impl Grouper {
 
     fn warm_up(reader: &Store, params: &Params) -> Result<Engine, StoreError> {
         let (titles, last_id) = reader.series_titles()?;
-        let since = reader.newest_published()?.unwrap_or(0) - 2 * params.window;
+        let newest = reader.newest_published()?.unwrap_or(0);
+        let since = newest - 2 * params.window;
         let mut engine = Engine::new(params.clone(), last_id);
+        // Older series first, from their stored terms; then the recent ones from their items.
+        engine.resume(&reader.dormant_series(newest - params.horizon, since, DORMANT)?);
         engine.restore(&reader.grouped_since(since, WARM_UP)?, &titles);
         Ok(engine)
     }

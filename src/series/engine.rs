@@ -545,9 +545,41 @@ impl Engine {
         }
     }
 
-    /// The outputs' view of a series.
+    /// Takes back series that were idle too long to be rebuilt from replayed items (see
+    /// [`Engine::restore`]), from their stored strongest terms; series already known, or
+    /// stored without terms, are skipped.
+    pub fn resume(&mut self, dormant: &[Summary]) {
+        for d in dormant {
+            if d.terms.is_empty() || self.series.contains_key(&d.id) {
+                continue;
+            }
+            let centroid: IdMap<u32, f32> = d.terms.iter().map(|(t, w)| (self.term_id(t), *w)).collect();
+            let mut s = Series {
+                centroid,
+                norm: 0.0,
+                mass: 0.0,
+                indexed: Vec::new(),
+                count: d.count,
+                first: d.first,
+                last: d.last,
+                title: d.title.clone(),
+                named_at: d.count,
+                samples: Vec::new(),
+            };
+            s.norm = norm(&s.centroid);
+            s.mass = s.centroid.values().sum();
+            self.series.insert(d.id, s);
+            self.next_id = self.next_id.max(d.id + 1);
+            self.reindex(d.id);
+        }
+    }
+
+    /// The outputs' view of a series, with the terms to resume it from.
     pub fn summary(&self, id: u64) -> Option<Summary> {
         let s = self.series.get(&id)?;
+        let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
+        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        terms.truncate(self.params.indexed_terms);
         Some(Summary {
             id,
             title: s.title.clone(),
@@ -555,6 +587,7 @@ impl Engine {
             count: s.count,
             first: s.first,
             last: s.last,
+            terms: terms.into_iter().map(|(t, w)| (self.terms[t as usize].text.clone(), w)).collect(),
         })
     }
 

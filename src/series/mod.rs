@@ -46,6 +46,9 @@ pub struct Summary {
     pub first: i64,
     /// Unix seconds of the newest item.
     pub last: i64,
+    /// The strongest terms of its centroid with their weights: what the engine needs to
+    /// resume the series after a restart when none of its items are replayed.
+    pub terms: Vec<(String, f32)>,
 }
 
 /// What grouping a batch did.

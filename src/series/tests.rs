@@ -91,3 +91,25 @@ fn keywords_name_what_items_share() {
     }
     assert!(summary.keywords.iter().any(|x| x.contains("Vershbow")), "{:?}", summary.keywords);
 }
+
+#[test]
+fn a_series_resumes_from_its_stored_terms() {
+    let params = Params { window: 86_400, ..Params::default() };
+    let mut before = Engine::new(params.clone(), 0);
+    let out = before.assign(&[
+        item(1, "Iceland volcano erupts on the Reykjanes peninsula", 0),
+        item(2, "Reykjanes volcano eruption forces Grindavik evacuation", 1),
+    ]);
+    let stored = out.changed.last().unwrap().clone();
+    assert!(!stored.terms.is_empty() && stored.terms.len() <= params.indexed_terms);
+
+    // A restart long after: no items are replayed, only the stored terms.
+    let mut after = Engine::new(params, stored.id);
+    after.resume(std::slice::from_ref(&stored));
+    let close = after.assign(&[item(3, "Iceland volcano erupts again on Reykjanes peninsula", 24 * 40)]);
+    assert_eq!(close.assigned[0].1, stored.id, "the idle series takes a close headline");
+    assert_eq!(close.changed[0].count, 3);
+    assert_eq!(close.changed[0].title, stored.title, "its title is kept");
+    let loose = after.assign(&[item(4, "Iceland tourism numbers rise", 24 * 41)]);
+    assert_ne!(loose.assigned[0].1, stored.id);
+}

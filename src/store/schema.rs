@@ -77,6 +77,10 @@ CREATE INDEX series_newest ON series(last_published DESC, id DESC);
 CREATE INDEX items_series ON items(series, published DESC, id DESC);
 CREATE INDEX items_ungrouped ON items(published, id) WHERE series IS NULL;
 "#,
+    // The centroid terms a series resumes from when none of its items are replayed.
+    r#"
+ALTER TABLE series ADD COLUMN terms TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

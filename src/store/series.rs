@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
 use crate::model::{Related, SeriesEntry};
-use crate::series::{NewItem, Outcome};
+use crate::series::{NewItem, Outcome, Summary};
 
 /// A series as `series --json` and `/api/series` show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,6 +80,32 @@ impl Store {
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
         items.reverse();
         Ok(items)
+    }
+
+    /// Series last active in `[from, until)` (unix seconds), oldest first, with the terms
+    /// they resume from: those idle too long for their items to be replayed at start. At
+    /// most `limit`, the most recently active.
+    pub fn dormant_series(&self, from: i64, until: i64, limit: usize) -> Result<Vec<Summary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, title, items, first_published, last_published, terms FROM series
+             WHERE last_published >= ?1 AND last_published < ?2 AND terms != ''
+             ORDER BY last_published DESC, id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![from, until, limit as i64], |r| {
+            let terms: String = r.get(5)?;
+            Ok(Summary {
+                id: r.get::<_, i64>(0)? as u64,
+                title: r.get(1)?,
+                keywords: Vec::new(),
+                count: r.get::<_, i64>(2)? as u64,
+                first: r.get(3)?,
+                last: r.get(4)?,
+                terms: serde_json::from_str(&terms).unwrap_or_default(),
+            })
+        })?;
+        let mut dormant: Vec<Summary> = rows.collect::<Result<_, _>>()?;
+        dormant.reverse();
+        Ok(dormant)
     }
 
     /// Unix seconds of the newest item.
@@ -163,13 +189,18 @@ pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), 
         conn.execute("DELETE FROM series WHERE id = ?1", [*from as i64])?;
     }
     let mut upsert = conn.prepare_cached(
-        "INSERT INTO series (id, title, keywords, items, first_published, last_published) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO series (id, title, keywords, items, first_published, last_published, terms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(id) DO UPDATE SET title = excluded.title, keywords = excluded.keywords, items = excluded.items,
-            first_published = excluded.first_published, last_published = excluded.last_published",
+            first_published = excluded.first_published, last_published = excluded.last_published,
+            terms = excluded.terms",
     )?;
     for s in &outcome.changed {
         let keywords = serde_json::to_string(&s.keywords).unwrap_or_else(|_| "[]".into());
-        upsert.execute(params![s.id as i64, s.title, keywords, s.count as i64, s.first, s.last])?;
+        // Empty when unknown, so that the dormant query can skip it.
+        let terms =
+            if s.terms.is_empty() { String::new() } else { serde_json::to_string(&s.terms).unwrap_or_default() };
+        upsert.execute(params![s.id as i64, s.title, keywords, s.count as i64, s.first, s.last, terms])?;
     }
     Ok(())
 }

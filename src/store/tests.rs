@@ -166,3 +166,34 @@ fn gone_feeds_are_marked_until_their_url_changes() {
     store.sync_feeds(&[spec("a", "http://a.example/g")]).unwrap();
     assert!(!store.feed("a").unwrap().gone, "a new URL is polled again");
 }
+
+#[test]
+fn series_terms_are_stored_and_read_back_for_dormant_series() {
+    use crate::series::{Outcome, Summary};
+    let (_dir, mut store) = open();
+    let summary = |id: u64, last: i64, terms: Vec<(String, f32)>| Summary {
+        id,
+        title: format!("series {id}"),
+        keywords: vec![],
+        count: 4,
+        first: last - 100,
+        last,
+        terms,
+    };
+    let outcome = Outcome {
+        changed: vec![
+            summary(1, 1_000, vec![("volcano".into(), 1.5), ("iceland reykjanes".into(), 0.75)]),
+            summary(2, 2_000, vec![("comet".into(), 1.0)]),
+            summary(3, 9_000, vec![("recent".into(), 1.0)]),
+            summary(4, 1_500, vec![]),
+        ],
+        ..Outcome::default()
+    };
+    store.write_series(&outcome).unwrap();
+    let dormant = store.dormant_series(0, 5_000, 10).unwrap();
+    let ids: Vec<u64> = dormant.iter().map(|d| d.id).collect();
+    assert_eq!(ids, [1, 2], "idle in range, with terms, oldest first");
+    assert_eq!(dormant[0].terms, outcome.changed[0].terms);
+    assert_eq!((dormant[0].count, dormant[0].first, dormant[0].last), (4, 900, 1_000));
+    assert_eq!(store.dormant_series(0, 5_000, 1).unwrap()[0].id, 2, "the limit keeps the most recent");
+}
