@@ -95,5 +95,10 @@ async fn two_outlets_two_stories_and_strays() {
     let digest = feed_rs::parser::parse(get("/digest.atom".into()).await.text().await.unwrap().as_bytes()).unwrap();
     let story = digest.entries.iter().find(|e| e.id == format!("urn:storyline:series:{}", s["ebay-1"])).unwrap();
     assert!(story.title.as_ref().unwrap().content.ends_with("(4)"));
+    let page = get("/".into()).await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.unwrap();
+    let heading = format!("series/{}.atom\">{} (4)</a></h2>", s["ebay-1"], ebay["title"].as_str().unwrap());
+    assert!(html.contains(&heading), "the page lists the story: {html}");
     assert_eq!(daemon.stop().await.0, Some(0));
 }

@@ -1,4 +1,5 @@
-//! The HTTP side: merged feeds with caching headers, the JSON API, health and metrics.
+//! The HTTP side: merged feeds with caching headers, the HTML page of series, the JSON
+//! API, health and metrics.
 //!
 //! Reads the store through its own connection and renders through `render`; must not
 //! fetch from sources or write to the database.
@@ -97,6 +98,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/series/{id}", get(api_one_series))
         .route("/series/{file}", get(series_feed))
         .route("/digest.atom", get(digest))
+        .route("/", get(page))
         .route("/api/items", get(api_items))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
@@ -255,6 +257,29 @@ async fn digest(
     .await?
     .ok_or_else(|| ApiError("digest unavailable".into()))?;
     Ok(conditional(&headers, &doc, Format::Atom.content_type()))
+}
+
+/// `/`: an HTML page of the current series and their newest headlines.
+async fn page(
+    State(state): State<Arc<Published>>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let doc = cached(&state, format!("page?limit={limit}"), move |store, settings, changed| {
+        let series = store.digest(limit, 5)?;
+        let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: String::new(),
+            updated,
+        };
+        Ok(Some(render::page(&meta, &series)))
+    })
+    .await?
+    .ok_or_else(|| ApiError("page unavailable".into()))?;
+    Ok(conditional(&headers, &doc, "text/html; charset=utf-8"))
 }
 
 async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {

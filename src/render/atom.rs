@@ -46,16 +46,7 @@ pub fn digest(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
         if !s.keywords.is_empty() {
             html.push_str(&format!("<p>{}</p>", escape_text(&s.keywords.join(", "))));
         }
-        html.push_str("<ul>");
-        for h in &s.headlines {
-            match &h.link {
-                Some(l) => {
-                    html.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape_text(l), escape_text(&h.title)))
-                }
-                None => html.push_str(&format!("<li>{}</li>", escape_text(&h.title))),
-            }
-        }
-        html.push_str("</ul>");
+        html.push_str(&super::headline_list(&s.headlines));
         out.push_str("  <entry>\n");
         let _ = writeln!(out, "    <id>urn:storyline:series:{}</id>", x(&s.id));
         let _ = writeln!(out, "    <title type=\"text\">{} ({})</title>", x(&s.title), s.count);

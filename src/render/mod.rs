@@ -1,9 +1,11 @@
-//! The merged feed as Atom 1.0, RSS 2.0 and JSON Feed 1.1. Pure: items in, text out.
+//! The merged feed as Atom 1.0, RSS 2.0 and JSON Feed 1.1, the series digest, and the
+//! HTML page of current series. Pure: items in, text out.
 //!
 //! Must not do I/O; callers fetch the items from the store and decide where text goes.
 
 mod atom;
 mod json;
+mod page;
 mod rss;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use url::Url;
 
 pub use atom::{atom, digest};
 pub use json::json;
+pub use page::page;
 pub use rss::rss;
 
 use crate::model::{Item, Source};
@@ -74,6 +77,19 @@ pub fn render(format: Format, meta: &FeedMeta, items: &[Item]) -> String {
         Format::Rss => rss(meta, items),
         Format::Json => json(meta, items),
     }
+}
+
+/// Headlines as an HTML list, linked where they have a link.
+fn headline_list(headlines: &[crate::model::Related]) -> String {
+    let mut html = String::from("<ul>");
+    for h in headlines {
+        match &h.link {
+            Some(l) => html.push_str(&format!("<li><a href=\"{}\">{}</a></li>", xml_escape(l), xml_escape(&h.title))),
+            None => html.push_str(&format!("<li>{}</li>", xml_escape(&h.title))),
+        }
+    }
+    html.push_str("</ul>");
+    html
 }
 
 /// The label of an item's series: "TITLE (N)".

@@ -1,0 +1,100 @@
+//! The HTML page at `/`: the current series, newest first, each with its keywords and
+//! newest headlines, and links to the series' own feeds. Pure: series in, text out.
+//!
+//! Must not do I/O, and must escape everything it did not write itself: titles and
+//! links come from the sources.
+
+use std::fmt::Write;
+
+use super::{headline_list, rfc3339, xml_escape as x, FeedMeta};
+use crate::model::SeriesEntry;
+
+/// A small stylesheet: readable without any external resource (the page works offline
+/// and under a strict Content-Security-Policy).
+const STYLE: &str = "body{font:16px/1.45 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;\
+color:#222;background:#fff}h1{font-size:1.5rem}h2{font-size:1.15rem;margin:1.6rem 0 .2rem}\
+h2 a{color:inherit;text-decoration:none}.meta{color:#666;font-size:.85rem;margin:0}ul{padding-left:1.2rem}\
+li{margin:.15rem 0}nav a{margin-right:.8rem}@media(prefers-color-scheme:dark){body{color:#ddd;background:#161616}\
+a{color:#8ab4f8}.meta{color:#999}}";
+
+/// Renders the page for `series` (newest first) under `meta`'s title.
+pub fn page(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
+    let base = meta.base_url.as_str();
+    let mut out = String::with_capacity(4096 + series.len() * 1024);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(out, "<title>{}</title>", x(&meta.title));
+    for (ext, kind, label) in [
+        ("atom", "application/atom+xml", "Atom"),
+        ("rss", "application/rss+xml", "RSS"),
+        ("json", "application/feed+json", "JSON Feed"),
+    ] {
+        let _ = writeln!(out, "<link rel=\"alternate\" type=\"{kind}\" title=\"{label}\" href=\"{base}feed.{ext}\">");
+    }
+    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>", x(&meta.title));
+    let _ = writeln!(
+        out,
+        "<nav><a href=\"{base}feed.atom\">Atom</a><a href=\"{base}feed.rss\">RSS</a>\
+         <a href=\"{base}feed.json\">JSON Feed</a><a href=\"{base}digest.atom\">Stories (Atom)</a></nav>"
+    );
+    if series.is_empty() {
+        out.push_str("<p>No stories yet: nothing has been fetched and grouped.</p>\n");
+    }
+    for s in series {
+        let _ = writeln!(out, "<section id=\"series-{}\">", x(&s.id));
+        let _ = writeln!(out, "<h2><a href=\"{base}series/{}.atom\">{} ({})</a></h2>", x(&s.id), x(&s.title), s.count);
+        let mut meta_line = format!("updated <time datetime=\"{0}\">{0}</time>", rfc3339(s.last));
+        if !s.keywords.is_empty() {
+            meta_line = format!("{} · {meta_line}", x(&s.keywords.join(", ")));
+        }
+        let _ = writeln!(out, "<p class=\"meta\">{meta_line}</p>");
+        out.push_str(&headline_list(&s.headlines));
+        out.push_str("\n</section>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Related;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn series_and_headlines_are_listed_and_escaped() {
+        let (meta, _) = crate::render::tests::sample();
+        let series = vec![SeriesEntry {
+            id: "7".into(),
+            title: "Talks <resume> & stall".into(),
+            count: 12,
+            last: Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap(),
+            keywords: vec!["NATO".into(), "Russia".into()],
+            headlines: vec![
+                Related { title: "Truce \"holds\"".into(), link: Some("http://127.0.0.1/c?a=1&b=2".into()) },
+                Related { title: "<script>alert(1)</script>".into(), link: None },
+            ],
+        }];
+        let html = page(&meta, &series);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(
+            html.contains(
+                "<h2><a href=\"http://127.0.0.1:8080/series/7.atom\">Talks &lt;resume&gt; &amp; stall (12)</a></h2>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("NATO, Russia · updated <time datetime=\"2026-11-27T12:00:00Z\">"), "{html}");
+        assert!(
+            html.contains("<li><a href=\"http://127.0.0.1/c?a=1&amp;b=2\">Truce &quot;holds&quot;</a></li>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "source text is escaped");
+        assert!(html.contains("href=\"http://127.0.0.1:8080/feed.atom\""));
+    }
+
+    #[test]
+    fn an_empty_store_says_so() {
+        let (meta, _) = crate::render::tests::sample();
+        assert!(page(&meta, &[]).contains("No stories yet"));
+    }
+}
