@@ -39,6 +39,12 @@ fn params() -> Params {
     if let Some(v) = env("SL_NOVEL") {
         p.novel_weight = v;
     }
+    if let Some(v) = env("SL_NEIGHBOUR") {
+        p.neighbour_threshold = v;
+    }
+    if let Some(v) = env("SL_NEIGHBOURS") {
+        p.neighbours = v as usize;
+    }
     if let Some(v) = env("SL_NAME_BOOST") {
         p.name_boost = v;
     }

@@ -1,96 +1,19 @@
 //! The online grouping engine: term statistics, series centroids, the inverted index,
 //! assignment, merging.
 
+mod persist;
+
 use std::collections::{BTreeMap, HashMap};
 
 use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
+use super::neighbours::Neighbours;
 use super::simhash::{simhash, NearIndex};
 use super::text::{clean_headline, title_case, words, Word};
-use super::{NewItem, Outcome, Summary};
+use super::vector::{centroid_cosine, cosine, norm, normalise, prune, IdMap, Vector};
+use super::{NewItem, Outcome, Params};
 
 /// How much of a summary is read for features.
 const SUMMARY_BYTES: usize = 240;
-
-/// A sparse term vector: (term id, weight) sorted by term id.
-type Vector = Vec<(u32, f32)>;
-
-/// Hashes small integer keys with one multiplication (Fibonacci hashing): term and
-/// series ids are dense and not attacker-chosen, so SipHash's cost buys nothing here.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (u64::from(n) ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
-
-/// Tuning knobs. The defaults were measured on the labelled dev stream (see the README).
-#[derive(Debug, Clone)]
-pub struct Params {
-    /// Seconds a series stays fully open after its newest item.
-    pub window: i64,
-    /// Similarity needed to join an open series.
-    pub threshold: f32,
-    /// Similarity needed to join a series idle longer than `window`.
-    pub stale_threshold: f32,
-    /// Centroid similarity at which two candidate series are merged.
-    pub merge_threshold: f32,
-    /// Extra weight of names (acronyms, numbers, capitalised words that are not
-    /// ordinary words).
-    pub name_boost: f32,
-    /// Weight of summary terms relative to title terms (0: titles only, which measured
-    /// as well on the dev stream and costs a fifth of the time on long summaries).
-    pub summary_weight: f32,
-    /// Half-life of document frequencies, in seconds.
-    pub df_half_life: f64,
-    /// Centroid terms indexed per series.
-    pub indexed_terms: usize,
-    /// Series kept per posting list (the most recently active).
-    pub posting_limit: usize,
-    /// Series idle longer than this are forgotten by the engine.
-    pub horizon: i64,
-    /// Weight, when matching, of a term never seen before (it cannot match anything yet).
-    pub novel_weight: f32,
-    /// Effective number of centroid terms beyond which a series gets harder to join.
-    pub focus: f32,
-    /// Effective number of centroid terms beyond which a series takes no more items by
-    /// similarity (a catch-all of unrelated headlines, not a story).
-    pub max_breadth: f32,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            window: 7 * 86_400,
-            threshold: 0.1,
-            stale_threshold: 0.6,
-            merge_threshold: 0.2,
-            name_boost: 1.0,
-            summary_weight: 0.0,
-            df_half_life: 3.0 * 86_400.0,
-            indexed_terms: 24,
-            posting_limit: 16,
-            horizon: 180 * 86_400,
-            novel_weight: 0.5,
-            focus: 12.0,
-            max_breadth: 40.0,
-        }
-    }
-}
 
 #[derive(Debug, Default, Clone)]
 struct Term {
@@ -127,6 +50,24 @@ struct Series {
     samples: Vec<Sample>,
 }
 
+impl Series {
+    /// A series with no items yet, opened at `at`.
+    fn empty(at: i64) -> Series {
+        Series {
+            centroid: IdMap::default(),
+            norm: 0.0,
+            mass: 0.0,
+            indexed: Vec::new(),
+            count: 0,
+            first: at,
+            last: at,
+            title: String::new(),
+            named_at: 0,
+            samples: Vec::new(),
+        }
+    }
+}
+
 /// The grouping state: feed it items in order with [`Engine::assign`].
 #[derive(Debug, Default)]
 pub struct Engine {
@@ -139,6 +80,7 @@ pub struct Engine {
     aliases: HashMap<u64, u64>,
     postings: IdMap<u32, Vec<u64>>,
     near: NearIndex,
+    neighbours: Neighbours,
     next_id: u64,
 }
 
@@ -153,7 +95,8 @@ fn decay(value: f64, from: i64, to: i64, half_life: f64) -> f64 {
 impl Engine {
     /// An empty engine; new series ids start after `last_id`.
     pub fn new(params: Params, last_id: u64) -> Engine {
-        Engine { params, next_id: last_id + 1, ..Engine::default() }
+        let neighbours = Neighbours::new(params.neighbours, params.posting_limit);
+        Engine { params, neighbours, next_id: last_id + 1, ..Engine::default() }
     }
 
     /// Series the engine currently tracks.
@@ -280,13 +223,17 @@ impl Engine {
             let near = fingerprint.and_then(|fp| self.near.find(fp, since)).map(|s| self.resolve(s));
             let near = near.filter(|s| self.series.contains_key(s));
             let candidates = self.candidates(&matching);
-            let target = forced.or(near).or_else(|| self.best_match(&matching, &candidates, item.published));
+            let neighbour = self.neighbour(&matching, since);
+            let target =
+                forced.or(near).or(neighbour).or_else(|| self.best_match(&matching, &candidates, item.published));
             let id = target.unwrap_or_else(|| self.open(item.published));
+            let vector_copy = vector.clone();
             self.add(id, item, vector);
             let merge = self.converging(id, &matching, &candidates);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
             }
+            self.neighbours.insert(id, item.published, vector_copy);
             batch.insert(item.id, id);
             if let Some(other) = merge {
                 let (into, from) =
@@ -306,6 +253,15 @@ impl Engine {
         out.changed = changed.into_iter().filter_map(|id| self.summary(id)).collect();
         self.forget_idle(items.last().map_or(0, |i| i.published));
         out
+    }
+
+    /// The series of the earlier headline most like this one, when the two are close
+    /// enough to vouch for the item on their own (a paraphrase of a grouped headline whose
+    /// series' centroid has drifted elsewhere).
+    fn neighbour(&self, vector: &[(u32, f32)], since: i64) -> Option<u64> {
+        let (sim, series) = self.neighbours.nearest(vector, 2, 1, since).into_iter().next()?;
+        let series = self.resolve(series);
+        (sim >= self.params.neighbour_threshold && self.series.contains_key(&series)).then_some(series)
     }
 
     /// Series sharing one of the vector's strongest terms, from the inverted index.
@@ -402,19 +358,7 @@ impl Engine {
     fn open(&mut self, at: i64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        let series = Series {
-            centroid: IdMap::default(),
-            norm: 0.0,
-            mass: 0.0,
-            indexed: Vec::new(),
-            count: 0,
-            first: at,
-            last: at,
-            title: String::new(),
-            named_at: 0,
-            samples: Vec::new(),
-        };
-        self.series.insert(id, series);
+        self.series.insert(id, Series::empty(at));
         id
     }
 
@@ -511,143 +455,4 @@ impl Engine {
             }
         }
     }
-
-    /// Rebuilds state after a restart: items already grouped (oldest first) are added to
-    /// their stored series without being matched, and each series keeps its stored title.
-    pub fn restore(&mut self, items: &[NewItem], titles: &HashMap<u64, (String, u64)>) {
-        for item in items {
-            let Some(id) = item.series else { continue };
-            let (vector, _, stems) = self.features(item);
-            self.series.entry(id).or_insert_with(|| Series {
-                centroid: IdMap::default(),
-                norm: 0.0,
-                mass: 0.0,
-                indexed: Vec::new(),
-                count: 0,
-                first: item.published,
-                last: item.published,
-                title: String::new(),
-                named_at: 0,
-                samples: Vec::new(),
-            });
-            self.next_id = self.next_id.max(id + 1);
-            self.add(id, item, vector);
-            if let Some(fp) = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>()) {
-                self.near.insert(fp, id, item.published, item.published - self.params.window);
-            }
-        }
-        for (id, (title, count)) in titles {
-            if let Some(s) = self.series.get_mut(id) {
-                s.title = title.clone();
-                s.named_at = *count;
-                s.count = s.count.max(*count);
-            }
-        }
-    }
-
-    /// Takes back series that were idle too long to be rebuilt from replayed items (see
-    /// [`Engine::restore`]), from their stored strongest terms; series already known, or
-    /// stored without terms, are skipped.
-    pub fn resume(&mut self, dormant: &[Summary]) {
-        for d in dormant {
-            if d.terms.is_empty() || self.series.contains_key(&d.id) {
-                continue;
-            }
-            let centroid: IdMap<u32, f32> = d.terms.iter().map(|(t, w)| (self.term_id(t), *w)).collect();
-            let mut s = Series {
-                centroid,
-                norm: 0.0,
-                mass: 0.0,
-                indexed: Vec::new(),
-                count: d.count,
-                first: d.first,
-                last: d.last,
-                title: d.title.clone(),
-                named_at: d.count,
-                samples: Vec::new(),
-            };
-            s.norm = norm(&s.centroid);
-            s.mass = s.centroid.values().sum();
-            self.series.insert(d.id, s);
-            self.next_id = self.next_id.max(d.id + 1);
-            self.reindex(d.id);
-        }
-    }
-
-    /// The outputs' view of a series, with the terms to resume it from.
-    pub fn summary(&self, id: u64) -> Option<Summary> {
-        let s = self.series.get(&id)?;
-        let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
-        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        terms.truncate(self.params.indexed_terms);
-        Some(Summary {
-            id,
-            title: s.title.clone(),
-            keywords: self.keywords(s),
-            count: s.count,
-            first: s.first,
-            last: s.last,
-            terms: terms.into_iter().map(|(t, w)| (self.terms[t as usize].text.clone(), w)).collect(),
-        })
-    }
-
-    fn keywords(&self, s: &Series) -> Vec<String> {
-        let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
-        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut out: Vec<String> = Vec::new();
-        for (t, _) in terms.iter().take(12) {
-            let term = &self.terms[*t as usize];
-            let text = match &term.display {
-                Some(d) if term.is_name() => d.clone(),
-                Some(d) => d.to_lowercase(),
-                None => term.text.clone(),
-            };
-            if !out.iter().any(|o| o.eq_ignore_ascii_case(&text) || o.to_lowercase().contains(&text.to_lowercase())) {
-                out.push(text);
-            }
-            if out.len() == 5 {
-                break;
-            }
-        }
-        out
-    }
-}
-
-fn normalise(v: &mut [(u32, f32)]) {
-    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for (_, w) in v.iter_mut() {
-            *w /= norm;
-        }
-    }
-}
-
-fn norm(centroid: &IdMap<u32, f32>) -> f32 {
-    centroid.values().map(|w| w * w).sum::<f32>().sqrt()
-}
-
-/// Cosine of a normalised vector with a centroid of norm `norm`.
-fn cosine(v: &[(u32, f32)], centroid: &IdMap<u32, f32>, norm: f32) -> f32 {
-    if norm == 0.0 {
-        return 0.0;
-    }
-    v.iter().map(|(t, w)| w * centroid.get(t).copied().unwrap_or(0.0)).sum::<f32>() / norm
-}
-
-fn centroid_cosine(a: &IdMap<u32, f32>, na: f32, b: &IdMap<u32, f32>, nb: f32) -> f32 {
-    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    let dot: f32 = small.iter().map(|(t, w)| w * large.get(t).copied().unwrap_or(0.0)).sum();
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na * nb)
-    }
-}
-
-/// Keeps the `keep` heaviest terms of a centroid (ties by term id, for determinism).
-fn prune(centroid: &mut IdMap<u32, f32>, keep: usize) {
-    let mut terms: Vec<(u32, f32)> = centroid.iter().map(|(t, w)| (*t, *w)).collect();
-    terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    terms.truncate(keep);
-    *centroid = terms.into_iter().collect();
 }

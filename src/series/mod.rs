@@ -9,10 +9,14 @@
 
 mod engine;
 mod naming;
+mod neighbours;
+mod params;
 mod simhash;
 pub mod text;
+mod vector;
 
-pub use engine::{Engine, Params};
+pub use engine::Engine;
+pub use params::Params;
 
 /// An item to group.
 #[derive(Debug, Clone)]
