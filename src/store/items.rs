@@ -86,14 +86,15 @@ impl Store {
 
     /// The newest `limit` articles of one series.
     pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where("i.duplicate_of IS NULL AND i.series = ?2", Some(series), limit)
+        self.items_where("i.duplicate_of IS NULL AND m.series = ?2", Some(series), limit)
     }
 
     fn items_where(&self, filter: &str, series: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
         let sql = format!(
             "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-                    COALESCE(i.series, CAST(i.id AS TEXT)), f.name, f.title, f.url, f.site_link, s.title, s.items
-             FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN series s ON s.id = i.series
+                    CAST(COALESCE(m.series, i.id) AS TEXT), f.name, f.title, f.url, f.site_link, s.title, s.items
+             FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
+                LEFT JOIN series s ON s.id = m.series
              WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -107,8 +108,9 @@ impl Store {
              WHERE d.duplicate_of = ?1 ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
-            "SELECT title, link FROM items WHERE series = ?1 AND duplicate_of IS NULL AND id != ?2
-             ORDER BY published DESC, id DESC LIMIT ?3",
+            "SELECT i.title, i.link FROM item_series m JOIN items i ON i.id = m.item
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2
+             ORDER BY m.published DESC, m.item DESC LIMIT ?3",
         )?;
         for item in &mut items {
             item.also = copies.query_map([item.id], |r| source(r, 0))?.collect::<Result<_, _>>()?;
@@ -215,8 +217,9 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
 }
 
 const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
-        COALESCE(i.series, CAST(COALESCE(i.duplicate_of, i.id) AS TEXT)), i.duplicate_of
-    FROM items i JOIN feeds f ON f.id = i.feed_id";
+        CAST(COALESCE(m.series, o.series, i.duplicate_of, i.id) AS TEXT), i.duplicate_of
+    FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
+        LEFT JOIN item_series o ON o.item = i.duplicate_of";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<ItemRecord> {
     Ok(ItemRecord {

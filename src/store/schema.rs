@@ -81,6 +81,25 @@ CREATE INDEX items_ungrouped ON items(published, id) WHERE series IS NULL;
     r#"
 ALTER TABLE series ADD COLUMN terms TEXT NOT NULL DEFAULT '';
 "#,
+    // Series membership moves to a narrow table: assigning an item no longer rewrites its
+    // (wide) row and two indexes of `items`, and items still to group are those past the
+    // `grouped_through` id in `meta`.
+    r#"
+CREATE TABLE item_series (
+    item      INTEGER PRIMARY KEY REFERENCES items(id),
+    series    INTEGER NOT NULL,
+    published INTEGER NOT NULL
+);
+INSERT INTO item_series (item, series, published)
+    SELECT id, CAST(series AS INTEGER), published FROM items WHERE series IS NOT NULL;
+CREATE INDEX item_series_by_series ON item_series(series, published DESC, item DESC);
+CREATE INDEX item_series_by_time ON item_series(published);
+INSERT OR REPLACE INTO meta (key, value)
+    SELECT 'grouped_through', COALESCE((SELECT MIN(id) - 1 FROM items WHERE series IS NULL), (SELECT MAX(id) FROM items), 0);
+DROP INDEX items_series;
+DROP INDEX items_ungrouped;
+ALTER TABLE items DROP COLUMN series;
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.
@@ -96,4 +115,40 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at version 3 (series kept on the item rows) keeps its assignments and
+    /// its items still to group when it moves to the `item_series` table.
+    #[test]
+    fn series_membership_moves_to_its_own_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
+             INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, first_seen, series)
+             VALUES (1, 1, 'x', 1, 'u1', 't1', '', '', 100, 100, '7'),
+                    (2, 1, 'y', 2, 'u2', 't2', '', '', 200, 200, '7'),
+                    (3, 1, 'z', 3, 'u3', 't3', '', '', 150, 150, NULL);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(i64, i64, i64)> = conn
+            .prepare("SELECT item, series, published FROM item_series ORDER BY item")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [(1, 7, 100), (2, 7, 200)]);
+        let through: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'grouped_through'", [], |r| r.get(0)).unwrap();
+        assert_eq!(through, "2", "item 3 is still to group");
+    }
 }

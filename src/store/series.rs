@@ -46,35 +46,39 @@ fn series_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SeriesRow> {
 }
 
 fn new_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewItem> {
-    let series: Option<String> = r.get(4)?;
+    let series: Option<i64> = r.get(4)?;
     Ok(NewItem {
         id: r.get(0)?,
         title: r.get(1)?,
         summary: r.get(2)?,
         published: r.get(3)?,
-        series: series.and_then(|s| s.parse().ok()),
+        series: series.map(|s| s as u64),
         copy_of: r.get(5)?,
     })
 }
 
 impl Store {
-    /// Items not yet in a series, oldest first; a copy carries its original's series.
+    /// Items not yet in a series (the oldest `limit` by id, then in published order); a
+    /// copy carries its original's series.
     pub fn ungrouped(&self, limit: usize) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT i.id, i.title, i.summary, i.published, o.series, i.duplicate_of
-             FROM items i LEFT JOIN items o ON o.id = i.duplicate_of
-             WHERE i.series IS NULL ORDER BY i.published, i.id LIMIT ?1",
+             FROM items i LEFT JOIN item_series o ON o.item = i.duplicate_of
+             WHERE i.id > ?1 AND NOT EXISTS (SELECT 1 FROM item_series m WHERE m.item = i.id)
+             ORDER BY i.id LIMIT ?2",
         )?;
-        let rows = stmt.query_map([limit as i64], new_item)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = stmt.query_map(params![self.grouped_through()?, limit as i64], new_item)?;
+        let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
+        items.sort_by_key(|i| (i.published, i.id));
+        Ok(items)
     }
 
     /// Grouped items published since `since` (unix seconds), oldest first: what the
     /// grouping engine warms up from after a restart. At most `limit` of them, the newest.
     pub fn grouped_since(&self, since: i64, limit: usize) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, title, summary, published, series, NULL FROM items
-             WHERE series IS NOT NULL AND published >= ?1 AND duplicate_of IS NULL ORDER BY published DESC, id DESC LIMIT ?2",
+            "SELECT i.id, i.title, i.summary, i.published, m.series, NULL FROM item_series m JOIN items i ON i.id = m.item
+             WHERE m.published >= ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![since, limit as i64], new_item)?;
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
@@ -106,6 +110,15 @@ impl Store {
         let mut dormant: Vec<Summary> = rows.collect::<Result<_, _>>()?;
         dormant.reverse();
         Ok(dormant)
+    }
+
+    /// The id through which every item has been grouped.
+    fn grouped_through(&self) -> Result<i64, StoreError> {
+        let found = self
+            .conn
+            .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'grouped_through'", [], |r| r.get(0))
+            .optional()?;
+        Ok(found.unwrap_or(0))
     }
 
     /// Unix seconds of the newest item.
@@ -154,7 +167,8 @@ impl Store {
         })?;
         let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
         let mut newest = self.conn.prepare_cached(
-            "SELECT title, link FROM items WHERE series = ?1 AND duplicate_of IS NULL ORDER BY published DESC, id DESC LIMIT ?2",
+            "SELECT i.title, i.link FROM item_series m JOIN items i ON i.id = m.item
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
             let rows = newest
@@ -166,7 +180,7 @@ impl Store {
 
     /// The records of a series' items (duplicates included), newest first.
     pub fn series_records(&self, id: &str, limit: usize) -> Result<Vec<crate::model::ItemRecord>, StoreError> {
-        self.records_where("i.series = ?2", Some(id), limit)
+        self.records_where("m.series = ?2", Some(id), limit)
     }
 
     /// Writes what grouping decided, in one transaction.
@@ -180,12 +194,22 @@ impl Store {
 
 /// Assignments, merges (members move to the surviving series) and summaries.
 pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), StoreError> {
-    let mut assign = conn.prepare_cached("UPDATE items SET series = ?2 WHERE id = ?1")?;
+    let mut assign = conn.prepare_cached(
+        "INSERT OR REPLACE INTO item_series (item, series, published) SELECT id, ?2, published FROM items WHERE id = ?1",
+    )?;
     for (item, series) in &outcome.assigned {
-        assign.execute(params![item, series.to_string()])?;
+        assign.execute(params![item, *series as i64])?;
+    }
+    // Every item up to the newest one assigned is grouped (rounds take the oldest first).
+    if let Some(through) = outcome.assigned.iter().map(|(item, _)| *item).max() {
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('grouped_through', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
+            [through],
+        )?;
     }
     for (from, into) in &outcome.merged {
-        conn.execute("UPDATE items SET series = ?2 WHERE series = ?1", params![from.to_string(), into.to_string()])?;
+        conn.execute("UPDATE item_series SET series = ?2 WHERE series = ?1", params![*from as i64, *into as i64])?;
         conn.execute("DELETE FROM series WHERE id = ?1", [*from as i64])?;
     }
     let mut upsert = conn.prepare_cached(
