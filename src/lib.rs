@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod dedupe;
 pub mod fetch;
 pub mod grouping;
+pub mod inspect;
 pub mod model;
 pub mod notify;
 pub mod opml;

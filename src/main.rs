@@ -61,6 +61,15 @@ enum Command {
     },
     /// Print the configured feeds as OPML 2.0.
     ExportOpml,
+    /// Show how storyline reads a feed (URL or file): format, charset, every entry's
+    /// normalized fields, warnings. Stores nothing; works without a configuration file.
+    Inspect {
+        /// An http(s) URL or a file.
+        target: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the merged feed.
     Render {
         /// Output format.
@@ -88,6 +97,9 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Run));
+    if let Command::Inspect { target, json } = &cli.command {
+        return inspect(&cli.config, target, *json);
+    }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(errors) => {
@@ -104,6 +116,44 @@ fn main() -> ExitCode {
         Err(e) if e.is::<UsageError>() => {
             eprintln!("storyline: {e}");
             ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("storyline: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `inspect` reads the fetch settings of the configuration when there is one (so a feed
+/// is fetched as polls fetch it) and the defaults when there is none.
+fn inspect(config: &std::path::Path, target: &str, json: bool) -> ExitCode {
+    let settings = if config.exists() {
+        match Config::load(config) {
+            Ok(c) => c.fetch,
+            Err(errors) => {
+                eprintln!("{errors}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        storyline::config::FetchSettings::default()
+    };
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(storyline::inspect::inspect(target, &settings)));
+    match result {
+        Ok(report) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                print!("{}", report.text());
+            }
+            // Exit 1 when the body could not be read as a feed, for scripts.
+            if report.error.is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("storyline: {e:#}");
@@ -154,7 +204,11 @@ fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
     let app = App::open(config)?;
     let mut out = std::io::stdout().lock();
     match command {
-        Command::CheckConfig | Command::Run | Command::ImportOpml { .. } | Command::ExportOpml => Ok(()),
+        Command::CheckConfig
+        | Command::Run
+        | Command::ImportOpml { .. }
+        | Command::ExportOpml
+        | Command::Inspect { .. } => Ok(()),
         Command::Poll { names } => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(app.poll(&names, |report| {
@@ -234,6 +288,9 @@ fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()
         }
         if let Some(err) = &f.last_error {
             writeln!(out, "    error ({} in a row): {err}", f.error_count)?;
+        }
+        if let Some(warning) = &f.warning {
+            writeln!(out, "    read with repairs: {warning}")?;
         }
     }
     Ok(())

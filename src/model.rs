@@ -216,6 +216,8 @@ pub struct ParsedFeed {
     pub entries: Vec<Entry>,
     /// The shortest polling interval the feed asks for (`<ttl>`, `sy:updatePeriod`).
     pub min_interval: Option<Duration>,
+    /// What had to be repaired or guessed to read it, one line each (shown by `inspect`).
+    pub warnings: Vec<String>,
 }
 
 /// Validators from a successful response, stored exactly as received.
@@ -431,6 +433,8 @@ pub struct FeedStatus {
     pub enabled: bool,
     /// The server answered 410 Gone: no longer polled until its URL changes.
     pub gone: bool,
+    /// What the last successful read had to repair or guess (`inspect` shows details).
+    pub warning: Option<String>,
 }
 
 /// A series as the digest shows it: one entry per series, updated as it grows.

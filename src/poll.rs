@@ -174,7 +174,9 @@ impl Pipeline {
             })
         };
         match parsed {
-            Ok(Ok((parsed, validators))) => PollWrite::Stored { parsed, status, validators, moved_to },
+            Ok(Ok((parsed, validators))) => {
+                PollWrite::Stored { parsed: Box::new(parsed), status, validators, moved_to }
+            }
             Ok(Err(e)) => failure(e.to_string()),
             Err(panic) => failure(format!("internal error while parsing the feed: {panic}")),
         }

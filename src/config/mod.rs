@@ -306,9 +306,23 @@ fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {
     Config { path: path.to_path_buf(), storage, fetch, server, series, feeds }
 }
 
+impl Default for FetchSettings {
+    /// What an empty `[fetch]` section means.
+    fn default() -> Self {
+        FetchSettings {
+            schedule: "*/15 * * * *".parse().expect("the default schedule is valid"),
+            user_agent: default_user_agent(),
+            max_concurrent: 32,
+            per_host: 2,
+            timeout: Duration::from_secs(30),
+            max_body: 10 << 20,
+        }
+    }
+}
+
 fn build_fetch(c: &mut Checker<'_>, raw: &RawFetch) -> FetchSettings {
-    let default_schedule: Schedule = "*/15 * * * *".parse().expect("the default schedule is valid");
-    let timeout = c.value(&raw.timeout, "timeout", Duration::from_secs(30), |s| {
+    let d = FetchSettings::default();
+    let timeout = c.value(&raw.timeout, "timeout", d.timeout, |s| {
         let d = parse_duration(s)?;
         if d.is_zero() {
             return Err("must be longer than zero".into());
@@ -316,18 +330,18 @@ fn build_fetch(c: &mut Checker<'_>, raw: &RawFetch) -> FetchSettings {
         Ok(d)
     });
     FetchSettings {
-        schedule: c.value(&raw.schedule, "schedule", default_schedule, |s| s.parse()),
-        user_agent: c.value(&raw.user_agent, "user_agent", default_user_agent(), |s| {
+        schedule: c.value(&raw.schedule, "schedule", d.schedule, |s| s.parse()),
+        user_agent: c.value(&raw.user_agent, "user_agent", d.user_agent, |s| {
             if s.trim().is_empty() || s.chars().any(char::is_control) {
                 Err("must be a non-empty single line".into())
             } else {
                 Ok(s.to_string())
             }
         }),
-        max_concurrent: c.int(&raw.max_concurrent, "max_concurrent", 32, 1..10_001),
-        per_host: c.int(&raw.per_host, "per_host", 2, 1..1001),
+        max_concurrent: c.int(&raw.max_concurrent, "max_concurrent", d.max_concurrent, 1..10_001),
+        per_host: c.int(&raw.per_host, "per_host", d.per_host, 1..1001),
         timeout,
-        max_body: c.value(&raw.max_body, "max_body", 10 << 20, |s| match parse_size(s)? {
+        max_body: c.value(&raw.max_body, "max_body", d.max_body, |s| match parse_size(s)? {
             0 => Err("must be larger than zero".into()),
             n => Ok(n),
         }),

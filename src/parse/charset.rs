@@ -1,8 +1,10 @@
 //! Bytes to UTF-8 text: which charset a feed is in, and why we think so.
 //!
-//! Order of evidence: byte order mark, the HTTP `Content-Type` charset, the XML
-//! declaration, then sniffing (valid UTF-8), then windows-1252 (what undeclared
-//! non-UTF-8 feeds almost always are). Pure; no I/O.
+//! Order of evidence: byte order mark (UTF-8/16/32), zero-byte patterns (UTF-16/32), the
+//! HTTP `Content-Type` charset, the XML declaration, then sniffing (valid UTF-8), then
+//! windows-1252 (what undeclared non-UTF-8 feeds almost always are). Declarations the
+//! bytes contradict are overruled, and text garbled upstream (C1 controls, UTF-8
+//! encoded twice) is repaired. Pure; no I/O.
 
 use std::borrow::Cow;
 
@@ -44,6 +46,8 @@ pub struct Decoded<'a> {
     pub charset: &'static str,
     /// The evidence.
     pub source: CharsetSource,
+    /// What contradicted the evidence or had to be repaired.
+    pub warnings: Vec<String>,
 }
 
 impl Decoded<'_> {
@@ -77,23 +81,163 @@ fn xml_declared(bytes: &[u8]) -> Option<&'static Encoding> {
     Encoding::for_label(value.trim().as_bytes())
 }
 
+/// A UTF-16 or UTF-32 document without a byte order mark, told by where the zero bytes
+/// of its first `<` fall.
+fn sniff_wide(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.get(..4)? {
+        [0x3C, 0, 0, 0] => Some("UTF-32LE"),
+        [0, 0, 0, 0x3C] => Some("UTF-32BE"),
+        [0x3C, 0, _, 0] => Some("UTF-16LE"),
+        [0, 0x3C, 0, _] => Some("UTF-16BE"),
+        _ => None,
+    }
+}
+
+/// UTF-32 (which encoding_rs does not read), invalid code points replaced.
+fn decode_utf32(bytes: &[u8], big_endian: bool) -> String {
+    bytes
+        .chunks(4)
+        .map(|c| {
+            let mut b = [0u8; 4];
+            b[..c.len()].copy_from_slice(c);
+            let n = if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) };
+            char::from_u32(n).unwrap_or(char::REPLACEMENT_CHARACTER)
+        })
+        .collect()
+}
+
+/// Decodes wide (UTF-16/32) text named `name`, skipping `skip` BOM bytes.
+fn decode_wide(bytes: &[u8], name: &'static str, skip: usize) -> String {
+    match name {
+        "UTF-32LE" => decode_utf32(&bytes[skip..], false),
+        "UTF-32BE" => decode_utf32(&bytes[skip..], true),
+        other => {
+            let enc = Encoding::for_label(other.as_bytes()).unwrap_or(encoding_rs::UTF_16LE);
+            enc.decode_without_bom_handling(&bytes[skip..]).0.into_owned()
+        }
+    }
+}
+
+/// Whether the bytes hold non-ASCII text that is valid UTF-8 (strong evidence of UTF-8
+/// whatever was declared: legacy text is almost never valid UTF-8 by chance).
+fn is_rich_utf8(bytes: &[u8]) -> bool {
+    !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok()
+}
+
 /// Decodes a feed body to UTF-8.
+///
+/// Wide encodings come from a byte order mark or the position of zero bytes. Otherwise
+/// the HTTP charset, then the XML declaration (for `text/*` as for `application/*xml`,
+/// as RFC 7303 says), then sniffing. A declaration the bytes contradict loses: declared
+/// UTF-8 that is not valid UTF-8 is read as windows-1252, and a declared legacy charset
+/// on valid non-ASCII UTF-8 is read as UTF-8. C1 control characters are mapped as
+/// windows-1252, and UTF-8 that was encoded twice is repaired.
 pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
-    let (encoding, source, skip) = if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
-        (enc, CharsetSource::Bom, bom_len)
-    } else if let Some(enc) = content_type.and_then(http_charset) {
-        (enc, CharsetSource::Http, 0)
-    } else if let Some(enc) = xml_declared(bytes) {
-        (enc, CharsetSource::XmlDeclaration, 0)
-    } else if std::str::from_utf8(bytes).is_ok() {
-        (UTF_8, CharsetSource::Sniffed, 0)
-    } else {
-        (WINDOWS_1252, CharsetSource::Fallback, 0)
+    let mut warnings = Vec::new();
+    let wide = match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32LE", CharsetSource::Bom, 4)),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32BE", CharsetSource::Bom, 4)),
+        [0xFF, 0xFE, ..] => Some(("UTF-16LE", CharsetSource::Bom, 2)),
+        [0xFE, 0xFF, ..] => Some(("UTF-16BE", CharsetSource::Bom, 2)),
+        _ => sniff_wide(bytes).map(|name| (name, CharsetSource::Sniffed, 0)),
     };
-    // A declaration of UTF-16 on bytes without a BOM is ASCII-compatible text that lied.
-    let encoding = if source != CharsetSource::Bom && encoding.output_encoding() == UTF_8 { UTF_8 } else { encoding };
-    let (text, _) = encoding.decode_without_bom_handling(&bytes[skip..]);
-    Decoded { text: strip_declared_encoding(text), charset: encoding.name(), source }
+    if let Some((name, source, skip)) = wide {
+        let text = decode_wide(bytes, name, skip);
+        return finish(Cow::Owned(text), name, source, warnings);
+    }
+    let (bytes, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, true),
+        None => (bytes, false),
+    };
+    let declared = if bom {
+        Some((UTF_8, CharsetSource::Bom))
+    } else {
+        content_type
+            .and_then(http_charset)
+            .map(|e| (e, CharsetSource::Http))
+            .or_else(|| xml_declared(bytes).map(|e| (e, CharsetSource::XmlDeclaration)))
+    };
+    let (encoding, source) = match declared {
+        // A declaration of UTF-16 on bytes without zero bytes is ASCII-compatible text that lied.
+        Some((enc, src)) if enc.output_encoding() == UTF_8 || enc == UTF_8 => {
+            if std::str::from_utf8(bytes).is_ok() {
+                (UTF_8, src)
+            } else {
+                warnings.push(format!(
+                    "declared UTF-8 ({}) but the bytes are not UTF-8: read as windows-1252",
+                    src.describe()
+                ));
+                (WINDOWS_1252, CharsetSource::Fallback)
+            }
+        }
+        Some((enc, src)) if is_rich_utf8(bytes) => {
+            warnings.push(format!(
+                "declared {} ({}) but the bytes are valid UTF-8: read as UTF-8",
+                enc.name(),
+                src.describe()
+            ));
+            (UTF_8, CharsetSource::Sniffed)
+        }
+        Some((enc, src)) => (enc, src),
+        None if std::str::from_utf8(bytes).is_ok() => (UTF_8, CharsetSource::Sniffed),
+        None => (WINDOWS_1252, CharsetSource::Fallback),
+    };
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    finish(text, encoding.name(), source, warnings)
+}
+
+fn finish<'a>(
+    text: Cow<'a, str>,
+    charset: &'static str,
+    source: CharsetSource,
+    mut warnings: Vec<String>,
+) -> Decoded<'a> {
+    let text = map_c1_controls(text, &mut warnings);
+    let text = repair_double_encoding(text, &mut warnings);
+    Decoded { text: strip_declared_encoding(text), charset, source, warnings }
+}
+
+/// C1 control characters (U+0080-U+009F) in text are windows-1252 bytes decoded as
+/// Latin-1 somewhere upstream: curly quotes and dashes.
+fn map_c1_controls<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) -> Cow<'a, str> {
+    let is_c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c);
+    if !text.chars().any(is_c1) {
+        return text;
+    }
+    warnings.push("C1 control characters read as windows-1252".into());
+    let mapped: String = text
+        .chars()
+        .map(|c| {
+            if is_c1(c) {
+                let byte = [c as u8];
+                let (s, _) = WINDOWS_1252.decode_without_bom_handling(&byte);
+                s.chars().next().unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect();
+    Cow::Owned(mapped)
+}
+
+/// UTF-8 that was decoded as windows-1252 and encoded again ("KÃ¤lte" for "Kälte"): when
+/// the text is full of such pairs and going back gives valid UTF-8, go back.
+fn repair_double_encoding<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) -> Cow<'a, str> {
+    let markers = text.matches(['Ã', 'Â']).count() + text.matches("â€").count();
+    if markers == 0 {
+        return text;
+    }
+    let (bytes, _, unmappable) = WINDOWS_1252.encode(&text);
+    if unmappable {
+        return text;
+    }
+    match String::from_utf8(bytes.into_owned()) {
+        Ok(repaired) if repaired.len() < text.len() => {
+            warnings.push("text was UTF-8 encoded twice: repaired".into());
+            Cow::Owned(repaired)
+        }
+        _ => text,
+    }
 }
 
 /// Removes the XML declaration's `encoding`, so the XML parser reads the UTF-8 we hand it
@@ -132,6 +276,30 @@ mod tests {
         assert_eq!(&*d.text, "<?xml version=\"1.0\"?><t>При</t>");
         let d = decode(body, Some("text/xml; charset=\"KOI8-R\""));
         assert_eq!((d.charset, d.source), ("KOI8-R", CharsetSource::Http));
+    }
+
+    #[test]
+    fn wide_encodings_and_contradicted_declarations() {
+        let utf16: Vec<u8> = "<rss>é</rss>".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let d = decode(&utf16, None);
+        assert_eq!((d.charset, d.source, &*d.text), ("UTF-16BE", CharsetSource::Sniffed, "<rss>é</rss>"));
+        let mut utf32 = vec![0xFF, 0xFE, 0, 0];
+        utf32.extend("<rss>é</rss>".chars().flat_map(|c| (c as u32).to_le_bytes()));
+        assert_eq!(&*decode(&utf32, None).text, "<rss>é</rss>");
+        let d = decode(b"<?xml version='1.0' encoding='utf-8'?><a>\x93q\x94</a>", None);
+        assert_eq!((d.charset, &*d.text), ("windows-1252", "<?xml version=\"1.0\"?><a>\u{201c}q\u{201d}</a>"));
+        assert_eq!(d.warnings.len(), 1);
+        let d = decode("<a>Kälte</a>".as_bytes(), Some("text/xml; charset=iso-8859-1"));
+        assert_eq!((d.charset, &*d.text), ("UTF-8", "<a>Kälte</a>"));
+    }
+
+    #[test]
+    fn garbled_text_is_repaired() {
+        assert_eq!(&*decode("<a>KÃ¤lte â€“ â€œEisâ€\u{9d}</a>".as_bytes(), None).text, "<a>Kälte – “Eis”</a>");
+        assert_eq!(&*decode("<a>\u{93}yes\u{94}</a>".as_bytes(), None).text, "<a>“yes”</a>");
+        assert_eq!(&*decode("<a>Ãœber 100 Â°C</a>".as_bytes(), None).text, "<a>Über 100 °C</a>");
+        let plain = "<a>São Paulo, Ärzte, Â</a>";
+        assert_eq!(&*decode(plain.as_bytes(), None).text, plain, "real text with Ã or Â is left alone");
     }
 
     #[test]

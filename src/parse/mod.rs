@@ -4,8 +4,11 @@
 //! [`ParseError`]. Must not touch the network or the database.
 
 mod charset;
+mod dates;
 pub mod html;
+mod lenient;
 mod normalize;
+pub mod tolerant;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -43,6 +46,11 @@ pub enum ParseError {
 }
 
 /// Parses a feed body received from `final_url` with the given Content-Type.
+///
+/// feed-rs reads it first. When feed-rs rejects an XML document, crashes, or finds fewer
+/// entries than the document holds, the tolerant reader takes over (`lenient`); when
+/// feed-rs left titles, links or dates empty, they are filled from the elements it does
+/// not read (`dc:title`, `media:title`, loose dates ...). Each repair is a warning.
 pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Result<ParsedFeed, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -52,13 +60,94 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Resul
     // feed-rs invents ids for entries without one; an empty id keeps "no guid" visible so
     // identity can fall back to the link.
     let parser = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build();
-    let raw = catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
-        .map_err(|panic| ParseError::Panicked(panic_message(&panic)))?
-        .map_err(|e| classify(e, text))?;
-    let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
-    let mut feed = normalize::feed(raw, final_url, decoded.describe());
-    feed.min_interval = ttl.into_iter().chain(update_period(text)).max();
+    let primary = catch_unwind(AssertUnwindSafe(|| parser.parse(text.as_bytes())))
+        .map_err(|panic| ParseError::Panicked(panic_message(&panic)))
+        .and_then(|r| r.map_err(|e| classify(e, text)));
+    let is_json = text.trim_start().starts_with('{');
+    let mut feed = match primary {
+        Ok(raw) if is_json || raw.entries.len() >= entry_tags(text) => {
+            let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+            let mut feed = normalize::feed(raw, final_url, decoded.describe());
+            feed.min_interval = ttl;
+            if !is_json {
+                fill_gaps(&mut feed, text, final_url);
+            }
+            feed
+        }
+        Err(e) if is_json => return Err(e),
+        other => recover(other, text, final_url, decoded.describe())?,
+    };
+    feed.min_interval = feed.min_interval.into_iter().chain(update_period(text)).max();
+    feed.warnings.splice(0..0, decoded.warnings.iter().cloned());
     Ok(feed)
+}
+
+/// How many entry start tags the text seems to hold (a cheap count that decides whether
+/// feed-rs missed some).
+fn entry_tags(text: &str) -> usize {
+    let count =
+        |tag: &str| text.match_indices(tag).filter(|(i, _)| text[i + tag.len()..].starts_with([' ', '>'])).count();
+    count("<item").max(count("<entry"))
+}
+
+/// Reads the document with the tolerant reader after feed-rs failed or fell short.
+fn recover(
+    primary: Result<feed_rs::model::Feed, ParseError>,
+    text: &str,
+    final_url: &Url,
+    charset: String,
+) -> Result<ParsedFeed, ParseError> {
+    let tree = tolerant::read(text);
+    // A root without entries after feed-rs failed is a truncated or broken document:
+    // feed-rs's error says more than "no entries".
+    let found = lenient::find(&tree).filter(|f| f.len() > 0);
+    match (found, primary) {
+        (Some(found), primary) => {
+            let mut feed = found.feed(final_url, charset);
+            let why = match &primary {
+                Ok(raw) => format!("feed-rs read {} of {} entries", raw.entries.len(), found.len()),
+                Err(e) => format!("feed-rs: {e}"),
+            };
+            feed.warnings.push(format!("read with the tolerant parser ({why})"));
+            Ok(feed)
+        }
+        (None, Ok(raw)) => Ok(normalize::feed(raw, final_url, charset)),
+        (None, Err(e)) => Err(e),
+    }
+}
+
+/// Titles, links and dates feed-rs left empty, from the elements it does not read.
+fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
+    let lacking = |e: &crate::model::Entry| e.title.is_empty() || e.published.is_none() || e.link.is_none();
+    if !feed.entries.iter().any(lacking) {
+        return;
+    }
+    let tree = tolerant::read(text);
+    let Some(found) = lenient::find(&tree).filter(|f| f.len() == feed.entries.len()) else { return };
+    let base = feed.site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
+    let mut filled = 0;
+    for (i, e) in feed.entries.iter_mut().enumerate().filter(|(_, e)| lacking(e)) {
+        let Some(other) = found.entry(i, &base) else { continue };
+        if e.title.is_empty() && !other.title.is_empty() {
+            e.title = other.title;
+            filled += 1;
+        }
+        if e.link.is_none() && other.link.is_some() {
+            (e.link, e.canonical_link) = (other.link, other.canonical_link);
+            filled += 1;
+        }
+        if e.published.is_none() && other.published.is_some() {
+            (e.published, e.updated) = (other.published, e.updated.or(other.updated));
+            filled += 1;
+        } else if e.published.is_none() {
+            if let (Some(raw), _) = found.dates(i) {
+                feed.warnings.push(format!("entry {}: unreadable date {:?}", i + 1, raw.trim()));
+            }
+        }
+    }
+    if filled > 0 {
+        feed.warnings.push(format!("{filled} field(s) taken from elements feed-rs does not read"));
+    }
 }
 
 /// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval

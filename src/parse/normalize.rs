@@ -9,7 +9,7 @@ use crate::dedupe::canonical_url;
 use crate::model::{Entry, ParsedFeed};
 
 /// Longest plain-text summary kept per entry, in characters.
-const SUMMARY_CHARS: usize = 600;
+pub(super) const SUMMARY_CHARS: usize = 600;
 
 /// Human name of a feed format.
 pub fn format_name(kind: &FeedType) -> &'static str {
@@ -37,6 +37,7 @@ pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
         site_link,
         entries,
         min_interval: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -51,7 +52,7 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
 }
 
 /// Makes `href` absolute against xml:base, then `base`.
-fn absolute(href: &str, xml_base: Option<&str>, base: &Url) -> Option<String> {
+pub(super) fn absolute(href: &str, xml_base: Option<&str>, base: &Url) -> Option<String> {
     let href = href.trim();
     if href.is_empty() {
         return None;
@@ -115,6 +116,6 @@ fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> String {
 }
 
 /// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.
-fn looks_like_html(s: &str) -> bool {
+pub(super) fn looks_like_html(s: &str) -> bool {
     s.contains('<') && s.contains('>')
 }

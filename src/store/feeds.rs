@@ -100,7 +100,8 @@ impl Store {
     pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
-                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone
+                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
+                    last_warning
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -121,6 +122,7 @@ impl Store {
                 moved_to: r.get(12)?,
                 enabled: r.get(13)?,
                 gone: r.get(14)?,
+                warning: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -139,8 +141,17 @@ pub(super) fn record_success(
     conn.execute(
         "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'ok', http_status = ?3, last_error = NULL,
             error_count = 0, retry_after = NULL, etag = ?4, last_modified = ?5,
-            title = COALESCE(?6, title), site_link = COALESCE(?7, site_link) WHERE id = ?1",
-        params![feed.id, secs(now), status, validators.etag, validators.last_modified, parsed.title, parsed.site_link],
+            title = COALESCE(?6, title), site_link = COALESCE(?7, site_link), last_warning = ?8 WHERE id = ?1",
+        params![
+            feed.id,
+            secs(now),
+            status,
+            validators.etag,
+            validators.last_modified,
+            parsed.title,
+            parsed.site_link,
+            Some(parsed.warnings.join("; ")).filter(|w| !w.is_empty()),
+        ],
     )?;
     Ok(())
 }

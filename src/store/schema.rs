@@ -100,6 +100,10 @@ DROP INDEX items_series;
 DROP INDEX items_ungrouped;
 ALTER TABLE items DROP COLUMN series;
 "#,
+    // What the last successful parse had to repair or guess, shown beside the feed.
+    r#"
+ALTER TABLE feeds ADD COLUMN last_warning TEXT;
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

@@ -25,7 +25,7 @@ fn entry(guid: &str, link: &str) -> Entry {
 
 fn stored(entries: Vec<Entry>, etag: &str) -> PollWrite {
     PollWrite::Stored {
-        parsed: ParsedFeed { entries, ..ParsedFeed::default() },
+        parsed: Box::new(ParsedFeed { entries, ..ParsedFeed::default() }),
         status: 200,
         validators: Validators { etag: Some(etag.into()), last_modified: None },
         moved_to: None,

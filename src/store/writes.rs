@@ -25,8 +25,8 @@ const MAX_BATCH: usize = 64;
 pub enum PollWrite {
     /// A document was fetched and parsed.
     Stored {
-        /// The parsed document.
-        parsed: ParsedFeed,
+        /// The parsed document (boxed: it is much larger than the other variants).
+        parsed: Box<ParsedFeed>,
         /// HTTP status of the response.
         status: u16,
         /// Validators to send next time (stored only now, after a successful parse).

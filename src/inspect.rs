@@ -1,0 +1,187 @@
+//! `storyline inspect`: how storyline reads one feed (a URL or a file), without storing
+//! anything. What a user runs when a feed "shows nothing".
+//!
+//! Wiring and presentation only: fetching is `fetch`'s, reading is `parse`'s, identity is
+//! `dedupe`'s. Must not open the store.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::config::FetchSettings;
+use crate::fetch::Fetcher;
+use crate::model::{FetchOutcome, Validators};
+use crate::parse;
+
+/// What reading one feed showed.
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    /// The URL or file read.
+    pub source: String,
+    /// Where the body finally came from (after redirects), for URLs.
+    pub final_url: Option<String>,
+    /// HTTP status, for URLs.
+    pub http_status: Option<u16>,
+    /// The Content-Type header, for URLs.
+    pub content_type: Option<String>,
+    /// Body size after decompression.
+    pub bytes: usize,
+    /// Detected format, or null when the body is not a feed.
+    pub format: Option<String>,
+    /// The charset and how it was decided.
+    pub charset: Option<String>,
+    /// Why the body could not be read, when it could not.
+    pub error: Option<String>,
+    /// What had to be repaired or guessed.
+    pub warnings: Vec<String>,
+    /// The feed's own title.
+    pub title: Option<String>,
+    /// The feed's home page.
+    pub site_link: Option<String>,
+    /// Every entry as storyline normalizes it.
+    pub entries: Vec<InspectedEntry>,
+}
+
+/// One entry's normalized fields.
+#[derive(Debug, Serialize)]
+pub struct InspectedEntry {
+    /// How storyline tells this entry apart (`guid:`, `link:` or `hash:`).
+    pub identity: String,
+    /// Plain-text title.
+    pub title: String,
+    /// Absolute link.
+    pub link: Option<String>,
+    /// The link as compared across feeds (no fragment, no tracking parameters).
+    pub canonical_link: Option<String>,
+    /// The source's guid.
+    pub guid: Option<String>,
+    /// RFC 3339, or null when the source gave no readable date.
+    pub published: Option<String>,
+    /// RFC 3339.
+    pub updated: Option<String>,
+    /// Authors.
+    pub author: Option<String>,
+    /// The plain-text summary, shortened.
+    pub summary: String,
+}
+
+/// Reads `target`: an http(s) URL is fetched with `settings`; anything else is a file.
+pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<Inspection> {
+    let mut out = Inspection {
+        source: target.to_string(),
+        final_url: None,
+        http_status: None,
+        content_type: None,
+        bytes: 0,
+        format: None,
+        charset: None,
+        error: None,
+        warnings: Vec::new(),
+        title: None,
+        site_link: None,
+        entries: Vec::new(),
+    };
+    let (bytes, content_type, base) = match Url::parse(target) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            let report = Fetcher::new(settings)?.fetch(&url, &Validators::default()).await;
+            match report.outcome {
+                FetchOutcome::Fetched(body) => {
+                    out.final_url = Some(body.final_url.to_string());
+                    out.http_status = Some(body.status);
+                    out.content_type.clone_from(&body.content_type);
+                    (body.bytes, body.content_type, body.final_url)
+                }
+                FetchOutcome::NotModified => unreachable!("no validators were sent"),
+                FetchOutcome::Failed(failure) => {
+                    out.http_status = failure.http_status;
+                    out.error = Some(failure.message);
+                    return Ok(out);
+                }
+            }
+        }
+        _ => {
+            let path = std::fs::canonicalize(target).map_err(|e| anyhow::anyhow!("cannot read {target}: {e}"))?;
+            let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {target}: {e}"))?;
+            let base = Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("{target}: not an absolute path"))?;
+            (bytes, None, base)
+        }
+    };
+    out.bytes = bytes.len();
+    match parse::parse(&bytes, content_type.as_deref(), &base) {
+        Ok(feed) => {
+            out.format = Some(feed.format);
+            out.charset = Some(feed.charset);
+            out.warnings = feed.warnings;
+            out.title = feed.title;
+            out.site_link = feed.site_link;
+            out.entries = feed.entries.iter().map(entry).collect();
+        }
+        Err(e) => out.error = Some(e.to_string()),
+    }
+    Ok(out)
+}
+
+fn entry(e: &crate::model::Entry) -> InspectedEntry {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339());
+    InspectedEntry {
+        identity: crate::dedupe::identity(e),
+        title: e.title.clone(),
+        link: e.link.clone(),
+        canonical_link: e.canonical_link.clone(),
+        guid: e.guid.clone(),
+        published: time(e.published),
+        updated: time(e.updated),
+        author: e.author.clone(),
+        summary: crate::parse::html::shorten(&e.summary, 160),
+    }
+}
+
+impl Inspection {
+    /// The human-readable report.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "source:   {}", self.source);
+        if let Some(u) = &self.final_url {
+            let _ = writeln!(s, "fetched:  {u} (HTTP {})", self.http_status.unwrap_or(0));
+        }
+        if let Some(ct) = &self.content_type {
+            let _ = writeln!(s, "type:     {ct}");
+        }
+        let _ = writeln!(s, "bytes:    {}", self.bytes);
+        if let Some(e) = &self.error {
+            let _ = writeln!(s, "error:    {e}");
+        }
+        for (k, v) in [("format:", &self.format), ("charset:", &self.charset), ("title:", &self.title)] {
+            if let Some(v) = v {
+                let _ = writeln!(s, "{k:<9} {v}");
+            }
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning:  {w}");
+        }
+        let _ = writeln!(s, "entries:  {}", self.entries.len());
+        for (i, e) in self.entries.iter().enumerate() {
+            let _ = writeln!(s, "\n[{}] {}", i + 1, if e.title.is_empty() { "(no title)" } else { &e.title });
+            let none = || "-".to_string();
+            let _ = writeln!(s, "    link:      {}", e.link.clone().unwrap_or_else(none));
+            let _ = writeln!(s, "    guid:      {}", e.guid.clone().unwrap_or_else(none));
+            let _ = writeln!(s, "    identity:  {}", e.identity);
+            let _ = writeln!(
+                s,
+                "    published: {}",
+                e.published.clone().unwrap_or_else(|| "- (first seen is used)".into())
+            );
+            if let Some(u) = &e.updated {
+                let _ = writeln!(s, "    updated:   {u}");
+            }
+            if let Some(a) = &e.author {
+                let _ = writeln!(s, "    author:    {a}");
+            }
+            if !e.summary.is_empty() {
+                let _ = writeln!(s, "    summary:   {}", e.summary);
+            }
+        }
+        s
+    }
+}

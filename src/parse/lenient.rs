@@ -1,0 +1,175 @@
+//! Entries from documents feed-rs cannot read, or reads only in part: the tolerant tree
+//! of `tolerant` searched for an RSS (0.90 to 2.0, any namespace), RDF or Atom (0.3 or
+//! 1.0) root wherever it sits, and each entry's fields taken from every element that
+//! carries them (`dc:title`, `media:title`, a permalink guid, an enclosure, `dc:date`,
+//! `dcterms:issued` ...). Pure; never fails on any input.
+
+use url::Url;
+
+use super::normalize::{absolute, looks_like_html, SUMMARY_CHARS};
+use super::tolerant::Element;
+use super::{dates, html};
+use crate::dedupe::canonical_url;
+use crate::model::{Entry, ParsedFeed};
+
+/// A feed found in a tolerant tree: its format name, title, home page and entries.
+pub struct Found<'a> {
+    /// e.g. `RSS 2.0`, `Atom 0.3`.
+    pub format: String,
+    root: &'a Element,
+    items: Vec<(&'a Element, Option<String>)>,
+}
+
+/// Finds the first feed root in `tree` (depth-first, so wrappers are looked through).
+pub fn find(tree: &Element) -> Option<Found<'_>> {
+    let root = first(tree, &|e| matches!(e.local().as_str(), "rss" | "rdf" | "feed"))?;
+    let kind = root.local();
+    let format = match kind.as_str() {
+        "rss" => root.attr("version").map_or("RSS".to_string(), |v| format!("RSS {}", v.trim())),
+        "rdf" if root.attrs.iter().any(|(_, v)| v.contains("netscape.com/rdf/simple/0.9")) => "RSS 0.90".into(),
+        "rdf" => "RSS 1.0".into(),
+        _ if root.attr("version").is_some_and(|v| v.trim() == "0.3") || has_ns(root, "purl.org/atom/ns") => {
+            "Atom 0.3".into()
+        }
+        _ => "Atom".into(),
+    };
+    let wanted = if kind == "feed" { "entry" } else { "item" };
+    let mut items = Vec::new();
+    collect(root, wanted, root.attr("xml:base").map(str::to_string), &mut items);
+    Some(Found { format, root, items })
+}
+
+fn has_ns(e: &Element, ns: &str) -> bool {
+    e.attrs.iter().any(|(k, v)| k.starts_with("xmlns") && v.contains(ns))
+}
+
+fn first<'a>(e: &'a Element, pred: &dyn Fn(&Element) -> bool) -> Option<&'a Element> {
+    if !e.name.is_empty() && pred(e) {
+        return Some(e);
+    }
+    e.elements().find_map(|c| first(c, pred))
+}
+
+/// Entries at any depth, each with the xml:base in force (joined from the outside in).
+fn collect<'a>(e: &'a Element, wanted: &str, base: Option<String>, out: &mut Vec<(&'a Element, Option<String>)>) {
+    for c in e.elements() {
+        let base = match (c.attr("xml:base"), &base) {
+            (Some(b), Some(outer)) => {
+                Url::parse(outer).and_then(|u| u.join(b)).map(String::from).ok().or(Some(b.into()))
+            }
+            (Some(b), None) => Some(b.to_string()),
+            (None, outer) => outer.clone(),
+        };
+        if c.local() == wanted {
+            out.push((c, base));
+        } else {
+            collect(c, wanted, base, out);
+        }
+    }
+}
+
+impl Found<'_> {
+    /// How many entries the document holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Normalized as feed-rs results are: plain titles, absolute links, sanitized HTML.
+    pub fn feed(&self, final_url: &Url, charset: String) -> ParsedFeed {
+        let channel = first(self.root, &|e| e.local() == "channel").unwrap_or(self.root);
+        let site_link = link_of(channel).and_then(|l| absolute(&l, self.root.attr("xml:base"), final_url));
+        let base = site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
+        let entries = self.items.iter().map(|(e, xml_base)| entry(e, xml_base.as_deref(), &base)).collect();
+        ParsedFeed {
+            format: self.format.clone(),
+            charset,
+            title: child(channel, &["title"]).map(|t| html::to_text(&t.text())).filter(|t| !t.is_empty()),
+            site_link,
+            entries,
+            min_interval: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The raw date strings of entry `i` (published, updated), for dates feed-rs missed.
+    pub fn dates(&self, i: usize) -> (Option<String>, Option<String>) {
+        let Some((e, _)) = self.items.get(i) else { return (None, None) };
+        (published_raw(e), updated_raw(e))
+    }
+
+    /// Entry `i` normalized, to fill fields feed-rs left empty.
+    pub fn entry(&self, i: usize, base: &Url) -> Option<Entry> {
+        self.items.get(i).map(|(e, b)| entry(e, b.as_deref(), base))
+    }
+}
+
+/// The first direct child with one of these local names (in order of preference), an
+/// unprefixed one before a prefixed one (`title` before `dc:title`).
+fn child<'a>(e: &'a Element, names: &[&str]) -> Option<&'a Element> {
+    names.iter().find_map(|n| {
+        let mut matching = e.elements().filter(|c| c.local() == *n && !c.text().trim().is_empty());
+        let all: Vec<&Element> = matching.by_ref().collect();
+        all.iter().find(|c| !c.name.contains(':')).or_else(|| all.first()).copied()
+    })
+}
+
+fn link_of(e: &Element) -> Option<String> {
+    let links: Vec<&Element> = e.elements().filter(|c| c.local() == "link" && !c.name.contains(':')).collect();
+    let href = |l: &&Element| l.attr("href").map(str::to_string);
+    links
+        .iter()
+        .filter(|l| matches!(l.attr("rel"), None | Some("alternate")))
+        .find_map(|l| href(l).or_else(|| Some(l.text().trim().to_string()).filter(|t| !t.is_empty())))
+        .or_else(|| links.iter().find_map(href))
+}
+
+fn published_raw(e: &Element) -> Option<String> {
+    child(e, &["pubdate", "published", "issued", "date", "created"]).map(|d| d.text())
+}
+
+fn updated_raw(e: &Element) -> Option<String> {
+    child(e, &["updated", "modified"]).map(|d| d.text())
+}
+
+fn entry(e: &Element, xml_base: Option<&str>, base: &Url) -> Entry {
+    let guid = child(e, &["guid", "id"]).map(|g| g.text().trim().to_string()).filter(|g| !g.is_empty());
+    let permalink = child(e, &["guid"]).filter(|g| g.attr("ispermalink") != Some("false")).map(|g| g.text());
+    let enclosure = e
+        .elements()
+        .filter(|c| matches!(c.local().as_str(), "enclosure" | "content") && c.attr("url").is_some())
+        .find_map(|c| c.attr("url").map(str::to_string));
+    let link = link_of(e)
+        .or(permalink.filter(|p| canonical_url(p.trim()).is_some()))
+        .or_else(|| guid.clone().filter(|g| canonical_url(g).is_some()))
+        .or(enclosure)
+        .and_then(|l| absolute(&l, xml_base, base));
+    let title = child(e, &["title"]).map(|t| html::to_text(&t.text())).unwrap_or_default();
+    let body = child(e, &["encoded", "content", "description", "summary"]);
+    let sanitizer = html::sanitizer(&xml_base.and_then(|b| base.join(b).ok()).unwrap_or_else(|| base.clone()));
+    let content_html = body.map_or_else(String::new, |b| {
+        // Atom may carry XHTML as child elements; everything else is (escaped) text.
+        let markup = if b.elements().next().is_some() { b.inner_markup() } else { b.text() };
+        if b.attr("type").is_some_and(|t| t == "text" || t == "plain") || !looks_like_html(&markup) {
+            html::escape_text(markup.trim())
+        } else {
+            html::sanitize(&sanitizer, &markup)
+        }
+    });
+    let author = child(e, &["creator", "author"])
+        .map(|a| child(a, &["name"]).map_or_else(|| a.text(), |n| n.text()))
+        .map(|a| html::collapse_whitespace(&a))
+        .filter(|a| !a.is_empty());
+    let updated = updated_raw(e).as_deref().and_then(dates::parse);
+    Entry {
+        canonical_link: link.as_deref().and_then(canonical_url),
+        guid_url: guid.as_deref().and_then(canonical_url),
+        link,
+        guid,
+        title,
+        summary: html::shorten(&html::to_text(&content_html), SUMMARY_CHARS),
+        content_html,
+        author,
+        published: published_raw(e).as_deref().and_then(dates::parse).or(updated),
+        updated,
+    }
+}
