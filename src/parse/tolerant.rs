@@ -270,7 +270,7 @@ impl<'a> Reader<'a> {
 fn parse_tag(s: &str, entities: &HashMap<String, String>) -> (Element, bool, usize) {
     let bytes = s.as_bytes();
     let mut i = 1;
-    let name_end = s[1..].find(|c: char| c.is_whitespace() || c == '>' || c == '/').map_or(s.len(), |n| n + 1);
+    let name_end = s[1..].find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/').map_or(s.len(), |n| n + 1);
     let mut element = Element { name: s[1..name_end].to_string(), ..Element::default() };
     i = i.max(name_end);
     loop {
@@ -287,10 +287,12 @@ fn parse_tag(s: &str, entities: &HashMap<String, String>) -> (Element, bool, usi
             }
             _ => {}
         }
-        let key_end =
-            s[i..].find(|c: char| c.is_whitespace() || c == '=' || c == '>' || c == '/').map_or(s.len(), |n| n + i);
+        let key_end = s[i..]
+            .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '>' || c == '/')
+            .map_or(s.len(), |n| n + i);
         let key = s[i..key_end].to_string();
-        i = key_end.max(i + 1);
+        // An empty key is a stray character: step over it whole (it may be multi-byte).
+        i = if key_end > i { key_end } else { i + s[i..].chars().next().map_or(1, char::len_utf8) };
         while i < bytes.len() && bytes[i].is_ascii_whitespace() {
             i += 1;
         }
@@ -306,7 +308,7 @@ fn parse_tag(s: &str, entities: &HashMap<String, String>) -> (Element, bool, usi
                     (&s[i + 1..close], (close + 1).min(s.len()))
                 }
                 _ => {
-                    let end = s[i..].find(|c: char| c.is_whitespace() || c == '>').map_or(s.len(), |n| n + i);
+                    let end = s[i..].find(|c: char| c.is_ascii_whitespace() || c == '>').map_or(s.len(), |n| n + i);
                     (&s[i..end], end)
                 }
             };
