@@ -63,54 +63,60 @@ impl Fetcher {
 
     /// Fetches `url`, sending the stored validators. The whole exchange, redirects
     /// included, is bounded by the configured timeout.
+    ///
+    /// The timeout runs from the moment the first request may go out: time spent queued
+    /// behind other fetches to the same host is not the server's fault.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> FetchReport {
-        match tokio::time::timeout(self.timeout, self.follow(url, validators)).await {
-            Ok(report) => report,
-            Err(_) => FetchReport {
-                outcome: failed(
-                    FailureKind::Timeout,
-                    None,
-                    format!("no complete response within {}s", self.timeout.as_secs()),
-                ),
-                moved_to: None,
-                max_age: None,
-            },
+        let mut deadline = None;
+        match self.follow(url, validators, &mut deadline).await {
+            Some(report) => report,
+            None => report(
+                failed(FailureKind::Timeout, None, format!("no complete response within {}s", self.timeout.as_secs())),
+                None,
+            ),
         }
     }
 
-    async fn follow(&self, start: &Url, validators: &Validators) -> FetchReport {
+    /// Follows redirects to a final response; `None` when the deadline passed.
+    async fn follow(
+        &self,
+        start: &Url,
+        validators: &Validators,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) -> Option<FetchReport> {
         let mut url = start.clone();
         let mut all_permanent = true;
         let mut visited = vec![start.clone()];
         loop {
             let permit = self.limits.acquire(url.host_str().unwrap_or_default()).await;
-            let response = match self.request(&url, validators).await {
+            let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.timeout);
+            let response = match tokio::time::timeout_at(until, self.request(&url, validators)).await.ok()? {
                 Ok(r) => r,
-                Err(e) => return report(FetchOutcome::Failed(failure_of(&e, self.timeout)), None),
+                Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout)), None)),
             };
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 let moved_to = (all_permanent && url != *start).then(|| url.clone());
                 let max_age = max_age(response.headers());
-                let outcome = self.finish(response, url).await;
+                let outcome = tokio::time::timeout_at(until, self.finish(response, url)).await.ok()?;
                 drop(permit);
-                return FetchReport { outcome, moved_to, max_age };
+                return Some(FetchReport { outcome, moved_to, max_age });
             }
             drop(permit);
             all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
             let next = match redirect_target(&url, response.headers()) {
                 Ok(next) => next,
-                Err(message) => return report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None),
+                Err(message) => {
+                    return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None))
+                }
             };
             if visited.contains(&next) {
-                return report(
-                    failed(FailureKind::Redirects, Some(status.as_u16()), format!("redirect loop at {next}")),
-                    None,
-                );
+                let message = format!("redirect loop at {next}");
+                return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
             }
             if visited.len() > MAX_REDIRECTS {
                 let message = format!("more than {MAX_REDIRECTS} redirects (last to {next})");
-                return report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None);
+                return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
             }
             visited.push(next.clone());
             url = next;
