@@ -294,6 +294,14 @@ mod tests {
     }
 
     #[test]
+    fn text_xml_without_charset_follows_the_declaration() {
+        // RFC 7303: text/* without a charset no longer means US-ASCII.
+        let body = b"<?xml version='1.0' encoding='windows-1251'?><t>\xcf\xf0\xe8</t>";
+        let d = decode(body, Some("text/xml"));
+        assert_eq!((d.charset, d.source), ("windows-1251", CharsetSource::XmlDeclaration));
+    }
+
+    #[test]
     fn garbled_text_is_repaired() {
         assert_eq!(&*decode("<a>KÃ¤lte â€“ â€œEisâ€\u{9d}</a>".as_bytes(), None).text, "<a>Kälte – “Eis”</a>");
         assert_eq!(&*decode("<a>\u{93}yes\u{94}</a>".as_bytes(), None).text, "<a>“yes”</a>");

@@ -101,6 +101,9 @@ fn recover(
     // A root without entries after feed-rs failed is a truncated or broken document:
     // feed-rs's error says more than "no entries".
     let found = lenient::find(&tree).filter(|f| f.len() > 0);
+    // The tag count that sent us here can be fooled (an `<item>` inside CDATA): the
+    // tolerant reader must actually find more entries than feed-rs did.
+    let found = found.filter(|f| primary.as_ref().map_or(true, |raw| f.len() > raw.entries.len()));
     match (found, primary) {
         (Some(found), primary) => {
             let mut feed = found.feed(final_url, charset);
@@ -111,7 +114,11 @@ fn recover(
             feed.warnings.push(format!("read with the tolerant parser ({why})"));
             Ok(feed)
         }
-        (None, Ok(raw)) => Ok(normalize::feed(raw, final_url, charset)),
+        (None, Ok(raw)) => {
+            let mut feed = normalize::feed(raw, final_url, charset);
+            fill_gaps(&mut feed, text, final_url);
+            Ok(feed)
+        }
         (None, Err(e)) => Err(e),
     }
 }
@@ -246,6 +253,17 @@ mod tests {
         let doc =
             r#"<rss version="2.0"><channel><title>T</title><sy:updatePeriod>daily</sy:updatePeriod></channel></rss>"#;
         assert_eq!(parse(doc.as_bytes(), None, &url()).unwrap().min_interval, Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn entry_tags_inside_cdata_do_not_replace_feed_rs() {
+        let doc = r#"<rss version="2.0"><channel><title>T</title>
+            <item><title>Code</title><link>http://x.example/1</link>
+            <description><![CDATA[<pre><item>not an entry</item> <entry>nor this</entry></pre>]]></description></item>
+            </channel></rss>"#;
+        let feed = parse(doc.as_bytes(), None, &url()).unwrap();
+        assert_eq!(feed.entries.len(), 1);
+        assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
     }
 
     #[test]
