@@ -268,10 +268,14 @@ impl Engine {
     fn candidates(&self, vector: &[(u32, f32)]) -> Vec<u64> {
         let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // The strongest terms that some series is indexed under: a headline's rarest words
+        // are often new to the stream and would find nothing.
         let mut candidates: Vec<u64> = strongest
             .iter()
+            .filter_map(|(term, _)| self.postings.get(term).filter(|l| !l.is_empty()))
             .take(4)
-            .flat_map(|(term, _)| self.postings.get(term).into_iter().flatten().copied())
+            .flatten()
+            .copied()
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
