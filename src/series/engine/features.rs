@@ -1,0 +1,98 @@
+//! Headline to term vectors: stems and name phrases weighted by decayed inverse document
+//! frequency, with the statistics updated as each item arrives.
+
+use std::collections::HashMap;
+
+use super::{decay, Engine, SUMMARY_BYTES};
+use crate::series::text::{clean_headline, title_case, words, Word};
+use crate::series::vector::{normalise, Vector};
+use crate::series::NewItem;
+
+impl Engine {
+    /// Turns a headline (and summary) into normalised term vectors, updating term
+    /// statistics: the full vector (added to the series) and the matching vector, where
+    /// terms seen for the first time weigh little (they cannot match anything yet and
+    /// would only dilute the similarity). Also returns the stems of the cleaned title,
+    /// for fingerprints.
+    pub(super) fn features(&mut self, item: &NewItem) -> (Vector, Vector, Vec<String>) {
+        let title = clean_headline(&item.title);
+        let title_words = words(&title);
+        let title_case = title_case(&title_words);
+        let mut weights: HashMap<u32, f32> = HashMap::new();
+        let at = item.published;
+        self.docs = decay(self.docs, self.docs_at, at, self.params.df_half_life) + 1.0;
+        self.docs_at = self.docs_at.max(at);
+        let mut seen: Vec<u32> = Vec::new();
+        for (i, w) in title_words.iter().enumerate() {
+            if w.stop || w.stem.len() < 2 {
+                continue;
+            }
+            let id = self.term_id(&w.stem);
+            self.observe(id, w, i, title_case);
+            *weights.entry(id).or_default() += 1.0;
+            seen.push(id);
+        }
+        // Adjacent names form a phrase feature ("alexander vershbow").
+        for pair in title_words.windows(2) {
+            if pair.iter().all(|w| !w.stop && (w.capitalised || w.acronym)) && !title_case {
+                let id = self.term_id(&format!("{} {}", pair[0].stem, pair[1].stem));
+                let term = &mut self.terms[id as usize];
+                term.upper += 1;
+                term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
+                *weights.entry(id).or_default() += 1.0;
+                seen.push(id);
+            }
+        }
+        // The opening of a summary carries its topic; the rest costs time and adds noise.
+        let summary = if self.params.summary_weight > 0.0 { item.summary.as_str() } else { "" };
+        for w in
+            words(crate::parse::html::prefix(summary, SUMMARY_BYTES)).iter().filter(|w| !w.stop && w.stem.len() >= 2)
+        {
+            let id = self.term_id(&w.stem);
+            *weights.entry(id).or_default() += self.params.summary_weight;
+            seen.push(id);
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut before: HashMap<u32, f64> = HashMap::with_capacity(seen.len());
+        for id in &seen {
+            let t = &mut self.terms[*id as usize];
+            let df = decay(t.df, t.at, at, self.params.df_half_life);
+            before.insert(*id, df);
+            t.df = df + 1.0;
+            t.at = t.at.max(at);
+        }
+        let docs = self.docs;
+        let mut vector: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
+        let mut matching: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
+        for (id, tf) in weights {
+            let t = &self.terms[id as usize];
+            let idf = ((docs + 1.0) / (t.df + 0.5)).ln().max(0.1) as f32;
+            let boost = if t.is_name() { 1.0 + self.params.name_boost } else { 1.0 };
+            let w = tf.sqrt() * idf * boost;
+            vector.push((id, w));
+            matching.push((id, w * (before[&id] as f32).max(self.params.novel_weight).min(1.0)));
+        }
+        normalise(&mut vector);
+        normalise(&mut matching);
+        vector.sort_unstable_by_key(|(id, _)| *id);
+        matching.sort_unstable_by_key(|(id, _)| *id);
+        let stems = title_words.iter().filter(|w| !w.stop).map(|w| w.stem.clone()).collect();
+        (vector, matching, stems)
+    }
+
+    /// Learns from one word: whether it is a name (capitalised where that means
+    /// something, an acronym, a number) and how to display it.
+    fn observe(&mut self, id: u32, w: &Word, position: usize, title_case: bool) {
+        let t = &mut self.terms[id as usize];
+        if !w.capitalised && !w.numeric {
+            t.lower += 1;
+        }
+        if w.acronym || (w.capitalised && position > 0 && !title_case) {
+            t.upper += 1;
+        }
+        if t.display.is_none() || w.acronym || (w.capitalised && position > 0) {
+            t.display = Some(w.surface.clone());
+        }
+    }
+}
