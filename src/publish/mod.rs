@@ -241,45 +241,49 @@ async fn series_feed(
 }
 
 /// `/digest.atom`: one entry per active series.
-async fn digest(
-    State(state): State<Arc<Published>>,
-    Query(q): Query<Limit>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
-    let doc = cached(&state, format!("digest?limit={limit}"), move |store, settings, changed| {
-        let series = store.digest(limit, 5)?;
-        let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
-        let title = format!("{}: stories", settings.title);
-        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: "digest".into(), updated };
-        Ok(Some(render::digest(&meta, &series)))
-    })
-    .await?
-    .ok_or_else(|| ApiError("digest unavailable".into()))?;
+async fn digest(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = overview(state, q, Overview::Digest).await?;
     Ok(conditional(&headers, &doc, Format::Atom.content_type()))
 }
 
 /// `/`: an HTML page of the current series and their newest headlines.
-async fn page(
+async fn page(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = overview(state, q, Overview::Page).await?;
+    Ok(conditional(&headers, &doc, "text/html; charset=utf-8"))
+}
+
+/// The two views of the newest series with five headlines each.
+#[derive(Clone, Copy)]
+enum Overview {
+    Digest,
+    Page,
+}
+
+async fn overview(
     State(state): State<Arc<Published>>,
     Query(q): Query<Limit>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+    kind: Overview,
+) -> Result<Arc<Rendered>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
-    let doc = cached(&state, format!("page?limit={limit}"), move |store, settings, changed| {
+    let (name, path) = match kind {
+        Overview::Digest => ("digest", "digest"),
+        Overview::Page => ("page", ""),
+    };
+    cached(&state, format!("{name}?limit={limit}"), move |store, settings, changed| {
         let series = store.digest(limit, 5)?;
         let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: String::new(),
-            updated,
+        let title = match kind {
+            Overview::Digest => format!("{}: stories", settings.title),
+            Overview::Page => settings.title.clone(),
         };
-        Ok(Some(render::page(&meta, &series)))
+        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: path.into(), updated };
+        Ok(Some(match kind {
+            Overview::Digest => render::digest(&meta, &series),
+            Overview::Page => render::page(&meta, &series),
+        }))
     })
     .await?
-    .ok_or_else(|| ApiError("page unavailable".into()))?;
-    Ok(conditional(&headers, &doc, "text/html; charset=utf-8"))
+    .ok_or_else(|| ApiError(format!("{name} unavailable")))
 }
 
 async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {

@@ -133,23 +133,8 @@ fn source_link(out: &mut String, s: &Source) {
     }
 }
 
-/// Escapes text for XML and drops characters XML 1.0 cannot carry.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for XML (the same escaping as HTML text gets).
+pub use crate::parse::html::escape_text as xml_escape;
 
 /// RFC 3339 as Atom and JSON Feed want it.
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
