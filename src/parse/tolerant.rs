@@ -166,10 +166,8 @@ impl<'a> Reader<'a> {
         let (content, advance) = match body.find("]]>") {
             Some(i) => (&body[..i], 9 + i + 3),
             None => {
-                let parent = self.stack.last().map(|e| e.name.to_ascii_lowercase()).unwrap_or_default();
-                let lower = body.to_ascii_lowercase();
-                let end = (!parent.is_empty()).then(|| lower.find(&format!("</{parent}"))).flatten();
-                let end = end.unwrap_or(body.len());
+                let parent = self.stack.last().map(|e| e.name.as_str()).unwrap_or_default();
+                let end = end_tag_of(body, parent).unwrap_or(body.len());
                 (&body[..end], 9 + end)
             }
         };
@@ -180,8 +178,10 @@ impl<'a> Reader<'a> {
     /// Skips a DOCTYPE, learning the entities its internal subset declares.
     fn doctype(&mut self) {
         let rest = self.rest();
-        let subset_start = rest.find('[');
         let first_gt = rest.find('>').unwrap_or(rest.len());
+        // Only a `[` before the first `>` opens a subset (and searching further would make
+        // many DOCTYPEs quadratic).
+        let subset_start = rest[..first_gt].find('[');
         let end = match subset_start {
             Some(open) if open < first_gt => match rest[open..].find("]") {
                 Some(close) => {
@@ -265,6 +265,16 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Where the end tag of `name` starts in `s` (names compared without case).
+fn end_tag_of(s: &str, name: &str) -> Option<usize> {
+    if name.is_empty() {
+        return None;
+    }
+    s.match_indices("</")
+        .map(|(i, _)| i)
+        .find(|i| s.as_bytes().get(i + 2..i + 2 + name.len()).is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes())))
+}
+
 /// Reads a start tag at the start of `s`: the element, whether it closes itself, and
 /// the bytes consumed. Attribute values may be double-, single- or un-quoted.
 fn parse_tag(s: &str, entities: &HashMap<String, String>) -> (Element, bool, usize) {
@@ -332,7 +342,9 @@ pub fn decode_entities(raw: &str, declared: &HashMap<String, String>) -> String 
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let semi = rest[1..].find(';').map(|i| i + 1).filter(|i| *i <= 40);
+        // Looked for within the longest reference only: a scan to the next `;` for every
+        // bare `&` would be quadratic.
+        let semi = rest.as_bytes()[1..].iter().take(40).position(|b| *b == b';').map(|i| i + 1);
         let decoded = semi.and_then(|semi| reference(&rest[1..semi], declared).map(|t| (t, semi + 1)));
         match decoded {
             Some((text, len)) => {

@@ -76,3 +76,16 @@ fn nothing_panics_on_truncated_or_binary_input() {
     let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
     let _ = read(&String::from_utf8_lossy(&bytes));
 }
+
+#[test]
+fn hostile_repetitions_stay_linear() {
+    // Each of these took time proportional to the rest of the document per occurrence
+    // in a naive reader: with 2 MB of them, a quadratic reader would not finish.
+    for unit in ["&", "<![CDATA[x", "<!DOCTYPE a ", "<!--", "<a b='", "</x>", "<a><b>"] {
+        let doc = format!(
+            "<rss><channel><item><title>{}</title></item></channel></rss>",
+            unit.repeat(2_000_000 / unit.len())
+        );
+        let _ = read(&doc);
+    }
+}
