@@ -62,6 +62,8 @@ impl Hostile {
         self.acts.lock().unwrap().insert(path.into(), act);
     }
 
+    /// Every response closes its connection and says so (a close without the header races
+    /// with the client reusing the connection for the next redirect hop).
     async fn serve(&self, mut sock: TcpStream) {
         let mut head = Vec::new();
         let mut buf = [0u8; 2048];
@@ -74,7 +76,9 @@ impl Hostile {
         let path = String::from_utf8_lossy(&head).split(' ').nth(1).unwrap_or("/").to_string();
         let act = self.acts.lock().unwrap().get(&path).cloned().unwrap_or(Act::Status(404, vec![]));
         let ok = |len: usize, extra: &str| {
-            format!("HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {len}\r\n{extra}\r\n")
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {len}\r\nConnection: close\r\n{extra}\r\n"
+            )
         };
         match act {
             Act::Feed(body) => {
@@ -91,7 +95,11 @@ impl Hostile {
                 }
             }
             Act::Endless => {
-                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n<rss>").await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: close\r\n\r\n<rss>",
+                    )
+                    .await;
                 let chunk = vec![b' '; 16 * 1024];
                 while sock.write_all(&chunk).await.is_ok() {}
             }
@@ -100,11 +108,13 @@ impl Hostile {
                 let _ = sock.write_all(&gz).await;
             }
             Act::Redirect(code, to) => {
-                let head = format!("HTTP/1.1 {code} Moved\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n");
+                let head = format!(
+                    "HTTP/1.1 {code} Moved\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
                 let _ = sock.write_all(head.as_bytes()).await;
             }
             Act::Status(code, headers) => {
-                let mut head = format!("HTTP/1.1 {code} Whatever\r\nContent-Length: 4\r\n");
+                let mut head = format!("HTTP/1.1 {code} Whatever\r\nContent-Length: 4\r\nConnection: close\r\n");
                 for (k, v) in headers {
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
@@ -112,8 +122,10 @@ impl Hostile {
             }
             Act::Html => {
                 let body = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Log in</body></html>";
-                let head =
-                    format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = sock.write_all(head.as_bytes()).await;
                 let _ = sock.write_all(body).await;
             }
