@@ -168,7 +168,7 @@ fn scale(items: &[(NewItem, usize)], times: usize) {
     let mut done = 0usize;
     let mut window_start = Instant::now();
     let mut window_items = 0usize;
-    let mut marks = vec![10_000usize, 100_000, 1_000_000];
+    let mut marks = vec![10_000usize, 20_000, 50_000, 100_000, 200_000, 1_000_000];
     for round in 0..times {
         for chunk in items.chunks(50) {
             let batch: Vec<NewItem> = chunk

@@ -1,8 +1,6 @@
 //! Headline to term vectors: stems and name phrases weighted by decayed inverse document
 //! frequency, with the statistics updated as each item arrives.
 
-use std::collections::HashMap;
-
 use super::{decay, Engine, SUMMARY_BYTES};
 use crate::series::text::{clean_headline, title_case, words, Word};
 use crate::series::vector::{normalise, Vector};
@@ -18,19 +16,19 @@ impl Engine {
         let title = clean_headline(&item.title);
         let title_words = words(&title);
         let title_case = title_case(&title_words);
-        let mut weights: HashMap<u32, f32> = HashMap::new();
+        // (term, term frequency) pairs, merged once sorted: a map per headline would cost
+        // more than the few words it holds.
+        let mut counts: Vec<(u32, f32)> = Vec::with_capacity(title_words.len() * 2);
         let at = item.published;
         self.docs = decay(self.docs, self.docs_at, at, self.params.df_half_life) + 1.0;
         self.docs_at = self.docs_at.max(at);
-        let mut seen: Vec<u32> = Vec::new();
         for (i, w) in title_words.iter().enumerate() {
             if w.stop || w.stem.len() < 2 {
                 continue;
             }
             let id = self.term_id(&w.stem);
             self.observe(id, w, i, title_case);
-            *weights.entry(id).or_default() += 1.0;
-            seen.push(id);
+            counts.push((id, 1.0));
         }
         // Adjacent names form a phrase feature ("alexander vershbow").
         for pair in title_words.windows(2) {
@@ -38,9 +36,10 @@ impl Engine {
                 let id = self.term_id(&format!("{} {}", pair[0].stem, pair[1].stem));
                 let term = &mut self.terms[id as usize];
                 term.upper += 1;
-                term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
-                *weights.entry(id).or_default() += 1.0;
-                seen.push(id);
+                if term.display.is_none() {
+                    term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
+                }
+                counts.push((id, 1.0));
             }
         }
         // The opening of a summary carries its topic; the rest costs time and adds noise.
@@ -49,34 +48,34 @@ impl Engine {
             words(crate::parse::html::prefix(summary, SUMMARY_BYTES)).iter().filter(|w| !w.stop && w.stem.len() >= 2)
         {
             let id = self.term_id(&w.stem);
-            *weights.entry(id).or_default() += self.params.summary_weight;
-            seen.push(id);
+            counts.push((id, self.params.summary_weight));
         }
-        seen.sort_unstable();
-        seen.dedup();
-        let mut before: HashMap<u32, f64> = HashMap::with_capacity(seen.len());
-        for id in &seen {
-            let t = &mut self.terms[*id as usize];
-            let df = decay(t.df, t.at, at, self.params.df_half_life);
-            before.insert(*id, df);
-            t.df = df + 1.0;
-            t.at = t.at.max(at);
+        counts.sort_unstable_by_key(|(id, _)| *id);
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(counts.len());
+        for (id, tf) in counts {
+            match merged.last_mut() {
+                Some((last, sum)) if *last == id => *sum += tf,
+                _ => merged.push((id, tf)),
+            }
         }
         let docs = self.docs;
-        let mut vector: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
-        let mut matching: Vec<(u32, f32)> = Vec::with_capacity(weights.len());
-        for (id, tf) in weights {
-            let t = &self.terms[id as usize];
+        // Both vectors come out sorted by term id, so their norms are summed in the same
+        // order every run (the result is deterministic to the last bit).
+        let mut vector: Vec<(u32, f32)> = Vec::with_capacity(merged.len());
+        let mut matching: Vec<(u32, f32)> = Vec::with_capacity(merged.len());
+        for (id, tf) in merged {
+            let t = &mut self.terms[id as usize];
+            let before = decay(t.df, t.at, at, self.params.df_half_life);
+            t.df = before + 1.0;
+            t.at = t.at.max(at);
             let idf = ((docs + 1.0) / (t.df + 0.5)).ln().max(0.1) as f32;
             let boost = if t.is_name() { 1.0 + self.params.name_boost } else { 1.0 };
             let w = tf.sqrt() * idf * boost;
             vector.push((id, w));
-            matching.push((id, w * (before[&id] as f32).max(self.params.novel_weight).min(1.0)));
+            matching.push((id, w * (before as f32).max(self.params.novel_weight).min(1.0)));
         }
         normalise(&mut vector);
         normalise(&mut matching);
-        vector.sort_unstable_by_key(|(id, _)| *id);
-        matching.sort_unstable_by_key(|(id, _)| *id);
         let stems = title_words.iter().filter(|w| !w.stop).map(|w| w.stem.clone()).collect();
         (vector, matching, stems)
     }
@@ -91,7 +90,8 @@ impl Engine {
         if w.acronym || (w.capitalised && position > 0 && !title_case) {
             t.upper += 1;
         }
-        if t.display.is_none() || w.acronym || (w.capitalised && position > 0) {
+        let better = t.display.is_none() || w.acronym || (w.capitalised && position > 0);
+        if better && t.display.as_deref() != Some(w.surface.as_str()) {
             t.display = Some(w.surface.clone());
         }
     }
