@@ -113,3 +113,21 @@ fn a_series_resumes_from_its_stored_terms() {
     let loose = after.assign(&[item(4, "Iceland tourism numbers rise", 24 * 41)]);
     assert_ne!(loose.assigned[0].1, stored.id);
 }
+
+#[test]
+fn a_headline_of_mostly_new_words_still_finds_its_series() {
+    // Unrelated headlines first, so that "iOS 7.1" is a known but not a rare term.
+    let topics =
+        ["Storm", "Budget", "Comet", "Festival", "Election", "Harvest", "Bridge", "Museum", "Marathon", "Ferry"];
+    let mut items: Vec<NewItem> = (0..40)
+        .map(|i| item(100 + i, &format!("{} news number {i} from region {}", topics[i as usize % 10], i * 7), 0))
+        .collect();
+    let angles = ["CarPlay", "Siri", "battery", "keyboard", "camera", "jailbreak", "FaceTime", "Touch ID"];
+    items.extend(
+        angles.iter().enumerate().map(|(i, a)| item(i as i64, &format!("Apple iOS 7.1 update brings {a} changes"), 1)),
+    );
+    // Its strongest words have never been seen: only "iOS 7.1" can find the series.
+    items.push(item(9, "iOS 7.1 direct download links gallery mirrors torrent", 2));
+    let s = groups(&items);
+    assert_eq!(s[48], s[40], "{s:?}");
+}
