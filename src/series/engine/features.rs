@@ -36,9 +36,7 @@ impl Engine {
                 let id = self.term_id(&format!("{} {}", pair[0].stem, pair[1].stem));
                 let term = &mut self.terms[id as usize];
                 term.upper += 1;
-                if term.display.is_none() {
-                    term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
-                }
+                term.display = Some(format!("{} {}", pair[0].surface, pair[1].surface));
                 counts.push((id, 1.0));
             }
         }
