@@ -125,7 +125,18 @@ fn recover(
 
 /// Titles, links and dates feed-rs left empty, from the elements it does not read.
 fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
-    let lacking = |e: &crate::model::Entry| e.title.is_empty() || e.published.is_none() || e.link.is_none();
+    // Only when the document holds an element that could fill the gap: a feed that simply
+    // has no dates (many have none) is not read twice on every poll.
+    let has = |names: &[&str]| names.iter().any(|n| text.contains(n));
+    // Title-less entries are normal in some feeds (microblogs): look again only when the
+    // document has about as many title elements as entries.
+    let closing = |i: usize| text[..i].rfind('<').is_some_and(|lt| text[lt..].starts_with("</"));
+    let title = text.match_indices("title>").filter(|(i, _)| closing(*i)).count() >= feed.entries.len();
+    let date = has(&["date", "Date", "issued", "modified", "created", "published", "updated"]);
+    let link = has(&["enclosure", "guid", "<id", ":content", "link"]);
+    let lacking = |e: &crate::model::Entry| {
+        e.title.is_empty() && title || e.published.is_none() && date || e.link.is_none() && link
+    };
     if !feed.entries.iter().any(lacking) {
         return;
     }
@@ -263,6 +274,17 @@ mod tests {
             </channel></rss>"#;
         let feed = parse(doc.as_bytes(), None, &url()).unwrap();
         assert_eq!(feed.entries.len(), 1);
+        assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
+    }
+
+    #[test]
+    fn title_less_entries_are_normal_in_some_feeds() {
+        let doc = r#"<rss version="2.0"><channel><title>Microblog</title>
+            <item><description>just a thought</description><link>http://m.example/1</link></item>
+            <item><description>another one</description><link>http://m.example/2</link></item>
+            </channel></rss>"#;
+        let feed = parse(doc.as_bytes(), None, &url()).unwrap();
+        assert!(feed.entries.iter().all(|e| e.title.is_empty()));
         assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
     }
 
