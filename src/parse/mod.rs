@@ -125,15 +125,16 @@ fn recover(
 
 /// Titles, links and dates feed-rs left empty, from the elements it does not read.
 fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
-    // Only when the document holds an element that could fill the gap: a feed that simply
-    // has no dates (many have none) is not read twice on every poll.
-    let has = |names: &[&str]| names.iter().any(|n| text.contains(n));
-    // Title-less entries are normal in some feeds (microblogs): look again only when the
-    // document has about as many title elements as entries.
-    let closing = |i: usize| text[..i].rfind('<').is_some_and(|lt| text[lt..].starts_with("</"));
-    let title = text.match_indices("title>").filter(|(i, _)| closing(*i)).count() >= feed.entries.len();
-    let date = has(&["date", "Date", "issued", "modified", "created", "published", "updated"]);
-    let link = has(&["enclosure", "guid", "<id", ":content", "link"]);
+    // Only when the entries hold an element that could fill the gap: feeds whose entries
+    // simply have no dates or titles (microblogs, many others) are not read twice on every
+    // poll. Entries start at the first `<item` or `<entry`, after the channel's own title
+    // and dates.
+    let start = ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min().unwrap_or(0);
+    let entries = &text[start..];
+    let title = closing_tags(entries, &["title"]) > 0;
+    let date = closing_tags(entries, &["date", "Date", "issued", "modified", "created", "published", "updated"]) > 0;
+    let link =
+        closing_tags(entries, &["guid", "id", "link"]) > 0 || entries.contains("url=") || entries.contains("href=");
     let lacking = |e: &crate::model::Entry| {
         e.title.is_empty() && title || e.published.is_none() && date || e.link.is_none() && link
     };
@@ -166,6 +167,23 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
     if filled > 0 {
         feed.warnings.push(format!("{filled} field(s) taken from elements feed-rs does not read"));
     }
+}
+
+/// How many closing tags end with one of `names` (`</dc:date>` counts for `date`). Looks
+/// back at most a tag's length from each match, so any input costs linear time.
+fn closing_tags(text: &str, names: &[&str]) -> usize {
+    let bytes = text.as_bytes();
+    names
+        .iter()
+        .map(|name| {
+            text.match_indices(&format!("{name}>"))
+                .filter(|(i, _)| {
+                    let window = &bytes[i.saturating_sub(32)..*i];
+                    window.iter().rposition(|b| *b == b'<').is_some_and(|lt| window.get(lt + 1) == Some(&b'/'))
+                })
+                .count()
+        })
+        .sum()
 }
 
 /// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval
