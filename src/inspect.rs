@@ -15,7 +15,7 @@ use crate::model::{FetchOutcome, Validators};
 use crate::parse;
 
 /// What reading one feed showed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Inspection {
     /// The URL or file read.
     pub source: String,
@@ -68,20 +68,7 @@ pub struct InspectedEntry {
 
 /// Reads `target`: an http(s) URL is fetched with `settings`; anything else is a file.
 pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<Inspection> {
-    let mut out = Inspection {
-        source: target.to_string(),
-        final_url: None,
-        http_status: None,
-        content_type: None,
-        bytes: 0,
-        format: None,
-        charset: None,
-        error: None,
-        warnings: Vec::new(),
-        title: None,
-        site_link: None,
-        entries: Vec::new(),
-    };
+    let mut out = Inspection { source: target.to_string(), ..Inspection::default() };
     let (bytes, content_type, base) = match Url::parse(target) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => {
             let report = Fetcher::new(settings)?.fetch(&url, &Validators::default()).await;
@@ -92,7 +79,11 @@ pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<I
                     out.content_type.clone_from(&body.content_type);
                     (body.bytes, body.content_type, body.final_url)
                 }
-                FetchOutcome::NotModified => unreachable!("no validators were sent"),
+                FetchOutcome::NotModified => {
+                    out.http_status = Some(304);
+                    out.error = Some("the server answered 304 Not Modified to a request without validators".into());
+                    return Ok(out);
+                }
                 FetchOutcome::Failed(failure) => {
                     out.http_status = failure.http_status;
                     out.error = Some(failure.message);

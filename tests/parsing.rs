@@ -101,6 +101,10 @@ async fn inspect_reads_urls_and_reports_what_is_not_a_feed() {
     let (code, v) = inspect(&setup, &server.url("/page")).await;
     assert_eq!(code, 1);
     assert_eq!(v["error"], "the response is an HTML page, not a feed");
+    server.route("/lying", Route::status(304));
+    let (code, v) = inspect(&setup, &server.url("/lying")).await;
+    assert_eq!(code, 1, "a 304 to an unconditional request is an error, not a crash");
+    assert!(v["error"].as_str().unwrap().contains("304 Not Modified"), "{v}");
     let (code, out, _) = setup.run(&["inspect", &server.url("/feed")]).await;
     assert_eq!(code, 0);
     assert!(out.contains("format:   RSS 2.0") && out.contains("identity:"), "{out}");
