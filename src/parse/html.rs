@@ -1,13 +1,15 @@
 //! HTML in feeds: sanitizing bodies for republishing and reducing markup to plain text.
 //!
 //! Both go through ammonia (html5ever), so entities and broken markup are handled the way
-//! a browser would. Pure; no I/O.
+//! a browser would, except markup `plain_markup` shows needs no sanitizing. Pure; no I/O.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use ammonia::{Builder, UrlRelative};
 use url::Url;
+
+use super::plain_markup;
 
 /// Builds the sanitizer for bodies whose relative URLs resolve against `base`.
 pub fn sanitizer(base: &Url) -> Builder<'static> {
@@ -18,7 +20,7 @@ pub fn sanitizer(base: &Url) -> Builder<'static> {
 
 /// Sanitizes an HTML fragment for republishing.
 pub fn sanitize(builder: &Builder<'_>, html: &str) -> String {
-    builder.clean(html).to_string()
+    plain_markup::clean(html).unwrap_or_else(|| builder.clean(html).to_string())
 }
 
 fn text_only() -> &'static Builder<'static> {
@@ -35,6 +37,14 @@ pub fn to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);
     }
+    match plain_markup::text(html) {
+        Some(text) => collapse_whitespace(&text),
+        None => parsed_text(html),
+    }
+}
+
+/// Plain text through a full HTML parse.
+fn parsed_text(html: &str) -> String {
     let cleaned = text_only().clean(html).to_string();
     // html5ever's serializer escapes only these in text nodes.
     let text = cleaned.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ").replace("&amp;", "&");
@@ -104,6 +114,17 @@ mod tests {
         assert_eq!(to_text("AT&T < Verizon"), "AT&T < Verizon");
         assert_eq!(to_text("a<script>alert(1)</script>b"), "ab");
         assert_eq!(to_text("caf&eacute;"), "café");
+    }
+
+    #[test]
+    fn plain_markup_reads_as_a_full_parse_does() {
+        for html in [
+            "<p>Week &amp; <b>more</b></p>\n<p>caf&eacute;&nbsp;now &#8220;q&#x201D;</p>",
+            "<ul><li>a</li><li>b</li></ul>x<br/>y &lt;tag&gt; &quot;z&quot;",
+            "Apple &amp; Google",
+        ] {
+            assert_eq!(to_text(html), parsed_text(html), "{html}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod dates;
 pub mod html;
 mod lenient;
 mod normalize;
+mod plain_markup;
 pub mod tolerant;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -85,9 +86,19 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Resul
 /// How many entry start tags the text seems to hold (a cheap count that decides whether
 /// feed-rs missed some).
 fn entry_tags(text: &str) -> usize {
-    let count =
-        |tag: &str| text.match_indices(tag).filter(|(i, _)| text[i + tag.len()..].starts_with([' ', '>'])).count();
-    count("<item").max(count("<entry"))
+    // One pass over the `<`s (memchr) rather than a substring search per tag name.
+    let (mut items, mut entries) = (0, 0);
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices('<') {
+        let rest = &bytes[i + 1..];
+        let opens = |tag: &[u8]| rest.starts_with(tag) && matches!(rest.get(tag.len()), Some(b' ' | b'>'));
+        if opens(b"item") {
+            items += 1;
+        } else if opens(b"entry") {
+            entries += 1;
+        }
+    }
+    items.max(entries)
 }
 
 /// Reads the document with the tolerant reader after feed-rs failed or fell short.
@@ -125,6 +136,11 @@ fn recover(
 
 /// Titles, links and dates feed-rs left empty, from the elements it does not read.
 fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
+    // Most feeds lack nothing: look for a gap before scanning the text.
+    let gap = |e: &crate::model::Entry| e.title.is_empty() || e.published.is_none() || e.link.is_none();
+    if !feed.entries.iter().any(gap) {
+        return;
+    }
     // Only when the entries hold an element that could fill the gap: feeds whose entries
     // simply have no dates or titles (microblogs, many others) are not read twice on every
     // poll. Entries start at the first `<item` or `<entry`, after the channel's own title
@@ -189,6 +205,10 @@ fn closing_tags(text: &str, names: &[&str]) -> usize {
 /// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval
 /// (feed-rs does not read them).
 fn update_period(text: &str) -> Option<Duration> {
+    // A channel-level element: it comes before the first entry, so the entries (most of
+    // the document) are not searched.
+    let head = ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min().unwrap_or(text.len());
+    let text = &text[..head];
     let element = |name: &str| {
         let start = text.find(&format!("<sy:{name}>"))? + name.len() + 5;
         let end = start + text[start..].find('<')?;
