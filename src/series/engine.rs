@@ -11,6 +11,7 @@ use super::neighbours::Neighbours;
 use super::simhash::{simhash, NearIndex};
 use super::vector::{centroid_cosine, cosine, norm, prune, IdMap};
 use super::{NewItem, Outcome, Params};
+use features::Features;
 
 /// How much of a summary is read for features.
 const SUMMARY_BYTES: usize = 240;
@@ -128,7 +129,7 @@ impl Engine {
         let mut changed: Vec<u64> = Vec::new();
         let mut batch: HashMap<i64, u64> = HashMap::new();
         for item in items {
-            let (vector, matching, stems) = self.features(item);
+            let Features { vector, matching, stems, title } = self.features(item);
             let since = item.published - self.params.window;
             let fingerprint = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>());
             let copied = item.copy_of.and_then(|o| batch.get(&o).copied());
@@ -141,7 +142,7 @@ impl Engine {
                 forced.or(near).or(neighbour).or_else(|| self.best_match(&matching, &candidates, item.published));
             let id = target.unwrap_or_else(|| self.open(item.published));
             let vector_copy = vector.clone();
-            self.add(id, item, vector);
+            self.add(id, title, item.published, vector);
             let merge = self.converging(id, &matching, &candidates);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
@@ -279,15 +280,15 @@ impl Engine {
         id
     }
 
-    fn add(&mut self, id: u64, item: &NewItem, vector: Vec<(u32, f32)>) {
+    fn add(&mut self, id: u64, title: String, published: i64, vector: Vec<(u32, f32)>) {
         let s = self.series.get_mut(&id).expect("series exists");
         for (term, w) in &vector {
             *s.centroid.entry(*term).or_default() += w;
         }
         s.count += 1;
-        s.first = s.first.min(item.published);
-        s.last = s.last.max(item.published);
-        s.samples.push(Sample::new(&item.title, vector));
+        s.first = s.first.min(published);
+        s.last = s.last.max(published);
+        s.samples.push(Sample { title, vector });
         if s.samples.len() > SAMPLES {
             // Keep the current title's sample and the newest others.
             let keep = s.samples.iter().position(|x| x.title == s.title);

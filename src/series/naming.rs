@@ -1,25 +1,16 @@
 //! Series titles and keywords: the most central headline, kept stable, and the names
 //! and terms a series' items share. Pure.
 
-use super::text::clean_headline;
-
 /// Headlines kept per series to choose a title from.
 pub const SAMPLES: usize = 12;
 
 /// A candidate headline with its term vector.
 #[derive(Debug, Clone)]
 pub struct Sample {
-    /// Cleaned headline.
+    /// Cleaned headline (`text::clean_headline`).
     pub title: String,
     /// Normalised (term, weight) pairs.
     pub vector: Vec<(u32, f32)>,
-}
-
-impl Sample {
-    /// A sample from a raw headline.
-    pub fn new(raw_title: &str, vector: Vec<(u32, f32)>) -> Sample {
-        Sample { title: clean_headline(raw_title), vector }
-    }
 }
 
 /// Whether a series that was named at `named_at` items and now has `count` should look
@@ -44,6 +35,13 @@ pub fn most_central(samples: &[Sample], score: impl Fn(&Sample) -> f32) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::series::text::clean_headline;
+
+    impl Sample {
+        fn new(raw_title: &str, vector: Vec<(u32, f32)>) -> Sample {
+            Sample { title: clean_headline(raw_title), vector }
+        }
+    }
 
     #[test]
     fn renames_wait_for_growth() {

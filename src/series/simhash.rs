@@ -47,13 +47,13 @@ pub struct NearIndex {
 
 impl NearIndex {
     /// The series of a fingerprint within [`MAX_DISTANCE`] seen at or after `since`.
-    pub fn find(&mut self, fp: u64, since: i64) -> Option<u64> {
+    pub fn find(&self, fp: u64, since: i64) -> Option<u64> {
         let mut best: Option<(u32, u64)> = None;
         for band in 0..4u8 {
             let key = (band, (fp >> (band * 16)) as u16);
-            let Some(list) = self.bands.get_mut(&key) else { continue };
-            list.retain(|(_, _, at)| *at >= since);
-            for (other, series, _) in list.iter() {
+            let Some(list) = self.bands.get(&key) else { continue };
+            // Expired entries are skipped here and dropped by `insert` now and then.
+            for (other, series, _) in list.iter().filter(|(_, _, at)| *at >= since) {
                 let d = (fp ^ other).count_ones();
                 if d <= MAX_DISTANCE && best.is_none_or(|(bd, _)| d < bd) {
                     best = Some((d, *series));

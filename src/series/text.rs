@@ -27,6 +27,25 @@ fn stemmer() -> &'static Stemmer {
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
+/// Words stemmed so far (news repeats its vocabulary: most words are seen before).
+/// Per thread, and cleared when it grows large, so it stays small and lock-free.
+fn stem(folded: &str) -> String {
+    thread_local! {
+        static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> = Default::default();
+    }
+    STEMS.with_borrow_mut(|stems| {
+        if let Some(s) = stems.get(folded) {
+            return s.clone();
+        }
+        if stems.len() >= 50_000 {
+            stems.clear();
+        }
+        let s = stemmer().stem(folded).into_owned();
+        stems.insert(folded.to_string(), s.clone());
+        s
+    })
+}
+
 /// One word of a headline as written and as matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Word {
@@ -67,12 +86,12 @@ pub fn words(text: &str) -> Vec<Word> {
         if folded.is_empty() {
             continue;
         }
-        let letters: Vec<char> = raw.chars().filter(|c| c.is_alphabetic()).collect();
+        let mut letters = raw.chars().filter(|c| c.is_alphabetic());
         let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
-        let acronym = letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase());
+        let acronym = letters.clone().count() >= 2 && letters.all(char::is_uppercase);
         let stop = stop_words().contains(folded.as_str());
         let numeric = folded.chars().any(|c| c.is_ascii_digit());
-        let stem = if numeric { folded.clone() } else { stemmer().stem(&folded).into_owned() };
+        let stem = if numeric { folded.clone() } else { stem(&folded) };
         out.push(Word { surface: raw.to_string(), stem, capitalised, acronym, stop, numeric });
     }
     out
@@ -90,7 +109,6 @@ pub fn title_case(words: &[Word]) -> bool {
 pub fn clean_headline(title: &str) -> String {
     let mut t = title.trim();
     loop {
-        let upper: String = t.chars().take(24).collect::<String>().to_uppercase();
         let prefix = [
             "UPDATE",
             "WRAPUP",
@@ -108,7 +126,7 @@ pub fn clean_headline(title: &str) -> String {
             "BUZZ",
         ]
         .iter()
-        .find(|p| upper.starts_with(*p));
+        .find(|p| t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)));
         let Some(p) = prefix else { break };
         let rest = &t[p.len()..];
         let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
@@ -127,7 +145,7 @@ pub fn clean_headline(title: &str) -> String {
             }
         }
     }
-    t.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::parse::html::collapse_whitespace(&t)
 }
 
 /// A wire desk's slug in capitals glued to the headline by a dash ("US STOCKS-Wall St

@@ -6,13 +6,24 @@ use crate::series::text::{clean_headline, title_case, words, Word};
 use crate::series::vector::{normalise, Vector};
 use crate::series::NewItem;
 
+/// What the engine reads from one headline.
+pub(super) struct Features {
+    /// Normalised term vector added to the series.
+    pub vector: Vector,
+    /// The vector matched against series (new terms weigh little).
+    pub matching: Vector,
+    /// Stems of the cleaned title, in order, for fingerprints.
+    pub stems: Vec<String>,
+    /// The headline without wire prefixes and publisher suffixes.
+    pub title: String,
+}
+
 impl Engine {
     /// Turns a headline (and summary) into normalised term vectors, updating term
     /// statistics: the full vector (added to the series) and the matching vector, where
     /// terms seen for the first time weigh little (they cannot match anything yet and
-    /// would only dilute the similarity). Also returns the stems of the cleaned title,
-    /// for fingerprints.
-    pub(super) fn features(&mut self, item: &NewItem) -> (Vector, Vector, Vec<String>) {
+    /// would only dilute the similarity).
+    pub(super) fn features(&mut self, item: &NewItem) -> Features {
         let title = clean_headline(&item.title);
         let title_words = words(&title);
         let title_case = title_case(&title_words);
@@ -75,7 +86,7 @@ impl Engine {
         normalise(&mut vector);
         normalise(&mut matching);
         let stems = title_words.iter().filter(|w| !w.stop).map(|w| w.stem.clone()).collect();
-        (vector, matching, stems)
+        Features { vector, matching, stems, title }
     }
 
     /// Learns from one word: whether it is a name (capitalised where that means
