@@ -16,6 +16,10 @@ use features::Features;
 /// How much of a summary is read for features.
 const SUMMARY_BYTES: usize = 240;
 
+/// Lead in headlines by which a series must own a term for that term alone to count as
+/// evidence of belonging to it (see [`Engine::evidence`]).
+const OWNED_LEAD: u32 = 8;
+
 #[derive(Debug, Default, Clone)]
 struct Term {
     text: String,
@@ -26,6 +30,10 @@ struct Term {
     /// Times seen in lower case.
     lower: u32,
     display: Option<String>,
+    /// The series most of this term's headlines went to, and by how many more than went
+    /// elsewhere (a majority vote: up for the owner, down for any other).
+    owner: u64,
+    owner_lead: u32,
 }
 
 impl Term {
@@ -201,7 +209,7 @@ impl Engine {
         let mut best: Option<(f32, u64)> = None;
         for id in candidates {
             let Some(s) = self.series.get(id) else { continue };
-            if !self.evidence(vector, s) {
+            if !self.evidence(vector, *id, s) {
                 continue;
             }
             let sim = cosine(vector, &s.centroid, s.norm);
@@ -215,14 +223,17 @@ impl Engine {
         best.map(|(_, id)| id)
     }
 
-    /// One shared ordinary word ("next", "stocks") is a coincidence; two words, or one
-    /// name, is evidence that an item belongs with a series.
-    fn evidence(&self, vector: &[(u32, f32)], s: &Series) -> bool {
+    /// One shared ordinary word ("next", "stocks") is a coincidence; two words, one name,
+    /// or one word the series owns (most headlines with "bitcoin" went to it) is evidence
+    /// that an item belongs with a series.
+    fn evidence(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> bool {
         let (mut shared, mut named) = (0, false);
         for (t, w) in vector {
             if *w > 0.0 && s.centroid.contains_key(t) {
                 shared += 1;
-                named |= self.terms[*t as usize].is_name();
+                let term = &self.terms[*t as usize];
+                let owned = self.resolve(term.owner) == id && term.owner_lead >= OWNED_LEAD;
+                named |= term.is_name() || owned;
             }
         }
         shared >= 2 || named
@@ -258,7 +269,7 @@ impl Engine {
                 let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
                 let sim = cosine(vector, &s.centroid, s.norm);
                 let near = (target.last - s.last).abs() <= self.params.window;
-                (near && sim >= needed && self.evidence(vector, s)).then_some((sim, *other))
+                (near && sim >= needed && self.evidence(vector, *other, s)).then_some((sim, *other))
             })
             .collect();
         matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -281,6 +292,17 @@ impl Engine {
     }
 
     fn add(&mut self, id: u64, title: String, published: i64, vector: Vec<(u32, f32)>) {
+        for (term, _) in &vector {
+            let owner = self.resolve(self.terms[*term as usize].owner);
+            let t = &mut self.terms[*term as usize];
+            if t.owner_lead == 0 {
+                (t.owner, t.owner_lead) = (id, 1);
+            } else if owner == id {
+                (t.owner, t.owner_lead) = (id, t.owner_lead + 1);
+            } else {
+                t.owner_lead -= 1;
+            }
+        }
         let s = self.series.get_mut(&id).expect("series exists");
         for (term, w) in &vector {
             *s.centroid.entry(*term).or_default() += w;

@@ -131,3 +131,23 @@ fn a_headline_of_mostly_new_words_still_finds_its_series() {
     let s = groups(&items);
     assert_eq!(s[48], s[40], "{s:?}");
 }
+
+#[test]
+fn a_word_a_series_owns_is_evidence_on_its_own() {
+    // "bitcoin" is written in lower case (not a name), but every headline with it went to
+    // the exchange's story: a later headline sharing only that word joins it.
+    let topics = ["storm", "election", "festival", "vaccine", "merger", "strike", "drought", "rocket"];
+    let mut items: Vec<NewItem> = (0..40)
+        .map(|i| item(i, &format!("Officials discuss {} plans in region {i}", topics[i as usize % 8]), 0))
+        .collect();
+    let exchange = ["Exchange collapse leaves bitcoin savers waiting", "Bitcoin exchange collapse: savers wait"];
+    items.extend((40..50).map(|i| item(i, exchange[i as usize % 2], 0)));
+    items.push(item(50, "Shoppers shrug as stocks waver", 0));
+    items.push(item(51, "Stocks rally while bonds slip", 0));
+    items.push(item(52, "Why I do not trust bitcoin", 1));
+    items.push(item(53, "Pension funds rethink stocks", 1));
+    let s = groups(&items);
+    assert_eq!(s[52], s[40], "{s:?}");
+    // "stocks" went to two series: one shared ordinary word is not enough there.
+    assert!(![s[50], s[51], s[40]].contains(&s[53]), "{s:?}");
+}
