@@ -337,10 +337,16 @@ impl Engine {
     fn reindex(&mut self, id: u64) {
         let Some(s) = self.series.get_mut(&id) else { return };
         let mut top: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut wanted: Vec<u32> = top.into_iter().take(self.params.indexed_terms).map(|(t, _)| t).collect();
+        let heavier = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        let keep = self.params.indexed_terms;
+        if top.len() > keep && keep > 0 {
+            top.select_nth_unstable_by(keep - 1, heavier);
+            top.truncate(keep);
+        }
+        let mut wanted: Vec<u32> = top.into_iter().map(|(t, _)| t).collect();
         wanted.sort_unstable();
-        let old = std::mem::replace(&mut s.indexed, wanted.clone());
+        let old = std::mem::replace(&mut s.indexed, wanted);
+        let wanted = &s.indexed;
         for term in old.iter().filter(|t| wanted.binary_search(t).is_err()) {
             if let Some(list) = self.postings.get_mut(term) {
                 list.retain(|x| *x != id);
@@ -348,11 +354,13 @@ impl Engine {
         }
         let limit = self.params.posting_limit;
         for term in wanted {
-            let list = self.postings.entry(term).or_default();
+            let list = self.postings.entry(*term).or_default();
             // Most recently active first; the least recent fall off a full list.
-            list.retain(|x| *x != id);
-            list.insert(0, id);
-            list.truncate(limit);
+            if list.first() != Some(&id) {
+                list.retain(|x| *x != id);
+                list.insert(0, id);
+                list.truncate(limit);
+            }
         }
     }
 
