@@ -4,6 +4,7 @@
 //!
 //! Wiring only: the decisions are `series`', the SQL is `store`'s.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +33,9 @@ pub struct Grouper {
     queued: AtomicBool,
     /// Called after a round grouped something (the daemon drops its cached feeds).
     listener: Option<Box<dyn Fn() + Send + Sync>>,
+    /// The round whose series are being written while the next one runs: the newest item
+    /// id it took, and its assignments (a copy of one of its items takes the same series).
+    in_flight: Mutex<Option<(i64, HashMap<i64, u64>)>>,
 }
 
 impl Grouper {
@@ -48,6 +52,7 @@ impl Grouper {
             turn: tokio::sync::Mutex::new(()),
             queued: AtomicBool::new(false),
             listener: None,
+            in_flight: Mutex::new(None),
         })
     }
 
@@ -88,9 +93,15 @@ impl Grouper {
     /// One round: up to [`BATCH`] ungrouped items through the engine.
     fn round(&self) -> Result<Outcome, StoreError> {
         let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
-        let items = reader.ungrouped(BATCH)?;
+        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut items = reader.ungrouped(in_flight.as_ref().map(|(through, _)| *through), BATCH)?;
         if items.is_empty() {
             return Ok(Outcome::default());
+        }
+        if let Some((_, assigned)) = &in_flight {
+            for item in items.iter_mut().filter(|i| i.series.is_none()) {
+                item.series = item.copy_of.and_then(|original| assigned.get(&original).copied());
+            }
         }
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         if engine.is_none() {
@@ -106,26 +117,55 @@ impl Grouper {
         self.rounds().await
     }
 
-    /// Rounds until nothing is left to group; the caller holds the turn.
+    /// Rounds until nothing is left to group; the caller holds the turn. A round's series
+    /// are written while the next round runs (one write in flight), so the engine does
+    /// not wait for the writer's queue of polls.
     async fn rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let result = self.overlapped_rounds().await;
+        if result.is_err() {
+            // Items of a failed write are read again from the store next time.
+            *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        result
+    }
+
+    async fn overlapped_rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut total = 0;
+        let mut writing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
         loop {
             let me = self.clone();
             let outcome = tokio::task::spawn_blocking(move || me.round())
                 .await
                 .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
+            if let Some(previous) = writing.take() {
+                self.written(previous).await?;
+            }
             let n = outcome.assigned.len();
             if n > 0 {
-                self.writer.write_series(outcome).await?;
+                let through = outcome.assigned.iter().map(|(item, _)| *item).max().unwrap_or(0);
+                let assigned = outcome.assigned.iter().copied().collect();
+                *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some((through, assigned));
+                let writer = self.writer.clone();
+                writing = Some(tokio::spawn(async move { writer.write_series(outcome).await }));
                 total += n;
-                if let Some(listener) = &self.listener {
-                    listener();
-                }
                 tracing::info!(items = n, "grouped into series");
             }
             if n < BATCH {
+                if let Some(last) = writing.take() {
+                    self.written(last).await?;
+                }
+                *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 return Ok(total);
             }
         }
+    }
+
+    /// Waits for a round's write and tells the listener.
+    async fn written(&self, write: tokio::task::JoinHandle<Result<(), StoreError>>) -> Result<(), StoreError> {
+        write.await.map_err(|e| StoreError::Commit(format!("writing series stopped: {e}")))??;
+        if let Some(listener) = &self.listener {
+            listener();
+        }
+        Ok(())
     }
 }

@@ -102,3 +102,45 @@ async fn two_outlets_two_stories_and_strays() {
     assert!(html.contains(&heading), "the page lists the story: {html}");
     assert_eq!(daemon.stop().await.0, Some(0));
 }
+
+/// An RSS feed of `n` items linking to the wire's stories, titled by `title`.
+fn syndicated(n: usize, title: impl Fn(usize) -> String, query: &str) -> String {
+    let items: String = (0..n)
+        .map(|i| {
+            format!(
+                "<item><title>{}</title><link>https://wire.example/story/{i}{query}</link>\
+                 <pubDate>Mon, 10 Mar 2014 {:02}:{:02}:00 GMT</pubDate></item>",
+                title(i),
+                i / 60 % 24,
+                i % 60
+            )
+        })
+        .collect();
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copies_take_their_originals_series_across_grouping_rounds() {
+    // More items than one grouping round takes, so copies meet originals whose series
+    // are still being written. The copies' own headlines would group them together.
+    let n = 2500;
+    let server = Server::start().await;
+    let wire = syndicated(n, |i| format!("Wire{i} quarry{i} lantern{i} meadow{i}"), "");
+    let paper = syndicated(n, |i| format!("Paper reports item number {i} today"), "?utm_source=rss");
+    server.route("/wire.xml", Route::feed(wire, RSS));
+    server.route("/paper.xml", Route::feed(paper, RSS));
+    let feeds = vec![("wire", server.url("/wire.xml")), ("paper", server.url("/paper.xml"))];
+    let setup = Setup::new("", &feeds);
+    assert_eq!(setup.run(&["poll"]).await.0, 0);
+
+    let items = setup.items().await;
+    assert_eq!(items.len(), 2 * n);
+    let series: HashMap<i64, &str> =
+        items.iter().map(|i| (i["id"].as_i64().unwrap(), i["series"].as_str().unwrap())).collect();
+    let copies: Vec<&Value> = items.iter().filter(|i| !i["duplicate_of"].is_null()).collect();
+    assert_eq!(copies.len(), n);
+    for copy in copies {
+        let original = copy["duplicate_of"].as_i64().unwrap();
+        assert_eq!(series[&copy["id"].as_i64().unwrap()], series[&original], "{copy}");
+    }
+}

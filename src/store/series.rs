@@ -59,15 +59,17 @@ fn new_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewItem> {
 
 impl Store {
     /// Items not yet in a series (the oldest `limit` by id, then in published order); a
-    /// copy carries its original's series.
-    pub fn ungrouped(&self, limit: usize) -> Result<Vec<NewItem>, StoreError> {
+    /// copy carries its original's series. `after` skips items up to that id (handed to
+    /// the engine already, their series not yet written).
+    pub fn ungrouped(&self, after: Option<i64>, limit: usize) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT i.id, i.title, i.summary, i.published, o.series, i.duplicate_of
              FROM items i LEFT JOIN item_series o ON o.item = i.duplicate_of
              WHERE i.id > ?1 AND NOT EXISTS (SELECT 1 FROM item_series m WHERE m.item = i.id)
              ORDER BY i.id LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![self.grouped_through()?, limit as i64], new_item)?;
+        let through = self.grouped_through()?.max(after.unwrap_or(0));
+        let rows = stmt.query_map(params![through, limit as i64], new_item)?;
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
         items.sort_by_key(|i| (i.published, i.id));
         Ok(items)
