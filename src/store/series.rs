@@ -79,8 +79,8 @@ impl Store {
     /// grouping engine warms up from after a restart. At most `limit` of them, the newest.
     pub fn grouped_since(&self, since: i64, limit: usize) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, i.title, i.summary, i.published, m.series, NULL FROM item_series m JOIN items i ON i.id = m.item
-             WHERE m.published >= ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
+            "SELECT i.id, i.title, i.summary, i.published, m.series, NULL FROM items i JOIN item_series m ON m.item = i.id
+             WHERE i.published >= ?1 AND i.duplicate_of IS NULL ORDER BY i.published DESC, i.id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![since, limit as i64], new_item)?;
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
