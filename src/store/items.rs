@@ -92,7 +92,7 @@ impl Store {
     fn items_where(&self, filter: &str, series: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
         let sql = format!(
             "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-                    CAST(COALESCE(m.series, i.id) AS TEXT), f.name, f.title, f.url, f.site_link, s.title, s.items
+                    COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items
              FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
                 LEFT JOIN series s ON s.id = m.series
              WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1"
@@ -218,8 +218,10 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
     Ok(None)
 }
 
+/// An item not grouped yet (between its storing and the next grouping round) is a series
+/// of its own, `item-ID`: never the id of a real series.
 const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
-        CAST(COALESCE(m.series, o.series, i.duplicate_of, i.id) AS TEXT), i.duplicate_of
+        COALESCE(CAST(COALESCE(m.series, o.series) AS TEXT), 'item-' || COALESCE(i.duplicate_of, i.id)), i.duplicate_of
     FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN item_series o ON o.item = i.duplicate_of";
 

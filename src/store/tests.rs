@@ -197,3 +197,30 @@ fn series_terms_are_stored_and_read_back_for_dormant_series() {
     assert_eq!((dormant[0].count, dormant[0].first, dormant[0].last), (4, 900, 1_000));
     assert_eq!(store.dormant_series(0, 5_000, 1).unwrap()[0].id, 2, "the limit keeps the most recent");
 }
+
+#[test]
+fn items_not_grouped_yet_never_show_another_series_id() {
+    use crate::series::{Outcome, Summary};
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    let now = Utc::now();
+    let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
+    let first =
+        vec![entry("http://x.example/1", "http://x.example/1"), entry("http://x.example/2", "http://x.example/2")];
+    store.write_poll(&a, &stored(first, "1"), now).unwrap();
+    // Item 1 goes to series 2; item 2 waits for the next round, and so does item 3, a copy
+    // of item 2 from another feed.
+    let summary = Summary { id: 2, title: "t".into(), keywords: vec![], count: 1, first: 0, last: 0, terms: vec![] };
+    store.write_series(&Outcome { assigned: vec![(1, 2)], changed: vec![summary], ..Outcome::default() }).unwrap();
+    store.write_poll(&b, &stored(vec![entry("b-3", "http://x.example/2?utm_source=b")], "1"), now).unwrap();
+    let mut records = Vec::new();
+    store
+        .export_items(|r| {
+            records.push((r.id, r.series));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(records, [(1, "2".to_string()), (2, "item-2".to_string()), (3, "item-2".to_string())]);
+    let newest: Vec<(i64, String)> = store.newest_items(10).unwrap().into_iter().map(|i| (i.id, i.series)).collect();
+    assert!(newest.contains(&(2, "item-2".to_string())) && newest.contains(&(1, "2".to_string())), "{newest:?}");
+}
