@@ -145,8 +145,7 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
     // simply have no dates or titles (microblogs, many others) are not read twice on every
     // poll. Entries start at the first `<item` or `<entry`, after the channel's own title
     // and dates.
-    let start = ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min().unwrap_or(0);
-    let entries = &text[start..];
+    let entries = &text[first_entry(text).unwrap_or(0)..];
     let title = closing_tags(entries, &["title"]) > 0;
     let date = closing_tags(entries, &["date", "Date", "issued", "modified", "created", "published", "updated"]) > 0;
     let link =
@@ -202,13 +201,17 @@ fn closing_tags(text: &str, names: &[&str]) -> usize {
         .sum()
 }
 
+/// Where the first `<item` or `<entry` starts.
+fn first_entry(text: &str) -> Option<usize> {
+    ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min()
+}
+
 /// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval
 /// (feed-rs does not read them).
 fn update_period(text: &str) -> Option<Duration> {
     // A channel-level element: it comes before the first entry, so the entries (most of
     // the document) are not searched.
-    let head = ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min().unwrap_or(text.len());
-    let text = &text[..head];
+    let text = &text[..first_entry(text).unwrap_or(text.len())];
     let element = |name: &str| {
         let start = text.find(&format!("<sy:{name}>"))? + name.len() + 5;
         let end = start + text[start..].find('<')?;

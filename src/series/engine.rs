@@ -339,8 +339,10 @@ impl Engine {
         let mut top: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
         let heavier = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         let keep = self.params.indexed_terms;
-        if top.len() > keep && keep > 0 {
-            top.select_nth_unstable_by(keep - 1, heavier);
+        if top.len() > keep {
+            if keep > 0 {
+                top.select_nth_unstable_by(keep - 1, heavier);
+            }
             top.truncate(keep);
         }
         let mut wanted: Vec<u32> = top.into_iter().map(|(t, _)| t).collect();
