@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{fixture, Setup};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// How one path misbehaves.
@@ -65,15 +65,8 @@ impl Hostile {
     /// Every response closes its connection and says so (a close without the header races
     /// with the client reusing the connection for the next redirect hop).
     async fn serve(&self, mut sock: TcpStream) {
-        let mut head = Vec::new();
-        let mut buf = [0u8; 2048];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match sock.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        let path = String::from_utf8_lossy(&head).split(' ').nth(1).unwrap_or("/").to_string();
+        let Some(head) = common::read_head(&mut sock).await else { return };
+        let path = head.split(' ').nth(1).unwrap_or("/").to_string();
         let act = self.acts.lock().unwrap().get(&path).cloned().unwrap_or(Act::Status(404, vec![]));
         let ok = |len: usize, extra: &str| {
             format!(

@@ -66,13 +66,16 @@ const MAX_DEPTH: usize = 32;
 /// ammonia's `rel` on every link.
 const LINK_REL: &str = "noopener noreferrer";
 
+/// (key, raw value) pairs of a tag.
+type Attributes<'a> = Vec<(&'a str, &'a str)>;
+
 enum Token<'a> {
     /// Raw text; its references are known to be well formed.
     Text(&'a str),
     Tag {
         closing: bool,
         name: &'a str,
-        attrs: Vec<(&'a str, &'a str)>,
+        attrs: Attributes<'a>,
     },
 }
 
@@ -163,10 +166,9 @@ fn tokens(html: &str) -> Option<Vec<Token<'_>>> {
         if next == bytes.len() {
             break;
         }
-        let (token, len) = tag(&html[next..])?;
-        let Token::Tag { closing, name, .. } = &token else { unreachable!("tag() makes tags") };
-        nest(&mut open, name, *closing)?;
-        tokens.push(token);
+        let (closing, name, attrs, len) = tag(&html[next..])?;
+        nest(&mut open, name, closing)?;
+        tokens.push(Token::Tag { closing, name, attrs });
         i = next + len;
     }
     open.is_empty().then_some(tokens)
@@ -207,8 +209,9 @@ fn text_ok(text: &str) -> bool {
     true
 }
 
-/// A start or end tag at the start of `s` and its length.
-fn tag(s: &str) -> Option<(Token<'_>, usize)> {
+/// A start or end tag at the start of `s`: whether it closes, its name, its attributes
+/// and its length.
+fn tag(s: &str) -> Option<(bool, &str, Attributes<'_>, usize)> {
     let closing = s[1..].starts_with('/');
     let start = 1 + usize::from(closing);
     let name_len = s[start..].bytes().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit()).count();
@@ -217,7 +220,7 @@ fn tag(s: &str) -> Option<(Token<'_>, usize)> {
         return None;
     }
     let mut at = start + name_len;
-    let mut attrs: Vec<(&str, &str)> = Vec::new();
+    let mut attrs: Attributes = Vec::new();
     loop {
         let rest = &s[at..];
         if let Some(end) = [">", "/>", " />"].iter().find(|e| rest.starts_with(**e)) {
@@ -225,7 +228,7 @@ fn tag(s: &str) -> Option<(Token<'_>, usize)> {
             if end.len() > 1 && !VOID.contains(&name) {
                 return None;
             }
-            return Some((Token::Tag { closing, name, attrs }, at + end.len()));
+            return Some((closing, name, attrs, at + end.len()));
         }
         if closing {
             return None;

@@ -99,15 +99,7 @@ impl Server {
     }
 
     async fn serve(&self, mut sock: tokio::net::TcpStream) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            match sock.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let head = String::from_utf8_lossy(&buf).to_string();
+        let Some(head) = read_head(&mut sock).await else { return };
         let mut lines = head.split("\r\n");
         let path = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_string();
         let headers: HashMap<String, String> = lines
@@ -138,6 +130,20 @@ impl Server {
 }
 
 /// A fixture file's bytes.
+/// Reads a request up to the blank line after its headers; `None` when the client goes
+/// away first.
+pub async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
