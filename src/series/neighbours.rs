@@ -59,7 +59,9 @@ impl Neighbours {
     }
 
     /// The `k` most similar recent items (published since `since`) sharing one of the
-    /// vector's `terms` strongest terms: (similarity, series), most similar first.
+    /// vector's `terms` strongest terms and at least one more term: (similarity, series),
+    /// most similar first. One shared word, however heavy ("Apple"), is a topic, not a
+    /// paraphrase.
     pub fn nearest(&self, vector: &[(u32, f32)], terms: usize, k: usize, since: i64) -> Vec<(f32, u64)> {
         let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -75,12 +77,30 @@ impl Neighbours {
             .into_iter()
             .filter_map(|seq| {
                 let doc = &self.docs[(seq - self.first) as usize];
-                (doc.at >= since).then(|| (dot(vector, &doc.vector), seq, doc.series))
+                (doc.at >= since && shared(vector, &doc.vector) >= 2)
+                    .then(|| (dot(vector, &doc.vector), seq, doc.series))
             })
             .collect();
         found.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         found.into_iter().take(k).map(|(sim, _, series)| (sim, series)).collect()
     }
+}
+
+/// Terms two sorted sparse vectors share (with weight in `a`).
+fn shared(a: &[(u32, f32)], b: &[(u32, f32)]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += usize::from(a[i].1 > 0.0);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// Dot product of two sorted sparse vectors.
@@ -108,13 +128,22 @@ mod tests {
     fn nearest_items_come_from_the_index_and_old_ones_fall_off() {
         let mut n = Neighbours::new(3, 8);
         n.insert(1, 0, vec![(1, 0.8), (2, 0.6)]);
-        n.insert(2, 10, vec![(2, 0.6), (3, 0.8)]);
+        n.insert(2, 10, vec![(1, 0.3), (2, 0.6), (3, 0.742)]);
         n.insert(3, 20, vec![(4, 1.0)]);
         let near = n.nearest(&[(1, 0.6), (2, 0.8)], 4, 5, 0);
         assert_eq!(near.iter().map(|x| x.1).collect::<Vec<_>>(), [1, 2]);
         assert!((near[0].0 - 0.96).abs() < 1e-5);
         assert_eq!(n.nearest(&[(1, 0.6), (2, 0.8)], 4, 5, 5).len(), 1, "older than `since`");
         n.insert(4, 30, vec![(5, 1.0)]);
-        assert_eq!(n.nearest(&[(1, 1.0)], 4, 5, 0), vec![], "beyond capacity");
+        let left: Vec<u64> = n.nearest(&[(1, 0.6), (2, 0.8)], 4, 5, 0).iter().map(|x| x.1).collect();
+        assert_eq!(left, [2], "the first item is beyond capacity");
+    }
+
+    #[test]
+    fn one_shared_term_is_no_neighbour() {
+        let mut n = Neighbours::new(8, 8);
+        n.insert(1, 0, vec![(1, 0.9), (2, 0.436)]);
+        assert_eq!(n.nearest(&[(1, 0.95), (3, 0.312)], 4, 5, 0), vec![], "only term 1 is shared");
+        assert_eq!(n.nearest(&[(1, 0.95), (2, 0.312)], 4, 5, 0).len(), 1);
     }
 }
