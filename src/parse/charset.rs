@@ -201,7 +201,9 @@ fn finish<'a>(
 /// Latin-1 somewhere upstream: curly quotes and dashes.
 fn map_c1_controls<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) -> Cow<'a, str> {
     let is_c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c);
-    if !text.chars().any(is_c1) {
+    // In UTF-8 they are 0xC2 followed by 0x80-0x9F: a byte search, not a char walk.
+    let bytes = text.as_bytes();
+    if !memchr::memchr_iter(0xC2, bytes).any(|i| bytes.get(i + 1).is_some_and(|b| (0x80..=0x9F).contains(b))) {
         return text;
     }
     warnings.push("C1 control characters read as windows-1252".into());
@@ -223,8 +225,14 @@ fn map_c1_controls<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) -> Cow<'a
 /// UTF-8 that was decoded as windows-1252 and encoded again ("KÃ¤lte" for "Kälte"): when
 /// the text is full of such pairs and going back gives valid UTF-8, go back.
 fn repair_double_encoding<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) -> Cow<'a, str> {
-    let markers = text.matches(['Ã', 'Â']).count() + text.matches("â€").count();
-    if markers == 0 {
+    // The markers 'Ã', 'Â' and "â€" all start with byte 0xC3 in UTF-8.
+    let bytes = text.as_bytes();
+    let marker = |i: usize| match bytes.get(i + 1) {
+        Some(0x82 | 0x83) => true,
+        Some(0xA2) => bytes.get(i + 2..i + 5) == Some("€".as_bytes()),
+        _ => false,
+    };
+    if !memchr::memchr_iter(0xC3, bytes).any(marker) {
         return text;
     }
     let (bytes, _, unmappable) = WINDOWS_1252.encode(&text);
@@ -240,8 +248,8 @@ fn repair_double_encoding<'a>(text: Cow<'a, str>, warnings: &mut Vec<String>) ->
     }
 }
 
-/// Removes the XML declaration's `encoding`, so the XML parser reads the UTF-8 we hand it
-/// as UTF-8 instead of decoding it a second time.
+/// Removes the XML declaration's `encoding` unless it says UTF-8, so the XML parser reads
+/// the UTF-8 we hand it as UTF-8 instead of decoding it a second time.
 fn strip_declared_encoding(text: Cow<'_, str>) -> Cow<'_, str> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with("<?xml") {
@@ -249,7 +257,12 @@ fn strip_declared_encoding(text: Cow<'_, str>) -> Cow<'_, str> {
     }
     let offset = text.len() - trimmed.len();
     let Some(end) = trimmed.find("?>") else { return text };
-    if !trimmed[..end].contains("encoding") {
+    let declaration = trimmed[..end].to_ascii_lowercase();
+    let Some(at) = declaration.find("encoding") else { return text };
+    // A declared UTF-8 is already true of the text we hand on: copying the whole document
+    // to drop it would cost more than anything else done here.
+    let value = declaration[at + "encoding".len()..].trim_start_matches([' ', '=', '"', '\'']);
+    if value.starts_with("utf-8") || value.starts_with("utf8") {
         return text;
     }
     let mut out = String::with_capacity(text.len());
@@ -287,7 +300,11 @@ mod tests {
         utf32.extend("<rss>é</rss>".chars().flat_map(|c| (c as u32).to_le_bytes()));
         assert_eq!(&*decode(&utf32, None).text, "<rss>é</rss>");
         let d = decode(b"<?xml version='1.0' encoding='utf-8'?><a>\x93q\x94</a>", None);
-        assert_eq!((d.charset, &*d.text), ("windows-1252", "<?xml version=\"1.0\"?><a>\u{201c}q\u{201d}</a>"));
+        // The declaration now says what the text is (UTF-8), so it stays.
+        assert_eq!(
+            (d.charset, &*d.text),
+            ("windows-1252", "<?xml version='1.0' encoding='utf-8'?><a>\u{201c}q\u{201d}</a>")
+        );
         assert_eq!(d.warnings.len(), 1);
         let d = decode("<a>Kälte</a>".as_bytes(), Some("text/xml; charset=iso-8859-1"));
         assert_eq!((d.charset, &*d.text), ("UTF-8", "<a>Kälte</a>"));
@@ -306,8 +323,17 @@ mod tests {
         assert_eq!(&*decode("<a>KÃ¤lte â€“ â€œEisâ€\u{9d}</a>".as_bytes(), None).text, "<a>Kälte – “Eis”</a>");
         assert_eq!(&*decode("<a>\u{93}yes\u{94}</a>".as_bytes(), None).text, "<a>“yes”</a>");
         assert_eq!(&*decode("<a>Ãœber 100 Â°C</a>".as_bytes(), None).text, "<a>Über 100 °C</a>");
+        assert_eq!(&*decode("<a>â€œQuoteâ€\u{9d}</a>".as_bytes(), None).text, "<a>“Quote”</a>", "â€ alone");
         let plain = "<a>São Paulo, Ärzte, Â</a>";
         assert_eq!(&*decode(plain.as_bytes(), None).text, plain, "real text with Ã or Â is left alone");
+    }
+
+    #[test]
+    fn a_declared_utf8_document_is_handed_on_as_it_is() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>é</rss>";
+        let d = decode(body.as_bytes(), Some("application/rss+xml"));
+        assert!(matches!(d.text, Cow::Borrowed(_)), "no copy of the document");
+        assert_eq!(&*d.text, body);
     }
 
     #[test]
