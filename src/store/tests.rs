@@ -41,7 +41,13 @@ fn open() -> (tempfile::TempDir, Store) {
 #[test]
 fn a_permalink_guid_matches_a_link_in_another_feed() {
     let (_dir, mut store) = open();
-    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    store
+        .sync_feeds(&[
+            spec("a", "http://a.example/f"),
+            spec("b", "http://b.example/f"),
+            spec("c", "http://c.example/f"),
+        ])
+        .unwrap();
     let now = Utc::now();
     let a = store.feed("a").unwrap();
     let b = store.feed("b").unwrap();
@@ -53,6 +59,12 @@ fn a_permalink_guid_matches_a_link_in_another_feed() {
     assert_eq!((c.new, c.duplicates), (0, 1));
     let c = store.write_poll(&b, &stored(vec![entry("b-1", "http://x.example/story?utm_source=b")], "1"), now).unwrap();
     assert_eq!((c.new, c.duplicates, c.unchanged), (0, 0, 1));
+    // The other way round: a permalink guid equal to an earlier item's link.
+    let feed_c = store.feed("c").unwrap();
+    let c = store
+        .write_poll(&feed_c, &stored(vec![entry("http://proxy.example/1", "http://c.example/elsewhere")], "1"), now)
+        .unwrap();
+    assert_eq!((c.new, c.duplicates), (0, 1));
 }
 
 #[test]
