@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
 use super::neighbours::Neighbours;
-use super::simhash::{simhash, NearIndex};
+use super::simhash::NearIndex;
 use super::vector::{centroid_cosine, cosine, norm, prune, IdMap};
 use super::{NewItem, Outcome, Params};
 use features::Features;
@@ -137,9 +137,8 @@ impl Engine {
         let mut changed: Vec<u64> = Vec::new();
         let mut batch: HashMap<i64, u64> = HashMap::new();
         for item in items {
-            let Features { vector, matching, stems, title } = self.features(item);
+            let Features { vector, matching, fingerprint, title } = self.features(item);
             let since = item.published - self.params.window;
-            let fingerprint = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>());
             let copied = item.copy_of.and_then(|o| batch.get(&o).copied());
             let forced = item.series.or(copied).map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
             let near = fingerprint.and_then(|fp| self.near.find(fp, since)).map(|s| self.resolve(s));
@@ -162,7 +161,7 @@ impl Engine {
                     if self.series[&other].count > self.series[&id].count { (other, id) } else { (id, other) };
                 self.merge(from, into);
                 out.merged.push((from, into));
-                changed.retain(|c| *c != from);
+                // `from` may stay listed: a merged series has no summary and drops out below.
                 changed.push(into);
                 out.assigned.push((item.id, into));
             } else {

@@ -77,47 +77,37 @@ impl Neighbours {
             .into_iter()
             .filter_map(|seq| {
                 let doc = &self.docs[(seq - self.first) as usize];
-                (doc.at >= since && shared(vector, &doc.vector) >= 2)
-                    .then(|| (dot(vector, &doc.vector), seq, doc.series))
+                let (sim, shared) = if doc.at >= since { dot(vector, &doc.vector) } else { (0.0, 0) };
+                (shared >= 2).then_some((sim, seq, doc.series))
             })
             .collect();
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        let closer = |a: &(f32, u64, u64), b: &(f32, u64, u64)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1));
+        if k > 0 && found.len() > k {
+            found.select_nth_unstable_by(k - 1, closer);
+            found.truncate(k);
+        }
+        found.sort_by(closer);
         found.into_iter().take(k).map(|(sim, _, series)| (sim, series)).collect()
     }
 }
 
-/// Terms two sorted sparse vectors share (with weight in `a`).
-fn shared(a: &[(u32, f32)], b: &[(u32, f32)]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += usize::from(a[i].1 > 0.0);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
-}
-
-/// Dot product of two sorted sparse vectors.
-fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+/// Dot product of two sorted sparse vectors, and how many terms with weight in `a` they
+/// share.
+fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> (f32, usize) {
+    let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0, 0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
                 sum += a[i].1 * b[j].1;
+                shared += usize::from(a[i].1 > 0.0);
                 i += 1;
                 j += 1;
             }
         }
     }
-    sum
+    (sum, shared)
 }
 
 #[cfg(test)]

@@ -16,8 +16,17 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn hash(s: &str) -> u64 {
-    mix(s.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
+/// FNV-1a of the strings' bytes joined by spaces, mixed.
+fn hash(parts: &[&str]) -> u64 {
+    let fnv = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h = fnv(h, b' ');
+        }
+        h = part.bytes().fold(h, fnv);
+    }
+    mix(h)
 }
 
 /// The SimHash of a sequence of tokens (words and word pairs both count).
@@ -26,8 +35,9 @@ pub fn simhash(tokens: &[&str]) -> Option<u64> {
         return None; // too short to call two headlines the same text
     }
     let mut counts = [0i32; 64];
-    let pairs = tokens.windows(2).map(|w| hash(&format!("{} {}", w[0], w[1])));
-    for h in tokens.iter().map(|t| hash(t)).chain(pairs) {
+    // A pair hashes as its two words joined by a space, without building that string.
+    let pairs = tokens.windows(2).map(hash);
+    for h in tokens.iter().map(|t| hash(&[t])).chain(pairs) {
         for (bit, c) in counts.iter_mut().enumerate() {
             *c += if h >> bit & 1 == 1 { 1 } else { -1 };
         }
@@ -96,5 +106,6 @@ mod tests {
         assert_eq!(index.find(c, 0), None);
         assert_eq!(index.find(a, 101), None, "expired");
         assert_eq!(simhash(&["too", "short"]), None);
+        assert_eq!(hash(&["ebay", "reject"]), hash(&["ebay reject"]), "a pair is its words joined by a space");
     }
 }

@@ -3,6 +3,7 @@
 //! prefixes, " - Publisher" suffixes). Pure.
 
 use std::collections::HashSet;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -31,10 +32,11 @@ fn stemmer() -> &'static Stemmer {
 }
 
 /// Words stemmed so far (news repeats its vocabulary: most words are seen before).
-/// Per thread, and cleared when it grows large, so it stays small and lock-free.
-fn stem(folded: &str) -> String {
+/// Per thread, and cleared when it grows large, so it stays small and lock-free; shared
+/// stems, so a word seen before costs no allocation.
+fn stem(folded: &str) -> Rc<str> {
     thread_local! {
-        static STEMS: std::cell::RefCell<std::collections::HashMap<String, String>> = Default::default();
+        static STEMS: std::cell::RefCell<std::collections::HashMap<String, Rc<str>>> = Default::default();
     }
     STEMS.with_borrow_mut(|stems| {
         if let Some(s) = stems.get(folded) {
@@ -43,7 +45,7 @@ fn stem(folded: &str) -> String {
         if stems.len() >= 50_000 {
             stems.clear();
         }
-        let s = stemmer().stem(folded).into_owned();
+        let s: Rc<str> = Rc::from(stemmer().stem(folded).as_ref());
         stems.insert(folded.to_string(), s.clone());
         s
     })
@@ -51,11 +53,11 @@ fn stem(folded: &str) -> String {
 
 /// One word of a headline as written and as matched.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Word {
+pub struct Word<'a> {
     /// As written (possessive removed), for display.
-    pub surface: String,
+    pub surface: &'a str,
     /// Folded (lower case, no diacritics) and stemmed.
-    pub stem: String,
+    pub stem: Rc<str>,
     /// Starts with a capital letter.
     pub capitalised: bool,
     /// All capitals (two letters or more): an acronym.
@@ -76,7 +78,7 @@ pub fn fold(text: &str) -> String {
 
 /// Splits a headline into words: letters and digits, keeping inner apostrophes and dots
 /// (U.S.) but dropping possessive `'s`.
-pub fn words(text: &str) -> Vec<Word> {
+pub fn words(text: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '&')) {
         let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
@@ -94,8 +96,8 @@ pub fn words(text: &str) -> Vec<Word> {
         let acronym = letters.clone().count() >= 2 && letters.all(char::is_uppercase);
         let stop = stop_words().contains(folded.as_str());
         let numeric = folded.chars().any(|c| c.is_ascii_digit());
-        let stem = if numeric { folded.clone() } else { stem(&folded) };
-        out.push(Word { surface: raw.to_string(), stem, capitalised, acronym, stop, numeric });
+        let stem = if numeric { Rc::from(folded) } else { stem(&folded) };
+        out.push(Word { surface: raw, stem, capitalised, acronym, stop, numeric });
     }
     out
 }
@@ -172,7 +174,7 @@ mod tests {
     #[test]
     fn words_are_folded_stemmed_and_classified() {
         let w = words("McDonald's Café sales FALL 0.3 percent in U.S. — NATO says");
-        let stems: Vec<&str> = w.iter().map(|w| w.stem.as_str()).collect();
+        let stems: Vec<&str> = w.iter().map(|w| &*w.stem).collect();
         assert_eq!(stems, ["mcdonald", "cafe", "sale", "fall", "03", "percent", "in", "us", "nato", "say"]);
         assert!(w[0].capitalised && !w[0].acronym);
         assert!(w[3].acronym && w[8].acronym);

@@ -2,6 +2,7 @@
 //! frequency, with the statistics updated as each item arrives.
 
 use super::{decay, Engine, SUMMARY_BYTES};
+use crate::series::simhash::simhash;
 use crate::series::text::{clean_headline, title_case, words, Word};
 use crate::series::vector::{normalise, Vector};
 use crate::series::NewItem;
@@ -12,8 +13,8 @@ pub(super) struct Features {
     pub vector: Vector,
     /// The vector matched against series (new terms weigh little).
     pub matching: Vector,
-    /// Stems of the cleaned title, in order, for fingerprints.
-    pub stems: Vec<String>,
+    /// SimHash of the cleaned title's stems, for near-duplicates (none when too short).
+    pub fingerprint: Option<u64>,
     /// The headline without wire prefixes and publisher suffixes.
     pub title: String,
 }
@@ -85,8 +86,9 @@ impl Engine {
         }
         normalise(&mut vector);
         normalise(&mut matching);
-        let stems = title_words.iter().filter(|w| !w.stop).map(|w| w.stem.clone()).collect();
-        Features { vector, matching, stems, title }
+        let stems: Vec<&str> = title_words.iter().filter(|w| !w.stop).map(|w| &*w.stem).collect();
+        let fingerprint = simhash(&stems);
+        Features { vector, matching, fingerprint, title }
     }
 
     /// Learns from one word: whether it is a name (capitalised where that means
@@ -100,8 +102,8 @@ impl Engine {
             t.upper += 1;
         }
         let better = t.display.is_none() || w.acronym || (w.capitalised && position > 0);
-        if better && t.display.as_deref() != Some(w.surface.as_str()) {
-            t.display = Some(w.surface.clone());
+        if better && t.display.as_deref() != Some(w.surface) {
+            t.display = Some(w.surface.to_string());
         }
     }
 }

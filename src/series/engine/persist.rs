@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{simhash, Engine, Features, IdMap, NewItem, Series};
+use super::{Engine, Features, IdMap, NewItem, Series};
 use crate::series::vector::norm;
 use crate::series::Summary;
 
@@ -13,12 +13,12 @@ impl Engine {
     pub fn restore(&mut self, items: &[NewItem], titles: &HashMap<u64, (String, u64)>) {
         for item in items {
             let Some(id) = item.series else { continue };
-            let Features { vector, stems, title, .. } = self.features(item);
+            let Features { vector, fingerprint, title, .. } = self.features(item);
             self.series.entry(id).or_insert_with(|| Series::empty(item.published));
             self.next_id = self.next_id.max(id + 1);
             self.neighbours.insert(id, item.published, vector.clone());
             self.add(id, title, item.published, vector);
-            if let Some(fp) = simhash(&stems.iter().map(String::as_str).collect::<Vec<_>>()) {
+            if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, item.published - self.params.window);
             }
         }
