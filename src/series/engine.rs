@@ -3,6 +3,8 @@
 
 mod features;
 mod persist;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -77,6 +79,13 @@ impl Series {
     }
 }
 
+/// A candidate series scored against one item.
+struct Scored {
+    id: u64,
+    sim: f32,
+    evidence: bool,
+}
+
 /// The grouping state: feed it items in order with [`Engine::assign`].
 #[derive(Debug, Default)]
 pub struct Engine {
@@ -143,14 +152,19 @@ impl Engine {
             let forced = item.series.or(copied).map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
             let near = fingerprint.and_then(|fp| self.near.find(fp, since)).map(|s| self.resolve(s));
             let near = near.filter(|s| self.series.contains_key(s));
-            let candidates = self.candidates(&matching);
-            let neighbour = self.neighbour(&matching, since);
-            let target =
-                forced.or(near).or(neighbour).or_else(|| self.best_match(&matching, &candidates, item.published));
+            let scored: Vec<Scored> = self
+                .candidates(&matching)
+                .into_iter()
+                .filter_map(|id| self.series.get(&id).map(|s| self.score(&matching, id, s)))
+                .collect();
+            let target = forced
+                .or(near)
+                .or_else(|| self.neighbour(&matching, since))
+                .or_else(|| self.best_match(&scored, item.published));
             let id = target.unwrap_or_else(|| self.open(item.published));
             let vector_copy = vector.clone();
             self.add(id, title, item.published, vector);
-            let merge = self.converging(id, &matching, &candidates);
+            let merge = self.converging(id, &matching, &scored);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
             }
@@ -203,20 +217,32 @@ impl Engine {
         candidates
     }
 
-    /// The most similar candidate that passes its threshold (stricter for idle series).
-    fn best_match(&self, vector: &[(u32, f32)], candidates: &[u64], at: i64) -> Option<u64> {
-        let mut best: Option<(f32, u64)> = None;
-        for id in candidates {
-            let Some(s) = self.series.get(id) else { continue };
-            if !self.evidence(vector, *id, s) {
-                continue;
+    /// How an item's vector compares with candidate series `id`, in one pass over its
+    /// terms: the cosine and whether the shared terms are evidence (see [`Engine::evidence`]).
+    fn score(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> Scored {
+        let (mut dot, mut shared, mut named) = (0.0f32, 0, false);
+        for (t, w) in vector {
+            let Some(c) = s.centroid.get(t) else { continue };
+            dot += w * c;
+            if *w > 0.0 {
+                shared += 1;
+                named |= self.telling(*t, id);
             }
-            let sim = cosine(vector, &s.centroid, s.norm);
+        }
+        let sim = if s.norm == 0.0 { 0.0 } else { dot / s.norm };
+        Scored { id, sim, evidence: shared >= 2 || named }
+    }
+
+    /// The most similar candidate that passes its threshold (stricter for idle series).
+    fn best_match(&self, scored: &[Scored], at: i64) -> Option<u64> {
+        let mut best: Option<(f32, u64)> = None;
+        for c in scored.iter().filter(|c| c.evidence) {
+            let Some(s) = self.series.get(&c.id) else { continue };
             let base =
                 if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
             let needed = base * self.breadth(s);
-            if sim >= needed && best.is_none_or(|(b, _)| sim > b) {
-                best = Some((sim, *id));
+            if c.sim >= needed && best.is_none_or(|(b, _)| c.sim > b) {
+                best = Some((c.sim, c.id));
             }
         }
         best.map(|(_, id)| id)
@@ -230,12 +256,16 @@ impl Engine {
         for (t, w) in vector {
             if *w > 0.0 && s.centroid.contains_key(t) {
                 shared += 1;
-                let term = &self.terms[*t as usize];
-                let owned = self.resolve(term.owner) == id && term.owner_lead >= OWNED_LEAD;
-                named |= term.is_name() || owned;
+                named |= self.telling(*t, id);
             }
         }
         shared >= 2 || named
+    }
+
+    /// Whether term `t` alone ties an item to series `id`: a name, or a word the series owns.
+    fn telling(&self, t: u32, id: u64) -> bool {
+        let term = &self.terms[t as usize];
+        term.is_name() || (term.owner_lead >= OWNED_LEAD && self.resolve(term.owner) == id)
     }
 
     /// How much harder a series is to join because its centroid is spread over many
@@ -256,19 +286,19 @@ impl Engine {
     /// A candidate that the item also matches and whose centroid has converged with
     /// series `id`'s (to be merged). Requiring both keeps merges from chaining series
     /// that merely share vocabulary.
-    fn converging(&self, id: u64, vector: &[(u32, f32)], candidates: &[u64]) -> Option<u64> {
+    fn converging(&self, id: u64, vector: &[(u32, f32)], scored: &[Scored]) -> Option<u64> {
         let target = self.series.get(&id)?;
-        // The item's own similarity is cheap; centroids are compared only for the few
-        // candidates the item matches best.
-        let mut matched: Vec<(f32, u64)> = candidates
+        // The item's similarities were scored before it joined `id` (other series have not
+        // changed since); evidence is checked again, as joining moved term ownership.
+        // Centroids are compared only for the few candidates the item matches best.
+        let mut matched: Vec<(f32, u64)> = scored
             .iter()
-            .filter(|c| **c != id)
-            .filter_map(|other| {
-                let s = self.series.get(other)?;
+            .filter(|c| c.id != id)
+            .filter_map(|c| {
+                let s = self.series.get(&c.id)?;
                 let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
-                let sim = cosine(vector, &s.centroid, s.norm);
                 let near = (target.last - s.last).abs() <= self.params.window;
-                (near && sim >= needed && self.evidence(vector, *other, s)).then_some((sim, *other))
+                (near && c.sim >= needed && self.evidence(vector, c.id, s)).then_some((c.sim, c.id))
             })
             .collect();
         matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -346,21 +376,31 @@ impl Engine {
         }
         let mut wanted: Vec<u32> = top.into_iter().map(|(t, _)| t).collect();
         wanted.sort_unstable();
-        let old = std::mem::replace(&mut s.indexed, wanted);
-        let wanted = &s.indexed;
+        let old = std::mem::replace(&mut s.indexed, wanted.clone());
+        let last = s.last;
         for term in old.iter().filter(|t| wanted.binary_search(t).is_err()) {
             if let Some(list) = self.postings.get_mut(term) {
                 list.retain(|x| *x != id);
             }
         }
         let limit = self.params.posting_limit;
+        let series = &self.series;
         for term in wanted {
-            let list = self.postings.entry(*term).or_default();
-            // Most recently active first; the least recent fall off a full list.
-            if list.first() != Some(&id) {
-                list.retain(|x| *x != id);
-                list.insert(0, id);
-                list.truncate(limit);
+            let list = self.postings.entry(term).or_default();
+            if list.contains(&id) {
+                continue;
+            }
+            if list.len() < limit {
+                list.push(id);
+                continue;
+            }
+            // A full list keeps its most recently active series: the least recent one makes
+            // way, if this series is more recent (ties by id, for determinism).
+            let recency = |x: &u64| series.get(x).map_or((i64::MIN, *x), |s| (s.last, *x));
+            if let Some((i, stalest)) = list.iter().map(recency).enumerate().min_by_key(|(_, r)| *r) {
+                if stalest < (last, id) {
+                    list[i] = id;
+                }
             }
         }
     }

@@ -1,0 +1,37 @@
+//! The engine's internal bookkeeping, checked directly.
+
+use super::*;
+
+fn engine(posting_limit: usize) -> Engine {
+    Engine::new(Params { posting_limit, indexed_terms: 1, ..Params::default() }, 0)
+}
+
+/// A series indexed under term 0 alone, last active at `last`.
+fn put(e: &mut Engine, id: u64, last: i64) {
+    let mut s = Series::empty(last);
+    s.centroid.insert(0, 1.0);
+    e.series.insert(id, s);
+    e.reindex(id);
+}
+
+fn listed(e: &Engine) -> Vec<u64> {
+    let mut list = e.postings[&0].clone();
+    list.sort_unstable();
+    list
+}
+
+#[test]
+fn a_full_posting_list_keeps_the_most_recently_active_series() {
+    let mut e = engine(2);
+    put(&mut e, 1, 100);
+    put(&mut e, 2, 300);
+    put(&mut e, 3, 200);
+    assert_eq!(listed(&e), [2, 3], "the least recently active series made way");
+    put(&mut e, 4, 50);
+    assert_eq!(listed(&e), [2, 3], "an older series does not push out more recent ones");
+    e.series.get_mut(&1).unwrap().last = 400;
+    e.reindex(1);
+    assert_eq!(listed(&e), [1, 2], "active again, a series takes the stalest place back");
+    e.reindex(1);
+    assert_eq!(listed(&e), [1, 2], "listed once");
+}
