@@ -200,22 +200,22 @@ fn insert_entry(tx: &Connection, feed: &FeedRef, entry: &Entry, now: DateTime<Ut
     Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
 }
 
-/// The original item carrying any of these keys as its canonical link or permalink guid
-/// (the oldest, when several do).
+/// The original item carrying any of these keys as its canonical link or permalink guid.
 fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>, StoreError> {
     // A permalink guid is usually the link itself: look each distinct key up once.
     let keys = if keys[0] == keys[1] { [keys[0], None] } else { keys };
-    // One statement for both columns: SQLite answers the OR from both partial indexes
-    // (a MULTI-INDEX OR), which costs one lookup's overhead instead of two.
-    let mut stmt = tx.prepare_cached(
-        "SELECT id FROM items
-         WHERE (link_key = ?1 AND canonical_link = ?2 AND duplicate_of IS NULL)
-            OR (guid_key = ?1 AND guid_url = ?2 AND duplicate_of IS NULL)
-         ORDER BY id LIMIT 1",
-    )?;
+    // Two plain index lookups: measured cheaper than one statement with OR (SQLite answers
+    // that from both indexes too, but through a row set and a sort).
     for key in keys.into_iter().flatten() {
-        if let Some(id) = stmt.query_row(params![dedupe::key_hash(key), key], |r| r.get(0)).optional()? {
-            return Ok(Some(id));
+        let hash = dedupe::key_hash(key);
+        for sql in [
+            "SELECT id FROM items WHERE link_key = ?1 AND canonical_link = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            "SELECT id FROM items WHERE guid_key = ?1 AND guid_url = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+        ] {
+            let found = tx.prepare_cached(sql)?.query_row(params![hash, key], |r| r.get(0)).optional()?;
+            if let Some(id) = found {
+                return Ok(Some(id));
+            }
         }
     }
     Ok(None)
