@@ -252,14 +252,7 @@ impl Engine {
     /// or one word the series owns (most headlines with "bitcoin" went to it) is evidence
     /// that an item belongs with a series.
     fn evidence(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> bool {
-        let (mut shared, mut named) = (0, false);
-        for (t, w) in vector {
-            if *w > 0.0 && s.centroid.contains_key(t) {
-                shared += 1;
-                named |= self.telling(*t, id);
-            }
-        }
-        shared >= 2 || named
+        self.score(vector, id, s).evidence
     }
 
     /// Whether term `t` alone ties an item to series `id`: a name, or a word the series owns.
