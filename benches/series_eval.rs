@@ -118,7 +118,7 @@ fn main() {
         }
         s
     };
-    let series: Vec<u64> = out.assigned.iter().map(|(_, s)| resolve(*s)).collect();
+    let series: Vec<u64> = out.assigned.iter().map(|(_, s, _)| resolve(*s)).collect();
     let stories: Vec<usize> = items.iter().map(|(_, s)| *s).collect();
     let (p, r) = bcubed(&series, &stories);
     let f1 = 2.0 * p * r / (p + r);
@@ -145,7 +145,7 @@ fn main() {
         for (n, item) in batch.iter().enumerate() {
             let one = engine.assign(std::slice::from_ref(item));
             merges.extend(one.merged.iter().map(|(f, t)| format!("{n} {f} {t}")));
-            merges.extend(one.assigned.iter().map(|(_, s)| format!("{n} {s}")));
+            merges.extend(one.assigned.iter().map(|(_, s, _)| format!("{n} {s}")));
         }
         std::fs::write(format!("{}.merges", args[i + 1]), merges.join("\n")).unwrap();
     }

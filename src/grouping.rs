@@ -83,10 +83,11 @@ impl Grouper {
         let (titles, last_id) = reader.series_titles()?;
         let newest = reader.newest_published()?.unwrap_or(0);
         let since = newest - 2 * params.window;
+        let summaries = params.summary_weight > 0.0;
         let mut engine = Engine::new(params.clone(), last_id);
         // Older series first, from their stored terms; then the recent ones from their items.
         engine.resume(&reader.dormant_series(newest - params.horizon, since, DORMANT)?);
-        engine.restore(&reader.grouped_since(since, WARM_UP)?, &titles);
+        engine.restore(&reader.grouped_since(since, WARM_UP, summaries)?, &titles);
         Ok(engine)
     }
 
@@ -94,7 +95,8 @@ impl Grouper {
     fn round(&self) -> Result<Outcome, StoreError> {
         let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let mut items = reader.ungrouped(in_flight.as_ref().map(|(through, _)| *through), BATCH)?;
+        let after = in_flight.as_ref().map(|(through, _)| *through);
+        let mut items = reader.ungrouped(after, BATCH, self.params.summary_weight > 0.0)?;
         if items.is_empty() {
             return Ok(Outcome::default());
         }
@@ -142,8 +144,8 @@ impl Grouper {
             }
             let n = outcome.assigned.len();
             if n > 0 {
-                let through = outcome.assigned.iter().map(|(item, _)| *item).max().unwrap_or(0);
-                let assigned = outcome.assigned.iter().copied().collect();
+                let through = outcome.assigned.iter().map(|(item, ..)| *item).max().unwrap_or(0);
+                let assigned = outcome.assigned.iter().map(|&(item, series, _)| (item, series)).collect();
                 *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some((through, assigned));
                 let writer = self.writer.clone();
                 writing = Some(tokio::spawn(async move { writer.write_series(outcome).await }));

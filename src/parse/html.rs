@@ -23,6 +23,12 @@ pub fn sanitize(builder: &Builder<'_>, html: &str) -> String {
     plain_markup::clean(html).unwrap_or_else(|| builder.clean(html).to_string())
 }
 
+/// The sanitized form and the plain text (as [`to_text`] gives it) of a simple body at
+/// once, or `None` when the body needs a full parse.
+pub fn clean_and_text(html: &str) -> Option<(String, String)> {
+    plain_markup::clean_and_text(html).map(|(clean, text)| (clean, collapse_whitespace(&text)))
+}
+
 fn text_only() -> &'static Builder<'static> {
     static TEXT: OnceLock<Builder<'static>> = OnceLock::new();
     TEXT.get_or_init(|| {
@@ -125,6 +131,16 @@ mod tests {
         ] {
             assert_eq!(to_text(html), parsed_text(html), "{html}");
         }
+    }
+
+    #[test]
+    fn clean_and_text_agree_with_their_separate_forms() {
+        let base = Url::parse("https://example.org/feed.xml").unwrap();
+        for html in ["<p>Week &amp;\n <b>more</b></p>  <p>caf&eacute;</p>", "  plain   words ", "AT&T <b>x</b>"] {
+            let expected = plain_markup::clean(html).map(|_| (sanitize(&sanitizer(&base), html), to_text(html)));
+            assert_eq!(clean_and_text(html), expected, "{html}");
+        }
+        assert!(clean_and_text("<p>simple</p>").is_some());
     }
 
     #[test]

@@ -79,12 +79,17 @@ fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> En
         }
         _ => sanitizer,
     };
-    let content_html = body_html(&raw, sanitizer);
-    let summary_source =
-        raw.summary.as_ref().map(text).filter(|s| !s.is_empty()).unwrap_or_else(|| html::to_text(&content_html));
+    let (content_html, summary_text) = body_html(&raw, sanitizer);
+    let summary_source = summary_text
+        .or_else(|| raw.summary.as_ref().map(text))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| html::to_text(&content_html));
+    let canonical_link = link.as_deref().and_then(canonical_url);
+    // Most permalink guids are the link itself: canonicalise once.
+    let guid_url = if guid == link { canonical_link.clone() } else { guid.as_deref().and_then(canonical_url) };
     Entry {
-        canonical_link: link.as_deref().and_then(canonical_url),
-        guid_url: guid.as_deref().and_then(canonical_url),
+        canonical_link,
+        guid_url,
         link,
         guid,
         title: raw.title.as_ref().map(text).unwrap_or_default(),
@@ -100,19 +105,24 @@ fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> En
 }
 
 /// The entry body as sanitized HTML: the full content when present, else the summary.
-fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> String {
+/// When the body is a simple HTML summary, its plain text comes along from the same
+/// reading (most RSS items carry only a description).
+fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> (String, Option<String>) {
     let (body, is_html) = match (&raw.content, &raw.summary) {
         (Some(c), _) if c.body.as_deref().is_some_and(|b| !b.trim().is_empty()) => {
             (c.body.as_deref().unwrap_or_default(), c.content_type.subty() != "plain")
         }
-        (_, Some(s)) => (s.content.as_str(), s.content_type.subty() != "plain" || looks_like_html(&s.content)),
-        _ => return String::new(),
+        (_, Some(s)) => {
+            let is_html = s.content_type.subty() != "plain" || looks_like_html(&s.content);
+            if let Some((clean, text)) = is_html.then(|| html::clean_and_text(&s.content)).flatten() {
+                return (clean, Some(text));
+            }
+            (s.content.as_str(), is_html)
+        }
+        _ => return (String::new(), None),
     };
-    if is_html {
-        html::sanitize(sanitizer, body)
-    } else {
-        html::escape_text(body.trim())
-    }
+    let html = if is_html { html::sanitize(sanitizer, body) } else { html::escape_text(body.trim()) };
+    (html, None)
 }
 
 /// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.

@@ -82,33 +82,7 @@ enum Token<'a> {
 /// The sanitized form of `html`, or `None` when it is not of the simple shape.
 pub fn clean(html: &str) -> Option<String> {
     let mut out = String::with_capacity(html.len() + 64);
-    for token in tokens(html)? {
-        match token {
-            Token::Text(t) => escape(&decode(t), false, &mut out),
-            Token::Tag { closing: true, name, .. } => {
-                out.push_str("</");
-                out.push_str(name);
-                out.push('>');
-            }
-            Token::Tag { closing: false, name, attrs } => {
-                out.push('<');
-                out.push_str(name);
-                for (key, value) in attrs {
-                    out.push(' ');
-                    out.push_str(key);
-                    out.push_str("=\"");
-                    escape(&decode(value), true, &mut out);
-                    out.push('"');
-                }
-                if name == "a" {
-                    out.push_str(" rel=\"");
-                    out.push_str(LINK_REL);
-                    out.push('"');
-                }
-                out.push('>');
-            }
-        }
-    }
+    walk(html, |token| write_clean(&token, &mut out))?;
     Some(out)
 }
 
@@ -116,12 +90,53 @@ pub fn clean(html: &str) -> Option<String> {
 /// of the simple shape.
 pub fn text(html: &str) -> Option<String> {
     let mut out = String::with_capacity(html.len());
-    for token in tokens(html)? {
-        if let Token::Text(t) = token {
-            out.push_str(&decode(t));
+    walk(html, |token| write_text(&token, &mut out))?;
+    Some(out)
+}
+
+/// [`clean`] and [`text`] of the same body in one reading of it.
+pub fn clean_and_text(html: &str) -> Option<(String, String)> {
+    let mut clean = String::with_capacity(html.len() + 64);
+    let mut text = String::with_capacity(html.len());
+    walk(html, |token| {
+        write_clean(&token, &mut clean);
+        write_text(&token, &mut text);
+    })?;
+    Some((clean, text))
+}
+
+fn write_text(token: &Token<'_>, out: &mut String) {
+    if let Token::Text(t) = token {
+        out.push_str(&decode(t));
+    }
+}
+
+fn write_clean(token: &Token<'_>, out: &mut String) {
+    match token {
+        Token::Text(t) => escape(&decode(t), false, out),
+        Token::Tag { closing: true, name, .. } => {
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+        Token::Tag { closing: false, name, attrs } => {
+            out.push('<');
+            out.push_str(name);
+            for (key, value) in attrs {
+                out.push(' ');
+                out.push_str(key);
+                out.push_str("=\"");
+                escape(&decode(value), true, out);
+                out.push('"');
+            }
+            if *name == "a" {
+                out.push_str(" rel=\"");
+                out.push_str(LINK_REL);
+                out.push('"');
+            }
+            out.push('>');
         }
     }
-    Some(out)
 }
 
 fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
@@ -132,26 +147,37 @@ fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Escapes as html5ever's serializer does (text: `& < >` and no-break space; attribute
-/// values: `& "` and no-break space).
+/// Escapes as html5ever's serializer does (`& < >` and no-break space; in attribute
+/// values `"` too). Copies runs of plain bytes at once: bodies are
+/// mostly plain text.
 fn escape(text: &str, attribute: bool, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '\u{a0}' => out.push_str("&nbsp;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '<' if !attribute => out.push_str("&lt;"),
-            '>' if !attribute => out.push_str("&gt;"),
-            c => out.push(c),
-        }
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (replacement, len) = match bytes[i] {
+            b'&' => ("&amp;", 1),
+            // U+00A0 in UTF-8; 0xC2 only ever leads a character, so the cut is on a boundary.
+            0xC2 if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            b'"' if attribute => ("&quot;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        i += len;
+        start = i;
     }
+    out.push_str(&text[start..]);
 }
 
-/// Splits `html` into text and tags, checking the whole of it; `None` at the first thing
-/// outside the simple shape.
-fn tokens(html: &str) -> Option<Vec<Token<'_>>> {
+/// Hands `html` to `visit` as text and tags, checking the whole of it; `None` at the
+/// first thing outside the simple shape (what was visited before it is then moot).
+fn walk<'a>(html: &'a str, mut visit: impl FnMut(Token<'a>)) -> Option<()> {
     let bytes = html.as_bytes();
-    let mut tokens = Vec::new();
     let mut open: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -161,17 +187,17 @@ fn tokens(html: &str) -> Option<Vec<Token<'_>>> {
             if !text_ok(text) {
                 return None;
             }
-            tokens.push(Token::Text(text));
+            visit(Token::Text(text));
         }
         if next == bytes.len() {
             break;
         }
         let (closing, name, attrs, len) = tag(&html[next..])?;
         nest(&mut open, name, closing)?;
-        tokens.push(Token::Tag { closing, name, attrs });
+        visit(Token::Tag { closing, name, attrs });
         i = next + len;
     }
-    open.is_empty().then_some(tokens)
+    open.is_empty().then_some(())
 }
 
 /// Tracks open elements; `None` on misnesting or a structure a parser would rebuild.

@@ -177,10 +177,10 @@ impl Engine {
                 out.merged.push((from, into));
                 // `from` may stay listed: a merged series has no summary and drops out below.
                 changed.push(into);
-                out.assigned.push((item.id, into));
+                out.assigned.push((item.id, into, item.published));
             } else {
                 changed.push(id);
-                out.assigned.push((item.id, id));
+                out.assigned.push((item.id, id, item.published));
             }
         }
         changed.sort_unstable();

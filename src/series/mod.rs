@@ -58,8 +58,9 @@ pub struct Summary {
 /// What grouping a batch did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
-    /// (item id, series id) for every item of the batch.
-    pub assigned: Vec<(i64, u64)>,
+    /// (item id, series id, item published) for every item of the batch; the time rides
+    /// along so that storing membership needs no read of the (wide) item row.
+    pub assigned: Vec<(i64, u64, i64)>,
     /// (from, into): series absorbed by another; their items now belong to `into`.
     pub merged: Vec<(u64, u64)>,
     /// Series whose summary changed.

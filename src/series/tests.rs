@@ -16,7 +16,7 @@ fn item(id: i64, title: &str, hours: i64) -> NewItem {
 fn groups(items: &[NewItem]) -> Vec<u64> {
     let mut engine = Engine::new(Params::default(), 0);
     let out = engine.assign(items);
-    out.assigned.iter().map(|(_, s)| *s).collect()
+    out.assigned.iter().map(|(_, s, _)| *s).collect()
 }
 
 #[test]

@@ -60,29 +60,31 @@ fn new_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewItem> {
 impl Store {
     /// Items not yet in a series (the oldest `limit` by id, then in published order); a
     /// copy carries its original's series. `after` skips items up to that id (handed to
-    /// the engine already, their series not yet written).
-    pub fn ungrouped(&self, after: Option<i64>, limit: usize) -> Result<Vec<NewItem>, StoreError> {
+    /// the engine already, their series not yet written). Summaries are read only when
+    /// `summaries` is set: the engine may match on titles alone.
+    pub fn ungrouped(&self, after: Option<i64>, limit: usize, summaries: bool) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, i.title, i.summary, i.published, o.series, i.duplicate_of
+            "SELECT i.id, i.title, CASE WHEN ?3 THEN i.summary ELSE '' END, i.published, o.series, i.duplicate_of
              FROM items i LEFT JOIN item_series o ON o.item = i.duplicate_of
              WHERE i.id > ?1 AND NOT EXISTS (SELECT 1 FROM item_series m WHERE m.item = i.id)
              ORDER BY i.id LIMIT ?2",
         )?;
         let through = self.grouped_through()?.max(after.unwrap_or(0));
-        let rows = stmt.query_map(params![through, limit as i64], new_item)?;
+        let rows = stmt.query_map(params![through, limit as i64, summaries], new_item)?;
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
         items.sort_by_key(|i| (i.published, i.id));
         Ok(items)
     }
 
     /// Grouped items published since `since` (unix seconds), oldest first: what the
-    /// grouping engine warms up from after a restart. At most `limit` of them, the newest.
-    pub fn grouped_since(&self, since: i64, limit: usize) -> Result<Vec<NewItem>, StoreError> {
+    /// grouping engine warms up from after a restart. At most `limit` of them, the newest;
+    /// summaries only when `summaries` is set.
+    pub fn grouped_since(&self, since: i64, limit: usize, summaries: bool) -> Result<Vec<NewItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT i.id, i.title, i.summary, i.published, m.series, NULL FROM items i JOIN item_series m ON m.item = i.id
+            "SELECT i.id, i.title, CASE WHEN ?3 THEN i.summary ELSE '' END, i.published, m.series, NULL FROM items i JOIN item_series m ON m.item = i.id
              WHERE i.published >= ?1 AND i.duplicate_of IS NULL ORDER BY i.published DESC, i.id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![since, limit as i64], new_item)?;
+        let rows = stmt.query_map(params![since, limit as i64, summaries], new_item)?;
         let mut items: Vec<NewItem> = rows.collect::<Result<_, _>>()?;
         items.reverse();
         Ok(items)
@@ -196,14 +198,13 @@ impl Store {
 
 /// Assignments, merges (members move to the surviving series) and summaries.
 pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), StoreError> {
-    let mut assign = conn.prepare_cached(
-        "INSERT OR REPLACE INTO item_series (item, series, published) SELECT id, ?2, published FROM items WHERE id = ?1",
-    )?;
-    for (item, series) in &outcome.assigned {
-        assign.execute(params![item, *series as i64])?;
+    let mut assign =
+        conn.prepare_cached("INSERT OR REPLACE INTO item_series (item, series, published) VALUES (?1, ?2, ?3)")?;
+    for (item, series, published) in &outcome.assigned {
+        assign.execute(params![item, *series as i64, published])?;
     }
     // Every item up to the newest one assigned is grouped (rounds take the oldest first).
-    if let Some(through) = outcome.assigned.iter().map(|(item, _)| *item).max() {
+    if let Some(through) = outcome.assigned.iter().map(|(item, ..)| *item).max() {
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('grouped_through', ?1)
              ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",

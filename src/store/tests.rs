@@ -223,7 +223,7 @@ fn items_not_grouped_yet_never_show_another_series_id() {
     // Item 1 goes to series 2; item 2 waits for the next round, and so does item 3, a copy
     // of item 2 from another feed.
     let summary = Summary { id: 2, title: "t".into(), keywords: vec![], count: 1, first: 0, last: 0, terms: vec![] };
-    store.write_series(&Outcome { assigned: vec![(1, 2)], changed: vec![summary], ..Outcome::default() }).unwrap();
+    store.write_series(&Outcome { assigned: vec![(1, 2, 0)], changed: vec![summary], ..Outcome::default() }).unwrap();
     store.write_poll(&b, &stored(vec![entry("b-3", "http://x.example/2?utm_source=b")], "1"), now).unwrap();
     let mut records = Vec::new();
     store

@@ -17,8 +17,11 @@ fn simple_bodies_come_out_as_ammonia_writes_them() {
         "<b><p>bold paragraph</p></b><div><p>a</p></div><ol><li><ul><li>nested</li></ul></li></ol>",
         "<dl><dt>term</dt><dd>definition</dd></dl><h2>head</h2><blockquote><p>q</p></blockquote>",
         "caf\u{e9} \u{1F600} &#8220;quoted&#8221;",
+        "raw\u{a0}no-break <b>\u{a0}</b>\u{a0}",
+        "<img src=\"https://x.org/1.jpg\" alt=\"a\u{a0}&quot;b&quot; &lt;c&gt;\">",
     ] {
         assert_eq!(clean(html).as_deref(), Some(ammonia_clean(html).as_str()), "{html}");
+        assert_eq!(clean_and_text(html), clean(html).zip(text(html)), "{html}");
     }
 }
 
@@ -58,6 +61,7 @@ fn anything_else_goes_to_ammonia() {
     ] {
         assert_eq!(clean(html), None, "{html}");
         assert_eq!(text(html), None, "{html}");
+        assert_eq!(clean_and_text(html), None, "{html}");
     }
     let deep = "<b>".repeat(MAX_DEPTH + 1) + &"</b>".repeat(MAX_DEPTH + 1);
     assert_eq!(clean(&deep), None);
