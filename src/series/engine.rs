@@ -1,8 +1,9 @@
 //! The online grouping engine: term statistics, series centroids, the inverted index,
-//! assignment, merging.
+//! assignment, merging. How an item scores against candidate series is `scoring`'s.
 
 mod features;
 mod persist;
+mod scoring;
 #[cfg(test)]
 mod tests;
 
@@ -11,9 +12,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
 use super::neighbours::Neighbours;
 use super::simhash::NearIndex;
-use super::vector::{centroid_cosine, cosine, norm, prune, IdMap};
+use super::vector::{cosine, norm, prune, IdMap};
 use super::{NewItem, Outcome, Params};
 use features::Features;
+use scoring::Scored;
 
 /// How much of a summary is read for features.
 const SUMMARY_BYTES: usize = 240;
@@ -53,6 +55,12 @@ struct Series {
     /// Sum of `centroid`'s weights, kept current.
     mass: f32,
     indexed: Vec<u32>,
+    /// Weight of the lightest indexed term when last indexed. Weights only grow, so a term
+    /// lighter than this cannot have entered the strongest terms since.
+    floor: f32,
+    /// Missing from a posting list of one of its terms (the list was full of more recent
+    /// series, or one of them pushed it out): the next item reindexes it.
+    unlisted: bool,
     count: u64,
     first: i64,
     last: i64,
@@ -69,6 +77,8 @@ impl Series {
             norm: 0.0,
             mass: 0.0,
             indexed: Vec::new(),
+            floor: 0.0,
+            unlisted: false,
             count: 0,
             first: at,
             last: at,
@@ -77,13 +87,6 @@ impl Series {
             samples: Vec::new(),
         }
     }
-}
-
-/// A candidate series scored against one item.
-struct Scored {
-    id: u64,
-    sim: f32,
-    evidence: bool,
 }
 
 /// The grouping state: feed it items in order with [`Engine::assign`].
@@ -190,122 +193,6 @@ impl Engine {
         out
     }
 
-    /// The series of the earlier headline most like this one, when the two are close
-    /// enough to vouch for the item on their own (a paraphrase of a grouped headline whose
-    /// series' centroid has drifted elsewhere).
-    fn neighbour(&self, vector: &[(u32, f32)], since: i64) -> Option<u64> {
-        let (sim, series) = self.neighbours.nearest(vector, 2, 1, since).into_iter().next()?;
-        let series = self.resolve(series);
-        (sim >= self.params.neighbour_threshold && self.series.contains_key(&series)).then_some(series)
-    }
-
-    /// Series sharing one of the vector's strongest terms, from the inverted index.
-    fn candidates(&self, vector: &[(u32, f32)]) -> Vec<u64> {
-        let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
-        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        // The strongest terms that some series is indexed under: a headline's rarest words
-        // are often new to the stream and would find nothing.
-        let mut candidates: Vec<u64> = strongest
-            .iter()
-            .filter_map(|(term, _)| self.postings.get(term).filter(|l| !l.is_empty()))
-            .take(4)
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates
-    }
-
-    /// How an item's vector compares with candidate series `id`, in one pass over its
-    /// terms: the cosine and whether the shared terms are evidence (see [`Engine::evidence`]).
-    fn score(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> Scored {
-        let (mut dot, mut shared, mut named) = (0.0f32, 0, false);
-        for (t, w) in vector {
-            let Some(c) = s.centroid.get(t) else { continue };
-            dot += w * c;
-            if *w > 0.0 {
-                shared += 1;
-                named |= self.telling(*t, id);
-            }
-        }
-        let sim = if s.norm == 0.0 { 0.0 } else { dot / s.norm };
-        Scored { id, sim, evidence: shared >= 2 || named }
-    }
-
-    /// The most similar candidate that passes its threshold (stricter for idle series).
-    fn best_match(&self, scored: &[Scored], at: i64) -> Option<u64> {
-        let mut best: Option<(f32, u64)> = None;
-        for c in scored.iter().filter(|c| c.evidence) {
-            let Some(s) = self.series.get(&c.id) else { continue };
-            let base =
-                if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
-            let needed = base * self.breadth(s);
-            if c.sim >= needed && best.is_none_or(|(b, _)| c.sim > b) {
-                best = Some((c.sim, c.id));
-            }
-        }
-        best.map(|(_, id)| id)
-    }
-
-    /// One shared ordinary word ("next", "stocks") is a coincidence; two words, one name,
-    /// or one word the series owns (most headlines with "bitcoin" went to it) is evidence
-    /// that an item belongs with a series.
-    fn evidence(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> bool {
-        self.score(vector, id, s).evidence
-    }
-
-    /// Whether term `t` alone ties an item to series `id`: a name, or a word the series owns.
-    fn telling(&self, t: u32, id: u64) -> bool {
-        let term = &self.terms[t as usize];
-        term.is_name() || (term.owner_lead >= OWNED_LEAD && self.resolve(term.owner) == id)
-    }
-
-    /// How much harder a series is to join because its centroid is spread over many
-    /// terms: a series that has absorbed unrelated headlines matches any headline a
-    /// little, so the bar rises with its effective number of terms (1 up to `focus`).
-    fn breadth(&self, s: &Series) -> f32 {
-        if s.norm == 0.0 {
-            return 1.0;
-        }
-        let effective = (s.mass / s.norm).powi(2);
-        if effective > self.params.max_breadth {
-            // Spread over this many terms, it has stopped being one story.
-            return f32::INFINITY;
-        }
-        (effective / self.params.focus).sqrt().max(1.0)
-    }
-
-    /// A candidate that the item also matches and whose centroid has converged with
-    /// series `id`'s (to be merged). Requiring both keeps merges from chaining series
-    /// that merely share vocabulary.
-    fn converging(&self, id: u64, vector: &[(u32, f32)], scored: &[Scored]) -> Option<u64> {
-        let target = self.series.get(&id)?;
-        // The item's similarities were scored before it joined `id` (other series have not
-        // changed since); evidence is checked again, as joining moved term ownership.
-        // Centroids are compared only for the few candidates the item matches best.
-        let mut matched: Vec<(f32, u64)> = scored
-            .iter()
-            .filter(|c| c.id != id)
-            .filter_map(|c| {
-                let s = self.series.get(&c.id)?;
-                let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
-                let near = (target.last - s.last).abs() <= self.params.window;
-                (near && c.sim >= needed && self.evidence(vector, c.id, s)).then_some((c.sim, c.id))
-            })
-            .collect();
-        matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut best: Option<(f32, u64)> = None;
-        for (_, other) in matched.into_iter().take(3) {
-            let s = &self.series[&other];
-            let sim = centroid_cosine(&target.centroid, target.norm, &s.centroid, s.norm);
-            if sim >= self.params.merge_threshold && best.is_none_or(|(b, _)| sim > b) {
-                best = Some((sim, other));
-            }
-        }
-        best.map(|(_, id)| id)
-    }
-
     fn open(&mut self, at: i64) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
@@ -332,6 +219,7 @@ impl Engine {
         s.count += 1;
         s.first = s.first.min(published);
         s.last = s.last.max(published);
+        let vector_terms: Vec<u32> = vector.iter().map(|(t, _)| *t).collect();
         s.samples.push(Sample { title, vector });
         if s.samples.len() > SAMPLES {
             // Keep the current title's sample and the newest others.
@@ -352,7 +240,12 @@ impl Engine {
         }
         s.norm = norm(&s.centroid);
         s.mass = s.centroid.values().sum();
-        self.reindex(id);
+        let keep = self.params.indexed_terms;
+        // Most items only add weight to terms already indexed; reindexing would change nothing.
+        let entered = |t: &u32| s.indexed.binary_search(t).is_err() && s.centroid.get(t).is_some_and(|w| *w >= s.floor);
+        if s.unlisted || s.indexed.len() < keep || vector_terms.iter().any(entered) {
+            self.reindex(id);
+        }
     }
 
     /// Makes the postings of series `id` match its strongest centroid terms.
@@ -367,6 +260,7 @@ impl Engine {
             }
             top.truncate(keep);
         }
+        s.floor = top.iter().map(|(_, w)| *w).fold(f32::INFINITY, f32::min);
         let mut wanted: Vec<u32> = top.into_iter().map(|(t, _)| t).collect();
         wanted.sort_unstable();
         let old = std::mem::replace(&mut s.indexed, wanted.clone());
@@ -378,6 +272,7 @@ impl Engine {
         }
         let limit = self.params.posting_limit;
         let series = &self.series;
+        let (mut unlisted, mut pushed_out) = (false, Vec::new());
         for term in wanted {
             let list = self.postings.entry(term).or_default();
             if list.contains(&id) {
@@ -390,11 +285,21 @@ impl Engine {
             // A full list keeps its most recently active series: the least recent one makes
             // way, if this series is more recent (ties by id, for determinism).
             let recency = |x: &u64| series.get(x).map_or((i64::MIN, *x), |s| (s.last, *x));
-            if let Some((i, stalest)) = list.iter().map(recency).enumerate().min_by_key(|(_, r)| *r) {
-                if stalest < (last, id) {
+            match list.iter().map(recency).enumerate().min_by_key(|(_, r)| *r) {
+                Some((i, stalest)) if stalest < (last, id) => {
+                    pushed_out.push(list[i]);
                     list[i] = id;
                 }
+                _ => unlisted = true,
             }
+        }
+        for other in pushed_out {
+            if let Some(o) = self.series.get_mut(&other) {
+                o.unlisted = true;
+            }
+        }
+        if let Some(s) = self.series.get_mut(&id) {
+            s.unlisted = unlisted;
         }
     }
 

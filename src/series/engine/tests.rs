@@ -27,11 +27,29 @@ fn a_full_posting_list_keeps_the_most_recently_active_series() {
     put(&mut e, 2, 300);
     put(&mut e, 3, 200);
     assert_eq!(listed(&e), [2, 3], "the least recently active series made way");
+    assert!(e.series[&1].unlisted, "and its next item reindexes it");
     put(&mut e, 4, 50);
     assert_eq!(listed(&e), [2, 3], "an older series does not push out more recent ones");
+    assert!(e.series[&4].unlisted);
     e.series.get_mut(&1).unwrap().last = 400;
     e.reindex(1);
     assert_eq!(listed(&e), [1, 2], "active again, a series takes the stalest place back");
+    assert!(!e.series[&1].unlisted && e.series[&3].unlisted);
     e.reindex(1);
     assert_eq!(listed(&e), [1, 2], "listed once");
+}
+
+#[test]
+fn a_term_outgrowing_the_indexed_ones_takes_their_place() {
+    let mut e = engine(4);
+    let (a, b) = (e.term_id("a"), e.term_id("b"));
+    let id = e.open(0);
+    e.add(id, "a".into(), 0, vec![(a, 1.0)]);
+    assert_eq!(e.series[&id].indexed, [a]);
+    e.add(id, "b".into(), 1, vec![(b, 0.5)]);
+    assert_eq!(e.series[&id].indexed, [a], "a lighter new term stays out");
+    e.add(id, "b".into(), 2, vec![(b, 0.75)]);
+    assert_eq!(e.series[&id].indexed, [b], "grown past the indexed term, it replaces it");
+    assert_eq!(e.postings[&b], [id]);
+    assert!(e.postings[&a].is_empty());
 }

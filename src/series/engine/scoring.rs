@@ -1,0 +1,131 @@
+//! Scoring an item against the series it may join: candidates from the inverted index,
+//! similarity with its evidence, the thresholds (stricter for idle or sprawling series),
+//! and the check for two series converging. Reads the engine's state, never changes it.
+
+use super::{Engine, Series, OWNED_LEAD};
+use crate::series::vector::centroid_cosine;
+
+/// A candidate series scored against one item.
+pub(super) struct Scored {
+    pub(super) id: u64,
+    pub(super) sim: f32,
+    pub(super) evidence: bool,
+}
+
+impl Engine {
+    /// The series of the earlier headline most like this one, when the two are close
+    /// enough to vouch for the item on their own (a paraphrase of a grouped headline whose
+    /// series' centroid has drifted elsewhere).
+    pub(super) fn neighbour(&self, vector: &[(u32, f32)], since: i64) -> Option<u64> {
+        let (sim, series) = self.neighbours.nearest(vector, 2, 1, since).into_iter().next()?;
+        let series = self.resolve(series);
+        (sim >= self.params.neighbour_threshold && self.series.contains_key(&series)).then_some(series)
+    }
+
+    /// Series sharing one of the vector's strongest terms, from the inverted index.
+    pub(super) fn candidates(&self, vector: &[(u32, f32)]) -> Vec<u64> {
+        let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
+        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // The strongest terms that some series is indexed under: a headline's rarest words
+        // are often new to the stream and would find nothing.
+        let mut candidates: Vec<u64> = strongest
+            .iter()
+            .filter_map(|(term, _)| self.postings.get(term).filter(|l| !l.is_empty()))
+            .take(4)
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// How an item's vector compares with candidate series `id`, in one pass over its
+    /// terms: the cosine and whether the shared terms are evidence (see [`Engine::evidence`]).
+    pub(super) fn score(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> Scored {
+        let (mut dot, mut shared, mut named) = (0.0f32, 0, false);
+        for (t, w) in vector {
+            let Some(c) = s.centroid.get(t) else { continue };
+            dot += w * c;
+            if *w > 0.0 {
+                shared += 1;
+                named |= self.telling(*t, id);
+            }
+        }
+        let sim = if s.norm == 0.0 { 0.0 } else { dot / s.norm };
+        Scored { id, sim, evidence: shared >= 2 || named }
+    }
+
+    /// The most similar candidate that passes its threshold (stricter for idle series).
+    pub(super) fn best_match(&self, scored: &[Scored], at: i64) -> Option<u64> {
+        let mut best: Option<(f32, u64)> = None;
+        for c in scored.iter().filter(|c| c.evidence) {
+            let Some(s) = self.series.get(&c.id) else { continue };
+            let base =
+                if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
+            let needed = base * self.breadth(s);
+            if c.sim >= needed && best.is_none_or(|(b, _)| c.sim > b) {
+                best = Some((c.sim, c.id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// One shared ordinary word ("next", "stocks") is a coincidence; two words, one name,
+    /// or one word the series owns (most headlines with "bitcoin" went to it) is evidence
+    /// that an item belongs with a series.
+    fn evidence(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> bool {
+        self.score(vector, id, s).evidence
+    }
+
+    /// Whether term `t` alone ties an item to series `id`: a name, or a word the series owns.
+    fn telling(&self, t: u32, id: u64) -> bool {
+        let term = &self.terms[t as usize];
+        term.is_name() || (term.owner_lead >= OWNED_LEAD && self.resolve(term.owner) == id)
+    }
+
+    /// How much harder a series is to join because its centroid is spread over many
+    /// terms: a series that has absorbed unrelated headlines matches any headline a
+    /// little, so the bar rises with its effective number of terms (1 up to `focus`).
+    fn breadth(&self, s: &Series) -> f32 {
+        if s.norm == 0.0 {
+            return 1.0;
+        }
+        let effective = (s.mass / s.norm).powi(2);
+        if effective > self.params.max_breadth {
+            // Spread over this many terms, it has stopped being one story.
+            return f32::INFINITY;
+        }
+        (effective / self.params.focus).sqrt().max(1.0)
+    }
+
+    /// A candidate that the item also matches and whose centroid has converged with
+    /// series `id`'s (to be merged). Requiring both keeps merges from chaining series
+    /// that merely share vocabulary.
+    pub(super) fn converging(&self, id: u64, vector: &[(u32, f32)], scored: &[Scored]) -> Option<u64> {
+        let target = self.series.get(&id)?;
+        // The item's similarities were scored before it joined `id` (other series have not
+        // changed since); evidence is checked again, as joining moved term ownership.
+        // Centroids are compared only for the few candidates the item matches best.
+        let mut matched: Vec<(f32, u64)> = scored
+            .iter()
+            .filter(|c| c.id != id)
+            .filter_map(|c| {
+                let s = self.series.get(&c.id)?;
+                let needed = self.params.threshold * self.breadth(s).max(self.breadth(target));
+                let near = (target.last - s.last).abs() <= self.params.window;
+                (near && c.sim >= needed && self.evidence(vector, c.id, s)).then_some((c.sim, c.id))
+            })
+            .collect();
+        matched.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut best: Option<(f32, u64)> = None;
+        for (_, other) in matched.into_iter().take(3) {
+            let s = &self.series[&other];
+            let sim = centroid_cosine(&target.centroid, target.norm, &s.centroid, s.norm);
+            if sim >= self.params.merge_threshold && best.is_none_or(|(b, _)| sim > b) {
+                best = Some((sim, other));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+}
