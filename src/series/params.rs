@@ -14,8 +14,9 @@ pub struct Params {
     /// Extra weight of names (acronyms, numbers, capitalised words that are not
     /// ordinary words).
     pub name_boost: f32,
-    /// Weight of summary terms relative to title terms (0: titles only, which measured
-    /// as well on the dev stream and costs a fifth of the time on long summaries).
+    /// Weight of summary terms relative to title terms. 0 (titles only) by default: the
+    /// labelled dev stream has no summaries, so no weight could be measured, and reading
+    /// long summaries costs about a fifth more time per item.
     pub summary_weight: f32,
     /// Half-life of document frequencies, in seconds.
     pub df_half_life: f64,
