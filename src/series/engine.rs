@@ -7,7 +7,7 @@ mod scoring;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
 use super::neighbours::Neighbours;
@@ -97,8 +97,8 @@ pub struct Engine {
     terms: Vec<Term>,
     docs: f64,
     docs_at: i64,
-    series: BTreeMap<u64, Series>,
-    aliases: HashMap<u64, u64>,
+    series: IdMap<u64, Series>,
+    aliases: IdMap<u64, u64>,
     postings: IdMap<u32, Vec<u64>>,
     near: NearIndex,
     neighbours: Neighbours,
@@ -147,7 +147,7 @@ impl Engine {
     pub fn assign(&mut self, items: &[NewItem]) -> Outcome {
         let mut out = Outcome::default();
         let mut changed: Vec<u64> = Vec::new();
-        let mut batch: HashMap<i64, u64> = HashMap::new();
+        let mut batch: IdMap<i64, u64> = IdMap::default();
         for item in items {
             let Features { vector, matching, fingerprint, title } = self.features(item);
             let since = item.published - self.params.window;
@@ -219,7 +219,11 @@ impl Engine {
         s.count += 1;
         s.first = s.first.min(published);
         s.last = s.last.max(published);
-        let vector_terms: Vec<u32> = vector.iter().map(|(t, _)| *t).collect();
+        // Most items only add weight to terms already indexed; reindexing would change
+        // nothing then. (A term pruned below is counted as entered: reindexing is harmless.)
+        let entered = vector
+            .iter()
+            .any(|(t, _)| s.indexed.binary_search(t).is_err() && s.centroid.get(t).is_some_and(|w| *w >= s.floor));
         s.samples.push(Sample { title, vector });
         if s.samples.len() > SAMPLES {
             // Keep the current title's sample and the newest others.
@@ -240,10 +244,7 @@ impl Engine {
         }
         s.norm = norm(&s.centroid);
         s.mass = s.centroid.values().sum();
-        let keep = self.params.indexed_terms;
-        // Most items only add weight to terms already indexed; reindexing would change nothing.
-        let entered = |t: &u32| s.indexed.binary_search(t).is_err() && s.centroid.get(t).is_some_and(|w| *w >= s.floor);
-        if s.unlisted || s.indexed.len() < keep || vector_terms.iter().any(entered) {
+        if entered || s.unlisted || s.indexed.len() < self.params.indexed_terms {
             self.reindex(id);
         }
     }

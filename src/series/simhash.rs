@@ -2,7 +2,7 @@
 //! SimHash fingerprints, looked up by four 16-bit bands so any fingerprint within three
 //! bits shares a band. Pure.
 
-use std::collections::HashMap;
+use super::vector::IdMap;
 
 /// Most differing bits for two headlines to count as the same text.
 pub const MAX_DISTANCE: u32 = 3;
@@ -34,15 +34,33 @@ pub fn simhash(tokens: &[&str]) -> Option<u64> {
     if tokens.len() < 3 {
         return None; // too short to call two headlines the same text
     }
-    let mut counts = [0i32; 64];
+    // Set bits per position (a bit of the fingerprint is set when most tokens set it),
+    // counted eight positions at a time: lane j holds, in byte b, the count of bit
+    // 8b + j. A byte holds up to 255, so lanes are emptied into `ones` that often.
+    let mut ones = [0u32; 64];
+    let mut lanes = [0u64; 8];
+    let flush = |lanes: &mut [u64; 8], ones: &mut [u32; 64]| {
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            for byte in 0..8 {
+                ones[8 * byte + j] += (*lane >> (8 * byte) & 0xff) as u32;
+            }
+            *lane = 0;
+        }
+    };
     // A pair hashes as its two words joined by a space, without building that string.
     let pairs = tokens.windows(2).map(hash);
+    let mut n = 0;
     for h in tokens.iter().map(|t| hash(&[t])).chain(pairs) {
-        for (bit, c) in counts.iter_mut().enumerate() {
-            *c += if h >> bit & 1 == 1 { 1 } else { -1 };
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            *lane += h >> j & 0x0101_0101_0101_0101;
+        }
+        n += 1;
+        if n % 255 == 0 {
+            flush(&mut lanes, &mut ones);
         }
     }
-    Some(counts.iter().enumerate().fold(0u64, |acc, (bit, c)| if *c > 0 { acc | 1 << bit } else { acc }))
+    flush(&mut lanes, &mut ones);
+    Some(ones.iter().enumerate().fold(0u64, |acc, (bit, c)| if 2 * c > n { acc | 1 << bit } else { acc }))
 }
 
 /// (fingerprint, series id, unix seconds seen).
@@ -51,7 +69,7 @@ type Entry = (u64, u64, i64);
 /// Recent fingerprints and the series each belongs to.
 #[derive(Debug, Default)]
 pub struct NearIndex {
-    bands: HashMap<(u8, u16), Vec<Entry>>,
+    bands: IdMap<(u8, u16), Vec<Entry>>,
     inserts: u64,
 }
 
@@ -92,6 +110,23 @@ impl NearIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SimHash by its definition, one bit at a time.
+    fn by_definition(tokens: &[&str]) -> u64 {
+        let hashes: Vec<u64> = tokens.iter().map(|t| hash(&[t])).chain(tokens.windows(2).map(hash)).collect();
+        (0..64)
+            .filter(|bit| hashes.iter().filter(|h| *h >> bit & 1 == 1).count() * 2 > hashes.len())
+            .fold(0, |a, b| a | 1 << b)
+    }
+
+    #[test]
+    fn lane_counting_gives_the_fingerprint_of_the_definition() {
+        let words: Vec<String> = (0..400).map(|i| format!("w{}", i % 37)).collect();
+        for n in [3, 8, 127, 128, 200, 400] {
+            let tokens: Vec<&str> = words[..n].iter().map(String::as_str).collect();
+            assert_eq!(simhash(&tokens), Some(by_definition(&tokens)), "{n} tokens");
+        }
+    }
 
     #[test]
     fn near_copies_match_and_others_do_not() {
