@@ -31,23 +31,24 @@ fn stemmer() -> &'static Stemmer {
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
-/// Words stemmed so far (news repeats its vocabulary: most words are seen before).
-/// Per thread, and cleared when it grows large, so it stays small and lock-free; shared
-/// stems, so a word seen before costs no allocation.
-fn stem(folded: &str) -> Rc<str> {
+/// Words stemmed so far, with whether each is a stop word (news repeats its vocabulary:
+/// most words are seen before). Per thread, and cleared when it grows large, so it stays
+/// small and lock-free; shared stems, so a word seen before costs no allocation.
+fn stem(folded: &str) -> (Rc<str>, bool) {
     thread_local! {
-        static STEMS: std::cell::RefCell<std::collections::HashMap<String, Rc<str>>> = Default::default();
+        static STEMS: std::cell::RefCell<std::collections::HashMap<String, (Rc<str>, bool)>> = Default::default();
     }
     STEMS.with_borrow_mut(|stems| {
-        if let Some(s) = stems.get(folded) {
-            return s.clone();
+        if let Some((s, stop)) = stems.get(folded) {
+            return (s.clone(), *stop);
         }
         if stems.len() >= 50_000 {
             stems.clear();
         }
         let s: Rc<str> = Rc::from(stemmer().stem(folded).as_ref());
-        stems.insert(folded.to_string(), s.clone());
-        s
+        let stop = stop_words().contains(folded);
+        stems.insert(folded.to_string(), (s.clone(), stop));
+        (s, stop)
     })
 }
 
@@ -68,25 +69,31 @@ pub struct Word<'a> {
     pub numeric: bool,
 }
 
-/// Lower case without diacritics ("Ünïcode" -> "unicode").
-pub fn fold(text: &str) -> String {
+/// Lower case without diacritics ("Ünïcode" -> "unicode"), into `out` (cleared first, so
+/// that folding many words reuses one buffer).
+fn fold_into(text: &str, out: &mut String) {
+    out.clear();
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        out.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.extend(
+            text.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase),
+        );
     }
-    text.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// Splits a headline into words: letters and digits, keeping inner apostrophes and dots
 /// (U.S.) but dropping possessive `'s`.
 pub fn words(text: &str) -> Vec<Word<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let mut folded = String::new();
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '&')) {
         let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let raw = raw.strip_suffix("'s").or_else(|| raw.strip_suffix("’s")).unwrap_or(raw);
         if raw.is_empty() {
             continue;
         }
-        let mut folded = fold(raw);
+        fold_into(raw, &mut folded);
         folded.retain(|c| c.is_alphanumeric());
         if folded.is_empty() {
             continue;
@@ -94,9 +101,9 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
         let mut letters = raw.chars().filter(|c| c.is_alphabetic());
         let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
         let acronym = letters.clone().count() >= 2 && letters.all(char::is_uppercase);
-        let stop = stop_words().contains(folded.as_str());
         let numeric = folded.chars().any(|c| c.is_ascii_digit());
-        let stem = if numeric { Rc::from(folded) } else { stem(&folded) };
+        // No stop word has a digit.
+        let (stem, stop) = if numeric { (Rc::from(folded.as_str()), false) } else { stem(&folded) };
         out.push(Word { surface: raw, stem, capitalised, acronym, stop, numeric });
     }
     out
@@ -183,6 +190,8 @@ mod tests {
         assert!(w[4].numeric);
         assert!(w[6].stop && w[9].stop);
         assert!(words("Hang Seng plunges on Monday")[3].stop, "a weekday dates a headline");
+        let again = words("percent in NATO");
+        assert!(again[1].stop && !again[0].stop && !again[2].stop, "cached words keep their class");
     }
 
     #[test]
