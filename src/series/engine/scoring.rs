@@ -43,17 +43,18 @@ impl Engine {
     /// How an item's vector compares with candidate series `id`, in one pass over its
     /// terms: the cosine and whether the shared terms are evidence (see [`Engine::evidence`]).
     pub(super) fn score(&self, vector: &[(u32, f32)], id: u64, s: &Series) -> Scored {
-        let (mut dot, mut shared, mut named) = (0.0f32, 0, false);
+        let (mut dot, mut shared, mut first) = (0.0f32, 0, 0);
         for (t, w) in vector {
             let Some(c) = s.centroid.get(t) else { continue };
             dot += w * c;
             if *w > 0.0 {
+                first = if shared == 0 { *t } else { first };
                 shared += 1;
-                named |= self.telling(*t, id);
             }
         }
         let sim = if s.norm == 0.0 { 0.0 } else { dot / s.norm };
-        Scored { id, sim, evidence: shared >= 2 || named }
+        // Two shared terms are evidence already; only a single one needs to be telling.
+        Scored { id, sim, evidence: shared >= 2 || (shared == 1 && self.telling(first, id)) }
     }
 
     /// The most similar candidate that passes its threshold (stricter for idle series).
