@@ -1,0 +1,66 @@
+use super::*;
+
+fn errors(text: &str) -> Vec<String> {
+    match Config::parse(Path::new("c.toml"), text) {
+        Ok(_) => vec![],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn defaults_apply_to_an_empty_file() {
+    let c = Config::parse(Path::new("/etc/s/c.toml"), "").unwrap();
+    assert_eq!(c.fetch.max_concurrent, 32);
+    assert_eq!(c.fetch.max_body, 10 << 20);
+    assert_eq!(c.server.items, 100);
+    assert_eq!(c.storage.retention, Some(Duration::from_secs(90 * 86_400)));
+    assert!(c.fetch.user_agent.starts_with("storyline/"));
+}
+
+#[test]
+fn unknown_key_is_located() {
+    let e = errors("[fetch]\ntimeout = \"5s\"\n  colour = 1\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("c.toml:3:3: "), "{}", e[0]);
+    assert!(e[0].contains("colour"), "{}", e[0]);
+}
+
+#[test]
+fn semantic_errors_are_all_reported() {
+    let text = "[fetch]\nschedule = \"* * *\"\n\n[[feed]]\nname = \"a\"\nurl = \"ftp://x\"\n\n\
+                [[feed]]\nname = \"a\"\nurl = \"http://x/\"\nschedule = \"every 0s\"\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(e[0].starts_with("c.toml:2:12: schedule:"), "{}", e[0]);
+    assert!(e[1].starts_with("c.toml:6:7: url:"), "{}", e[1]);
+    assert!(e[2].starts_with("c.toml:9:8: duplicate feed name"), "{}", e[2]);
+    assert!(e[3].starts_with("c.toml:11:12: schedule:"), "{}", e[3]);
+}
+
+#[test]
+fn database_is_relative_to_the_config_folder() {
+    let c = Config::parse(Path::new("/etc/s/c.toml"), "[storage]\ndatabase = \"x.db\"\n").unwrap();
+    assert_eq!(c.storage.database, PathBuf::from("/etc/s/x.db"));
+}
+
+#[test]
+fn schedules_durations_and_sizes() {
+    assert!(matches!("every 20m".parse::<Schedule>(), Ok(Schedule::Every(d)) if d.as_secs() == 1200));
+    assert!("*/10 * * * *".parse::<Schedule>().is_ok());
+    assert!("30 */10 * * * *".parse::<Schedule>().is_ok());
+    assert!("0 9 * * 1-5".parse::<Schedule>().is_ok());
+    assert!("* * *".parse::<Schedule>().is_err());
+    assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+    assert!(parse_duration("10").is_err());
+    assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
+    assert!(parse_size("10MB").is_err());
+}
+
+#[test]
+fn crontab_sunday_is_zero() {
+    use chrono::{Datelike, TimeZone, Utc};
+    let s: Schedule = "0 12 * * 0".parse().unwrap();
+    // 2026-11-27 is a Friday; the next Sunday is the 29th.
+    let next = s.next_after(Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap());
+    assert_eq!((next.day(), next.weekday()), (29, chrono::Weekday::Sun));
+}
