@@ -60,16 +60,17 @@ impl Store {
 
     /// The newest `limit` items, duplicates included, newest first (for `/api/items`).
     pub fn newest_records(&self, limit: usize) -> Result<Vec<ItemRecord>, StoreError> {
-        self.records_where("1", None, limit)
+        self.records_where("1", NEWEST, None, limit)
     }
 
     pub(super) fn records_where(
         &self,
         filter: &str,
+        order: &str,
         arg: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ItemRecord>, StoreError> {
-        let sql = format!("{RECORD_SELECT} WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1");
+        let sql = format!("{RECORD_SELECT} WHERE {filter} ORDER BY {order} LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = match arg {
             Some(a) => stmt.query_map(params![limit as i64, a], record)?.collect::<Result<Vec<_>, _>>(),
@@ -81,22 +82,22 @@ impl Store {
     /// The newest `limit` articles for a merged feed: originals only, each with the other
     /// sources that carried it and its series' newest other headlines.
     pub fn newest_items(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where("i.duplicate_of IS NULL", None, limit)
+        self.items_where("i.duplicate_of IS NULL", NEWEST, None, limit)
     }
 
     /// The newest `limit` articles of one series.
     pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where("i.duplicate_of IS NULL AND m.series = ?2", Some(series), limit)
+        self.items_where("i.duplicate_of IS NULL AND m.series = ?2", SERIES_NEWEST, Some(series), limit)
     }
 
-    fn items_where(&self, filter: &str, series: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let sql = format!(
-            "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-                    COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items
-             FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
-                LEFT JOIN series s ON s.id = m.series
-             WHERE {filter} ORDER BY i.published DESC, i.id DESC LIMIT ?1"
-        );
+    fn items_where(
+        &self,
+        filter: &str,
+        order: &str,
+        series: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let sql = format!("{ITEM_SELECT} WHERE {filter} ORDER BY {order} LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = match series {
             Some(id) => stmt.query_map(params![limit as i64, id], item)?.collect::<Result<Vec<_>, _>>(),
@@ -223,7 +224,23 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
 
 /// An item not grouped yet (between its storing and the next grouping round) is a series
 /// of its own, `item-ID`: never the id of a real series.
-const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
+/// Newest first, through `items_newest`.
+pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";
+
+/// Newest first within one series (`m`), through `item_series_by_series`: the same order,
+/// as a membership row carries its item's published time.
+pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
+
+/// An article of a merged feed (`i`), its feed (`f`), membership (`m`) and series (`s`).
+pub(super) const ITEM_SELECT: &str =
+    "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
+            COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items
+     FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
+        LEFT JOIN series s ON s.id = m.series";
+
+/// One line of `export items` (`i`), with its feed (`f`) and its own or its original's
+/// membership (`m`, `o`).
+pub(super) const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
         COALESCE(CAST(COALESCE(m.series, o.series) AS TEXT), 'item-' || COALESCE(i.duplicate_of, i.id)), i.duplicate_of
     FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN item_series o ON o.item = i.duplicate_of";

@@ -184,7 +184,7 @@ impl Store {
 
     /// The records of a series' items (duplicates included), newest first.
     pub fn series_records(&self, id: &str, limit: usize) -> Result<Vec<crate::model::ItemRecord>, StoreError> {
-        self.records_where("m.series = ?2", Some(id), limit)
+        self.records_where("m.series = ?2", super::items::SERIES_NEWEST, Some(id), limit)
     }
 
     /// Writes what grouping decided, in one transaction.

@@ -236,3 +236,21 @@ fn items_not_grouped_yet_never_show_another_series_id() {
     let newest: Vec<(i64, String)> = store.newest_items(10).unwrap().into_iter().map(|i| (i.id, i.series)).collect();
     assert!(newest.contains(&(2, "item-2".to_string())) && newest.contains(&(1, "2".to_string())), "{newest:?}");
 }
+
+#[test]
+fn listings_walk_an_index_instead_of_sorting_every_item() {
+    use super::items::{ITEM_SELECT, NEWEST, RECORD_SELECT, SERIES_NEWEST};
+    let (_dir, store) = open();
+    let listings = [
+        format!("{ITEM_SELECT} WHERE i.duplicate_of IS NULL ORDER BY {NEWEST} LIMIT 10"),
+        format!("{ITEM_SELECT} WHERE i.duplicate_of IS NULL AND m.series = '1' ORDER BY {SERIES_NEWEST} LIMIT 10"),
+        format!("{RECORD_SELECT} WHERE 1 ORDER BY {NEWEST} LIMIT 10"),
+        format!("{RECORD_SELECT} WHERE m.series = '1' ORDER BY {SERIES_NEWEST} LIMIT 10"),
+    ];
+    for sql in listings {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = stmt.query_map([], |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+        let sorts_or_scans = |step: &String| step.contains("TEMP B-TREE") || step == "SCAN i";
+        assert!(!plan.iter().any(sorts_or_scans), "{sql}\n{plan:#?}");
+    }
+}
