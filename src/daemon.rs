@@ -158,6 +158,11 @@ async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
 
 /// Runs the daemon until SIGTERM or SIGINT. `path` is re-read on SIGHUP.
 pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
+    // Installed first: a stop requested while starting up is then a clean stop, not the
+    // default action (which kills the process).
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
     let mut store = Store::open(&config.storage.database)?;
@@ -201,9 +206,6 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     notify("READY=1");
 
     let mut config = config;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
     loop {
         tokio::select! {
             _ = hangup.recv() => {

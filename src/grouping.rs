@@ -133,14 +133,14 @@ impl Grouper {
 
     async fn overlapped_rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut total = 0;
-        let mut writing: Option<tokio::task::JoinHandle<Result<(), StoreError>>> = None;
+        let mut writing: Option<(tokio::task::JoinHandle<Result<(), StoreError>>, usize)> = None;
         loop {
             let me = self.clone();
             let outcome = tokio::task::spawn_blocking(move || me.round())
                 .await
                 .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
-            if let Some(previous) = writing.take() {
-                self.written(previous).await?;
+            if let Some((previous, items)) = writing.take() {
+                self.written(previous, items).await?;
             }
             let n = outcome.assigned.len();
             if n > 0 {
@@ -148,13 +148,12 @@ impl Grouper {
                 let assigned = outcome.assigned.iter().map(|&(item, series, _)| (item, series)).collect();
                 *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some((through, assigned));
                 let writer = self.writer.clone();
-                writing = Some(tokio::spawn(async move { writer.write_series(outcome).await }));
+                writing = Some((tokio::spawn(async move { writer.write_series(outcome).await }), n));
                 total += n;
-                tracing::info!(items = n, "grouped into series");
             }
             if n < BATCH {
-                if let Some(last) = writing.take() {
-                    self.written(last).await?;
+                if let Some((last, items)) = writing.take() {
+                    self.written(last, items).await?;
                 }
                 *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 return Ok(total);
@@ -162,12 +161,18 @@ impl Grouper {
         }
     }
 
-    /// Waits for a round's write and tells the listener.
-    async fn written(&self, write: tokio::task::JoinHandle<Result<(), StoreError>>) -> Result<(), StoreError> {
+    /// Waits for a round's write of `items` assignments and tells the listener; only then
+    /// is the round logged, so the log never runs ahead of what readers see.
+    async fn written(
+        &self,
+        write: tokio::task::JoinHandle<Result<(), StoreError>>,
+        items: usize,
+    ) -> Result<(), StoreError> {
         write.await.map_err(|e| StoreError::Commit(format!("writing series stopped: {e}")))??;
         if let Some(listener) = &self.listener {
             listener();
         }
+        tracing::info!(items, "grouped into series");
         Ok(())
     }
 }
