@@ -116,38 +116,34 @@ pub fn title_case(words: &[Word]) -> bool {
     content.len() >= 3 && content.iter().filter(|w| w.capitalised).count() * 10 >= content.len() * 7
 }
 
-/// Wire-service prefixes (`UPDATE 2-`, `RPT-`, `EXCLUSIVE:`) and publisher suffixes
-/// (` - Reuters`, ` | CNN`) removed; whitespace collapsed.
+/// Wire desks' prefixes, followed by a dash or a colon (`UPDATE 2-`, `RPT-`, `EXCLUSIVE:`).
+const WIRE_PREFIXES: &[&str] = &[
+    "UPDATE",
+    "WRAPUP",
+    "RPT",
+    "REFILE",
+    "CORRECTED",
+    "CORRECTION",
+    "EXCLUSIVE",
+    "BREAKING",
+    "INSIGHT",
+    "ANALYSIS",
+    "FACTBOX",
+    "TIMELINE",
+    "GLOBAL MARKETS",
+    "BUZZ",
+];
+
+/// Words that announce the medium, not the story: `VIDEO:` before a headline, `(video)`
+/// or `[WATCH LIVE]` after it.
+const MEDIA_WORDS: &[&str] =
+    &["video", "videos", "watch", "live", "photos", "pictures", "pics", "gallery", "slideshow", "audio", "listen"];
+
+/// Wire-service prefixes (`UPDATE 2-`, `RPT-`, `EXCLUSIVE:`), media tags (`VIDEO:`,
+/// `[WATCH LIVE]`, `(pictures)`) and publisher suffixes (` - Reuters`, ` | CNN`) removed;
+/// whitespace collapsed.
 pub fn clean_headline(title: &str) -> String {
-    let mut t = title.trim();
-    loop {
-        let prefix = [
-            "UPDATE",
-            "WRAPUP",
-            "RPT",
-            "REFILE",
-            "CORRECTED",
-            "CORRECTION",
-            "EXCLUSIVE",
-            "BREAKING",
-            "INSIGHT",
-            "ANALYSIS",
-            "FACTBOX",
-            "TIMELINE",
-            "GLOBAL MARKETS",
-            "BUZZ",
-        ]
-        .iter()
-        .find(|p| t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)));
-        let Some(p) = prefix else { break };
-        let rest = &t[p.len()..];
-        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
-        match rest.strip_prefix('-').or_else(|| rest.strip_prefix(':')) {
-            Some(r) => t = r.trim_start(),
-            None => break,
-        }
-    }
-    let mut t = strip_slug(t).to_string();
+    let mut t = strip_slug(strip_prefixes(title.trim())).to_string();
     for sep in [" - ", " | ", " — ", " – "] {
         // memmem: `str::rfind` builds a two-way searcher per call, which costs more than
         // searching a headline.
@@ -159,7 +155,53 @@ pub fn clean_headline(title: &str) -> String {
             }
         }
     }
-    crate::parse::html::collapse_whitespace(&t)
+    crate::parse::html::collapse_whitespace(strip_media_tags(&t))
+}
+
+fn strip_prefixes(mut t: &str) -> &str {
+    loop {
+        let starts = |p: &&&str| t.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p));
+        if let Some(p) = WIRE_PREFIXES.iter().find(starts) {
+            let rest = t[p.len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+            match rest.strip_prefix('-').or_else(|| rest.strip_prefix(':')) {
+                Some(r) => t = r.trim_start(),
+                None => return t,
+            }
+        } else if let Some(p) = MEDIA_WORDS.iter().find(starts) {
+            // Only before a colon: "Live-streaming" and "Watch makers" are headlines.
+            match t[p.len()..].trim_start().strip_prefix(':') {
+                Some(r) => t = r.trim_start(),
+                None => return t,
+            }
+        } else {
+            return t;
+        }
+    }
+}
+
+/// Drops trailing `[tags]` of up to three words and `(media words)` after a headline.
+fn strip_media_tags(mut t: &str) -> &str {
+    loop {
+        let trimmed = t.trim_end();
+        let (open, close) = match trimmed.chars().last() {
+            Some(']') => ('[', ']'),
+            Some(')') => ('(', ')'),
+            _ => return trimmed,
+        };
+        let Some(i) = trimmed.rfind(open) else { return trimmed };
+        let inner = &trimmed[i + 1..trimmed.len() - close.len_utf8()];
+        let tag = if open == '[' {
+            inner.split_whitespace().count() <= 3
+        } else {
+            let words: Vec<String> =
+                inner.split_whitespace().map(|w| w.trim_start_matches('+').to_lowercase()).collect();
+            !words.is_empty() && words.iter().all(|w| MEDIA_WORDS.contains(&w.as_str()) || w == "and" || w == "with")
+        };
+        if !tag || i < 15 {
+            return trimmed;
+        }
+        t = &trimmed[..i];
+    }
 }
 
 /// A wire desk's slug in capitals glued to the headline by a dash ("US STOCKS-Wall St
@@ -217,6 +259,20 @@ mod tests {
         assert_eq!(clean_headline("US STOCKS SNAPSHOT-Wall St opens lower"), "Wall St opens lower");
         assert_eq!(clean_headline("GLOBAL MARKETS-World stocks dip"), "World stocks dip");
         assert_eq!(clean_headline("Russia-NATO talks"), "Russia-NATO talks");
+        assert_eq!(clean_headline("Edward Snowden speaks to SXSW [WATCH LIVE]"), "Edward Snowden speaks to SXSW");
+        assert_eq!(clean_headline("VIDEO: Apple's iOS 7.1 lands with CarPlay"), "Apple's iOS 7.1 lands with CarPlay");
+        assert_eq!(
+            clean_headline("iPhone 6 concept shows off iPhone Air (VIDEO) - Tech Times"),
+            "iPhone 6 concept shows off iPhone Air"
+        );
+        assert_eq!(clean_headline("Hands on with Apple iOS 7.1 (pictures)"), "Hands on with Apple iOS 7.1");
+        assert_eq!(clean_headline("Live-streaming boom lifts Twitch"), "Live-streaming boom lifts Twitch");
+        assert_eq!(clean_headline("Watch makers brace for Apple"), "Watch makers brace for Apple");
+        assert_eq!(clean_headline("Fed holds rates (for now)"), "Fed holds rates (for now)", "not a media tag");
+        assert_eq!(
+            clean_headline("Ukraine crisis [a long bracketed aside of words]"),
+            "Ukraine crisis [a long bracketed aside of words]"
+        );
         assert_eq!(
             clean_headline("UK-EU trade deal is reached - BBC"),
             "UK-EU trade deal is reached",
