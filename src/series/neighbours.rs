@@ -64,7 +64,10 @@ impl Neighbours {
     /// paraphrase.
     pub fn nearest(&self, vector: &[(u32, f32)], terms: usize, k: usize, since: i64) -> Vec<(f32, u64)> {
         let mut strongest: Vec<&(u32, f32)> = vector.iter().filter(|(_, w)| *w > 0.0).collect();
-        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Which terms are the strongest matters, not their order (the items are sorted below).
+        if terms > 0 && strongest.len() > terms {
+            strongest.select_nth_unstable_by(terms - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
         let mut seqs: Vec<u64> = strongest
             .iter()
             .take(terms)
