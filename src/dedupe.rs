@@ -45,7 +45,11 @@ fn is_tracking_param(key: &str) -> bool {
 /// tracking parameters, lower-case host and no default port (the `url` crate does those
 /// two). Returns None for anything that is not an absolute http(s) URL.
 pub fn canonical_url(link: &str) -> Option<String> {
-    let mut url = Url::parse(link.trim()).ok()?;
+    canonical(Url::parse(link.trim()).ok()?)
+}
+
+/// [`canonical_url`] of a URL already parsed.
+pub fn canonical(mut url: Url) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
     }

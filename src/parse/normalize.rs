@@ -5,7 +5,7 @@ use feed_rs::model::{Entry as RawEntry, Feed, FeedType, Link, Text};
 use url::Url;
 
 use super::html;
-use crate::dedupe::canonical_url;
+use crate::dedupe::{canonical, canonical_url};
 use crate::model::{Entry, ParsedFeed};
 
 /// Longest plain-text summary kept per entry, in characters.
@@ -53,24 +53,33 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
 
 /// Makes `href` absolute against xml:base, then `base`.
 pub(super) fn absolute(href: &str, xml_base: Option<&str>, base: &Url) -> Option<String> {
+    absolute_url(href, xml_base, base).map(Into::into)
+}
+
+fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
         return None;
     }
     if let Ok(url) = Url::parse(href) {
-        return Some(url.into());
+        return Some(url);
     }
     let base = xml_base.and_then(|b| base.join(b).ok()).unwrap_or_else(|| base.clone());
-    base.join(href).ok().map(Into::into)
+    base.join(href).ok()
 }
 
 fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> Entry {
     let guid = Some(raw.id.trim().to_string()).filter(|g| !g.is_empty());
     let xml_base = raw.base.as_deref();
-    let link = pick_link(&raw.links)
-        .and_then(|l| absolute(&l.href, xml_base, base))
+    // The link parsed once, for its text and its canonical form.
+    let (link, canonical_link) = match pick_link(&raw.links).and_then(|l| absolute_url(&l.href, xml_base, base)) {
+        Some(url) => (Some(url.to_string()), canonical(url)),
         // A permalink guid is the link when the entry has none.
-        .or_else(|| guid.clone().filter(|g| canonical_url(g).is_some()));
+        None => {
+            let canonical = guid.as_deref().and_then(canonical_url);
+            (guid.clone().filter(|_| canonical.is_some()), canonical)
+        }
+    };
     let owned_sanitizer;
     let sanitizer = match xml_base.and_then(|b| base.join(b).ok()) {
         Some(b) if &b != base => {
@@ -84,7 +93,6 @@ fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> En
         .or_else(|| raw.summary.as_ref().map(text))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| html::to_text(&content_html));
-    let canonical_link = link.as_deref().and_then(canonical_url);
     // Most permalink guids are the link itself: canonicalise once.
     let guid_url = if guid == link { canonical_link.clone() } else { guid.as_deref().and_then(canonical_url) };
     Entry {
