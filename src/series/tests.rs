@@ -151,3 +151,16 @@ fn a_word_a_series_owns_is_evidence_on_its_own() {
     // "stocks" went to two series: one shared ordinary word is not enough there.
     assert!(![s[50], s[51], s[40]].contains(&s[53]), "{s:?}");
 }
+
+#[test]
+fn each_assignment_carries_its_item_and_published_time() {
+    let items = [
+        item(11, "Volcano erupts on Iceland's Reykjanes peninsula", 5),
+        item(12, "Iceland volcano erupts again on Reykjanes peninsula", 2),
+        item(13, "Film festival opens with a record audience", 9),
+    ];
+    let out = Engine::new(Params::default(), 0).assign(&items);
+    let carried: Vec<(i64, i64)> = out.assigned.iter().map(|(id, _, published)| (*id, *published)).collect();
+    let expected: Vec<(i64, i64)> = items.iter().map(|i| (i.id, i.published)).collect();
+    assert_eq!(carried, expected, "membership rows are stored with these times");
+}

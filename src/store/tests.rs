@@ -254,3 +254,14 @@ fn listings_walk_an_index_instead_of_sorting_every_item() {
         assert!(!plan.iter().any(sorts_or_scans), "{sql}\n{plan:#?}");
     }
 }
+
+#[test]
+fn items_to_group_carry_summaries_only_when_asked() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    store.write_poll(&a, &stored(vec![entry("http://x.example/1", "http://x.example/1")], "1"), Utc::now()).unwrap();
+    assert_eq!(store.ungrouped(None, 10, true).unwrap()[0].summary, "body");
+    let titles_only = store.ungrouped(None, 10, false).unwrap();
+    assert_eq!((titles_only[0].title.as_str(), titles_only[0].summary.as_str()), ("title http://x.example/1", ""));
+}
