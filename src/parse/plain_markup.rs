@@ -98,9 +98,14 @@ pub fn text(html: &str) -> Option<String> {
 pub fn clean_and_text(html: &str) -> Option<(String, String)> {
     let mut clean = String::with_capacity(html.len() + 64);
     let mut text = String::with_capacity(html.len());
-    walk(html, |token| {
-        write_clean(&token, &mut clean);
-        write_text(&token, &mut text);
+    walk(html, |token| match token {
+        // Decoded once for both.
+        Token::Text(t) => {
+            let decoded = decode(t);
+            escape(&decoded, false, &mut clean);
+            text.push_str(&decoded);
+        }
+        tag => write_clean(&tag, &mut clean),
     })?;
     Some((clean, text))
 }
@@ -148,8 +153,7 @@ fn decode(raw: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Escapes as html5ever's serializer does (`& < >` and no-break space; in attribute
-/// values `"` too). Copies runs of plain bytes at once: bodies are
-/// mostly plain text.
+/// values `"` too). Copies runs of plain bytes at once: bodies are mostly plain text.
 fn escape(text: &str, attribute: bool, out: &mut String) {
     let bytes = text.as_bytes();
     let (mut start, mut i) = (0, 0);
