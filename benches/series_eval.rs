@@ -4,10 +4,15 @@
 //! With `--scale N` it also replays the stream N times (shifted a month each time, as new
 //! stories) and reports the cost per item at 10k and 100k items.
 //!
-//! Usage: cargo bench --bench series_eval -- FILE [--scale N] [--top K]
+//! With `--ceiling` it also scores a labelled oracle on the same features (see `ceiling`).
+//!
+//! Usage: cargo bench --bench series_eval -- FILE [--scale N] [--top K] [--ceiling]
 
 use std::collections::HashMap;
 use std::time::Instant;
+
+#[path = "series_eval/ceiling.rs"]
+mod ceiling;
 
 use serde::Deserialize;
 use storyline::series::{Engine, NewItem, Params};
@@ -73,7 +78,7 @@ fn bcubed(series: &[u64], stories: &[usize]) -> (f64, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let file = args.first().expect("usage: series_eval FILE [--scale N] [--top K]");
+    let file = args.first().expect("usage: series_eval FILE [--scale N] [--top K] [--ceiling]");
     let flag = |name: &str| {
         args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<usize>().ok())
     };
@@ -156,6 +161,10 @@ fn main() {
             let s = engine.summary(id).unwrap();
             println!("{n:>5}  {} ({})  [{}]", s.title, s.count, s.keywords.join(", "));
         }
+    }
+    if args.iter().any(|a| a == "--ceiling") {
+        let (p, r) = bcubed(&ceiling::assign(&items, params().name_boost), &stories);
+        println!("labelled oracle, same features: BCubed P {p:.3} R {r:.3} F1 {:.3}", 2.0 * p * r / (p + r));
     }
     if let Some(times) = flag("--scale") {
         scale(&items, times);
