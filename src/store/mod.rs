@@ -73,7 +73,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // 32 MiB of page cache keeps the dedupe indexes' hot pages in memory.
         conn.pragma_update(None, "cache_size", -32_000).map_err(open_err)?;
-        // Savepoints (one per poll in a group commit) journal pages to temporary storage.
+        // Statement journals (an upsert, a multi-row update) go to temporary storage.
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
         // Checkpoint every 32 MiB of log rather than SQLite's 4 MiB: a bulk poll rewrites
         // the same index pages in many transactions, and each checkpoint copies them into
