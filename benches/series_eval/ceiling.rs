@@ -28,6 +28,12 @@ fn vector(title: &str, name_weight: f32, df: &mut HashMap<String, f32>, docs: f3
         let slot = tf.entry(w.stem.to_string()).or_default();
         *slot = slot.max(weight);
     }
+    // Adjacent names form a phrase, a name itself (as in the engine).
+    for pair in words.windows(2) {
+        if !title_case && pair.iter().all(|w| !w.stop && (w.capitalised || w.acronym)) {
+            tf.insert(format!("{} {}", pair[0].stem, pair[1].stem), name_weight);
+        }
+    }
     for term in tf.keys() {
         *df.entry(term.clone()).or_default() += 1.0;
     }
