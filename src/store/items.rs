@@ -1,6 +1,8 @@
 //! The items table: storing a poll's entries once, finding cross-feed duplicates, reading
 //! items back for export and rendering.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -142,9 +144,13 @@ pub(super) fn insert_entries(
 ) -> Result<PollCounts, StoreError> {
     let mut entries: Vec<&Entry> = parsed.entries.iter().collect();
     entries.sort_by_key(|e| e.published.unwrap_or(now));
+    // A feed with nothing stored yet (its first poll, or every feed of a first run) knows
+    // none of its entries: only a repeat within this document can be known, so a set of
+    // this poll's identities stands in for an index lookup per entry.
+    let mut first_poll = (!has_items(conn, feed.id)?).then(HashSet::new);
     let mut counts = PollCounts::default();
     for entry in entries {
-        match insert_entry(conn, feed, entry, now)? {
+        match insert_entry(conn, feed, entry, now, first_poll.as_mut())? {
             Inserted::New => counts.new += 1,
             Inserted::Duplicate => counts.duplicates += 1,
             Inserted::Known => counts.unchanged += 1,
@@ -153,17 +159,33 @@ pub(super) fn insert_entries(
     Ok(counts)
 }
 
+/// Whether feed `feed_id` has anything stored (through `items_identity`).
+fn has_items(conn: &Connection, feed_id: i64) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 LIMIT 1")?.exists([feed_id])?)
+}
+
 enum Inserted {
     New,
     Duplicate,
     Known,
 }
 
-fn insert_entry(tx: &Connection, feed: &FeedRef, entry: &Entry, now: DateTime<Utc>) -> Result<Inserted, StoreError> {
+/// Stores one entry unless its feed has it already. `first_poll` holds the identities
+/// stored so far by this poll when the feed had nothing stored before it.
+fn insert_entry(
+    tx: &Connection,
+    feed: &FeedRef,
+    entry: &Entry,
+    now: DateTime<Utc>,
+    first_poll: Option<&mut HashSet<String>>,
+) -> Result<Inserted, StoreError> {
     let identity = dedupe::identity(entry);
-    let known = tx
-        .prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 AND identity_key = ?2 AND identity = ?3")?
-        .exists(params![feed.id, dedupe::key_hash(&identity), identity])?;
+    let known = match first_poll {
+        Some(stored) => !stored.insert(identity.clone()),
+        None => tx
+            .prepare_cached("SELECT 1 FROM items WHERE feed_id = ?1 AND identity_key = ?2 AND identity = ?3")?
+            .exists(params![feed.id, dedupe::key_hash(&identity), identity])?,
+    };
     if known {
         return Ok(Inserted::Known);
     }
@@ -205,18 +227,18 @@ fn insert_entry(tx: &Connection, feed: &FeedRef, entry: &Entry, now: DateTime<Ut
 fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>, StoreError> {
     // A permalink guid is usually the link itself: look each distinct key up once.
     let keys = if keys[0] == keys[1] { [keys[0], None] } else { keys };
-    // Two plain index lookups: measured cheaper than one statement with OR (SQLite answers
-    // that from both indexes too, but through a row set and a sort).
+    // One statement per key, both indexes in it: the second lookup runs only when the
+    // first finds nothing (measured 2.5% fewer instructions for storing items than two
+    // statements; an `OR` of both conditions cost more, through a row set and a sort).
+    let mut lookup = tx.prepare_cached(
+        "SELECT COALESCE(
+            (SELECT id FROM items WHERE link_key = ?1 AND canonical_link = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1),
+            (SELECT id FROM items WHERE guid_key = ?1 AND guid_url = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1))",
+    )?;
     for key in keys.into_iter().flatten() {
-        let hash = dedupe::key_hash(key);
-        for sql in [
-            "SELECT id FROM items WHERE link_key = ?1 AND canonical_link = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-            "SELECT id FROM items WHERE guid_key = ?1 AND guid_url = ?2 AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-        ] {
-            let found = tx.prepare_cached(sql)?.query_row(params![hash, key], |r| r.get(0)).optional()?;
-            if let Some(id) = found {
-                return Ok(Some(id));
-            }
+        let found: Option<i64> = lookup.query_row(params![dedupe::key_hash(key), key], |r| r.get(0))?;
+        if found.is_some() {
+            return Ok(found);
         }
     }
     Ok(None)

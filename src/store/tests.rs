@@ -265,3 +265,20 @@ fn items_to_group_carry_summaries_only_when_asked() {
     let titles_only = store.ungrouped(None, 10, false).unwrap();
     assert_eq!((titles_only[0].title.as_str(), titles_only[0].summary.as_str()), ("title http://x.example/1", ""));
 }
+
+/// A feed's first poll skips the stored-identity lookups: an entry repeated within that
+/// document is still stored once, and the next poll still finds what the first stored.
+#[test]
+fn a_first_poll_stores_a_repeated_entry_once() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let first =
+        vec![entry("1", "http://a.example/1"), entry("2", "http://a.example/2"), entry("1", "http://a.example/1")];
+    let c = store.write_poll(&a, &stored(first, "1"), Utc::now()).unwrap();
+    assert_eq!((c.new, c.unchanged), (2, 1));
+    let again = vec![entry("2", "http://a.example/2"), entry("3", "http://a.example/3")];
+    let c = store.write_poll(&a, &stored(again, "2"), Utc::now()).unwrap();
+    assert_eq!((c.new, c.unchanged), (1, 1));
+    assert_eq!(store.newest_items(10).unwrap().len(), 3);
+}
