@@ -255,6 +255,25 @@ fn listings_walk_an_index_instead_of_sorting_every_item() {
     }
 }
 
+/// Each lookup of storing an entry (per poll, per entry, per link) searches an index: none
+/// reads the items table through.
+#[test]
+fn storing_an_entry_searches_indexes_only() {
+    use super::items::{HAS_ITEMS, KNOWN, ORIGINAL};
+    let (_dir, store) = open();
+    for sql in [HAS_ITEMS, KNOWN, ORIGINAL] {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let unbound = rusqlite::params_from_iter(vec![1; stmt.parameter_count()]);
+        let plan: Vec<String> = stmt.query_map(unbound, |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+        // (A SELECT without FROM "scans" its one constant row.)
+        let scans_or_sorts =
+            |step: &String| (step.starts_with("SCAN") && step != "SCAN CONSTANT ROW") || step.contains("TEMP B-TREE");
+        assert!(!plan.iter().any(scans_or_sorts), "{sql}\n{plan:#?}");
+        let searches = plan.iter().filter(|step| step.starts_with("SEARCH items USING")).count();
+        assert_eq!(searches, if sql == ORIGINAL { 2 } else { 1 }, "{sql}\n{plan:#?}");
+    }
+}
+
 #[test]
 fn items_to_group_carry_summaries_only_when_asked() {
     let (_dir, mut store) = open();
