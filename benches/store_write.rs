@@ -1,6 +1,7 @@
 //! The writer's share of a cold poll, alone: every document of a generated corpus parsed
-//! first (not timed), then stored into a fresh database one transaction per feed, as the
-//! poll's writer does, then grouped into series and the outcome stored. Single-threaded,
+//! first (not timed), then stored into a fresh database one transaction per feed (the
+//! poll's writer groups several feeds per transaction; the statements are the same), then
+//! grouped into series and the outcome stored. Single-threaded,
 //! so that it can run under an instruction counter (callgrind) for figures that do not
 //! depend on the machine's noise.
 //!
@@ -50,7 +51,7 @@ fn main() {
     println!("series stored:  {series:.2}s  {grouped} items grouped, {active} series");
 }
 
-/// One transaction per feed, as a poll's writer commits them; returns the new items.
+/// One transaction per feed; returns the new items.
 #[inline(never)]
 fn store_items(store: &mut Store, feeds: &[FeedRef], parsed: Vec<ParsedFeed>) -> usize {
     let now = Utc::now();

@@ -4,8 +4,8 @@
 //! It reads the stream in published order, like the engine, but it knows the true story of
 //! every earlier item and when a story starts (a new story is never missed, never
 //! invented). Each later item goes to the story whose centroid of earlier items is most
-//! similar. What it gets wrong, no online grouping on these features can be expected to get
-//! right: it has the answers the engine has to guess.
+//! similar. It has the answers the engine has to guess, so what it still gets wrong is a
+//! sign (not a proof) that these features do not separate those stories.
 
 use std::collections::HashMap;
 
@@ -37,8 +37,13 @@ fn vector(title: &str, name_weight: f32, df: &mut HashMap<String, f32>, docs: f3
     for term in tf.keys() {
         *df.entry(term.clone()).or_default() += 1.0;
     }
-    let mut v: HashMap<String, f32> =
-        tf.into_iter().map(|(t, w)| (t.clone(), w * ((docs + 1.0) / (df[&t] + 0.5)).ln().max(0.1))).collect();
+    let mut v: HashMap<String, f32> = tf
+        .into_iter()
+        .map(|(t, w)| {
+            let idf = ((docs + 1.0) / (df[&t] + 0.5)).ln().max(0.1);
+            (t, w * idf)
+        })
+        .collect();
     let norm = v.values().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
     v.values_mut().for_each(|x| *x /= norm);
     v
