@@ -11,6 +11,20 @@ use url::Url;
 mod schedule;
 pub use schedule::{parse_duration, parse_size, Schedule};
 
+/// Whether `link` may be stored or published as a link: an absolute `http` or `https`
+/// URL, the scheme compared after trimming and case folding. Anything else (`javascript:`,
+/// `vbscript:`, `data:`, relative or empty) is never a link storyline republishes.
+pub fn is_web_link(link: &str) -> bool {
+    let link = link.trim_start_matches(|c: char| c.is_whitespace() || c.is_control()).as_bytes();
+    let scheme = |s: &[u8]| link.len() > s.len() && link[..s.len()].eq_ignore_ascii_case(s);
+    scheme(b"http://") || scheme(b"https://")
+}
+
+/// `link` if it [`is_web_link`], else `None`.
+pub fn web_link(link: Option<String>) -> Option<String> {
+    link.filter(|l| is_web_link(l))
+}
+
 /// One `[[feed]]` of the configuration, validated.
 #[derive(Debug, Clone)]
 pub struct FeedSpec {

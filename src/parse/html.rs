@@ -49,6 +49,16 @@ pub fn to_text(html: &str) -> String {
     }
 }
 
+/// What the fast path and ammonia each make of one body, for the differential fuzz
+/// target (`fuzz/fuzz_targets/sanitizer.rs`): the fast path's (sanitized, text) or `None`
+/// when it declines, and the full parse's (sanitized, text) with the republishing
+/// sanitizer for `base`. Not for other callers: [`sanitize`] and [`to_text`] pick the path.
+#[doc(hidden)]
+pub fn both_paths(html: &str, base: &Url) -> (Option<(String, String)>, (String, String)) {
+    let full = (sanitizer(base).clean(html).to_string(), parsed_text(html));
+    (clean_and_text(html), full)
+}
+
 /// Plain text through a full HTML parse.
 fn parsed_text(html: &str) -> String {
     let cleaned = text_only().clean(html).to_string();

@@ -6,7 +6,7 @@
 
 use url::Url;
 
-use super::normalize::{absolute, looks_like_html, SUMMARY_CHARS};
+use super::normalize::{absolute_url, looks_like_html, DroppedLinks, SUMMARY_CHARS};
 use super::tolerant::Element;
 use super::{dates, html};
 use crate::dedupe::canonical_url;
@@ -77,17 +77,24 @@ impl Found<'_> {
     /// Normalized as feed-rs results are: plain titles, absolute links, sanitized HTML.
     pub fn feed(&self, final_url: &Url, charset: String) -> ParsedFeed {
         let channel = first(self.root, &|e| e.local() == "channel").unwrap_or(self.root);
-        let site_link = link_of(channel).and_then(|l| absolute(&l, self.root.attr("xml:base"), final_url));
-        let base = site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
-        let entries = self.items.iter().map(|(e, xml_base)| entry(e, xml_base.as_deref(), &base)).collect();
+        let mut dropped = DroppedLinks::default();
+        let site_link =
+            link_of(channel).and_then(|l| dropped.web(absolute_url(&l, self.root.attr("xml:base"), final_url), None));
+        let base = site_link.clone().unwrap_or_else(|| final_url.clone());
+        let entries = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (e, xml_base))| entry(e, xml_base.as_deref(), &base, &mut dropped, i))
+            .collect();
         ParsedFeed {
             format: self.format.clone(),
             charset,
             title: child(channel, &["title"]).map(|t| html::to_text(&t.text())).filter(|t| !t.is_empty()),
-            site_link,
+            site_link: site_link.map(Into::into),
             entries,
             min_interval: None,
-            warnings: Vec::new(),
+            warnings: dropped.warning().into_iter().collect(),
         }
     }
 
@@ -99,7 +106,7 @@ impl Found<'_> {
 
     /// Entry `i` normalized, to fill fields feed-rs left empty.
     pub fn entry(&self, i: usize, base: &Url) -> Option<Entry> {
-        self.items.get(i).map(|(e, b)| entry(e, b.as_deref(), base))
+        self.items.get(i).map(|(e, b)| entry(e, b.as_deref(), base, &mut DroppedLinks::default(), i))
     }
 }
 
@@ -131,7 +138,7 @@ fn updated_raw(e: &Element) -> Option<String> {
     child(e, &["updated", "modified"]).map(|d| d.text())
 }
 
-fn entry(e: &Element, xml_base: Option<&str>, base: &Url) -> Entry {
+fn entry(e: &Element, xml_base: Option<&str>, base: &Url, dropped: &mut DroppedLinks, index: usize) -> Entry {
     let guid = child(e, &["guid", "id"]).map(|g| g.text().trim().to_string()).filter(|g| !g.is_empty());
     let permalink = child(e, &["guid"]).filter(|g| g.attr("ispermalink") != Some("false")).map(|g| g.text());
     let enclosure = e
@@ -142,7 +149,8 @@ fn entry(e: &Element, xml_base: Option<&str>, base: &Url) -> Entry {
         .or(permalink.filter(|p| canonical_url(p.trim()).is_some()))
         .or_else(|| guid.clone().filter(|g| canonical_url(g).is_some()))
         .or(enclosure)
-        .and_then(|l| absolute(&l, xml_base, base));
+        .and_then(|l| dropped.web(absolute_url(&l, xml_base, base), Some(index)))
+        .map(String::from);
     let title = child(e, &["title"]).map(|t| html::to_text(&t.text())).unwrap_or_default();
     let body = child(e, &["encoded", "content", "description", "summary"]);
     let sanitizer = html::sanitizer(&xml_base.and_then(|b| base.join(b).ok()).unwrap_or_else(|| base.clone()));

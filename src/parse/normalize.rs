@@ -6,7 +6,7 @@ use url::Url;
 
 use super::html;
 use crate::dedupe::{canonical, canonical_url};
-use crate::model::{Entry, ParsedFeed};
+use crate::model::{is_web_link, Entry, ParsedFeed};
 
 /// Longest plain-text summary kept per entry, in characters.
 pub(super) const SUMMARY_CHARS: usize = 600;
@@ -24,20 +24,65 @@ pub fn format_name(kind: &FeedType) -> &'static str {
 
 /// Normalizes a parsed feed received from `final_url`.
 pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
-    let site_link = pick_link(&raw.links).and_then(|l| absolute(&l.href, None, final_url));
+    let mut dropped = DroppedLinks::default();
+    let site_link = pick_link(&raw.links).and_then(|l| dropped.web(absolute_url(&l.href, None, final_url), None));
     // Relative entry URLs resolve against xml:base, then the feed's own link, then the
     // URL the document came from.
-    let base = site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
+    let base = site_link.clone().unwrap_or_else(|| final_url.clone());
     let sanitizer = html::sanitizer(&base);
-    let entries = raw.entries.into_iter().map(|e| entry(e, &base, &sanitizer)).collect();
+    let entries =
+        raw.entries.into_iter().enumerate().map(|(i, e)| entry(e, &base, &sanitizer, &mut dropped, i)).collect();
     ParsedFeed {
         format: format_name(&raw.feed_type).to_string(),
         charset,
         title: raw.title.map(|t| text(&t)).filter(|t| !t.is_empty()),
-        site_link,
+        site_link: site_link.map(Into::into),
         entries,
         min_interval: None,
-        warnings: Vec::new(),
+        warnings: dropped.warning().into_iter().collect(),
+    }
+}
+
+/// Entry numbers shown in the warning about dropped links; the rest are counted.
+const DROPPED_SHOWN: usize = 5;
+
+/// Links refused because their scheme is not http(s), for one warning per document.
+#[derive(Debug, Default)]
+pub(super) struct DroppedLinks {
+    feed: bool,
+    entries: Vec<usize>,
+}
+
+impl DroppedLinks {
+    /// `url` if it is an http(s) link; otherwise notes the drop for entry `entry` (the
+    /// feed's own link when `None`).
+    pub(super) fn web(&mut self, url: Option<Url>, entry: Option<usize>) -> Option<Url> {
+        let url = url?;
+        if is_web_link(url.as_str()) {
+            return Some(url);
+        }
+        match entry {
+            Some(i) => self.entries.push(i + 1),
+            None => self.feed = true,
+        }
+        None
+    }
+
+    /// "link dropped: scheme not allowed" with where, or `None` when nothing was dropped.
+    /// Names no part of the refused URL: warnings are published through `/api/feeds`.
+    pub(super) fn warning(&self) -> Option<String> {
+        let mut whose = Vec::new();
+        if self.feed {
+            whose.push("the feed's own".to_string());
+        }
+        if !self.entries.is_empty() {
+            let mut shown: Vec<String> = self.entries.iter().take(DROPPED_SHOWN).map(usize::to_string).collect();
+            if self.entries.len() > DROPPED_SHOWN {
+                shown.push(format!("and {} more", self.entries.len() - DROPPED_SHOWN));
+            }
+            whose.push(format!("entry {}", shown.join(", ")));
+        }
+        (!whose.is_empty()).then(|| format!("link dropped: scheme not allowed ({})", whose.join("; ")))
     }
 }
 
@@ -51,12 +96,9 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
     links.iter().find(|l| matches!(l.rel.as_deref(), None | Some("alternate"))).or_else(|| links.first())
 }
 
-/// Makes `href` absolute against xml:base, then `base`.
-pub(super) fn absolute(href: &str, xml_base: Option<&str>, base: &Url) -> Option<String> {
-    absolute_url(href, xml_base, base).map(Into::into)
-}
-
-fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Option<Url> {
+/// Makes `href` absolute against xml:base, then `base`. Any scheme: callers keep only
+/// web links through [`DroppedLinks::web`].
+pub(super) fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
         return None;
@@ -68,11 +110,18 @@ fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Option<Url> {
     base.join(href).ok()
 }
 
-fn entry(raw: RawEntry, base: &Url, sanitizer: &ammonia::Builder<'static>) -> Entry {
+fn entry(
+    raw: RawEntry,
+    base: &Url,
+    sanitizer: &ammonia::Builder<'static>,
+    dropped: &mut DroppedLinks,
+    index: usize,
+) -> Entry {
     let guid = Some(raw.id.trim().to_string()).filter(|g| !g.is_empty());
     let xml_base = raw.base.as_deref();
     // The link parsed once, for its text and its canonical form.
-    let (link, canonical_link) = match pick_link(&raw.links).and_then(|l| absolute_url(&l.href, xml_base, base)) {
+    let link = pick_link(&raw.links).and_then(|l| dropped.web(absolute_url(&l.href, xml_base, base), Some(index)));
+    let (link, canonical_link) = match link {
         Some(url) => (Some(url.to_string()), canonical(url)),
         // A permalink guid is the link when the entry has none.
         None => {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -102,7 +102,15 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/items", get(api_items))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .layer(axum::middleware::map_response(no_sniffing))
         .with_state(state)
+}
+
+/// Every answer is read as the type it declares: a feed or JSON document carrying
+/// hostile text is never sniffed into HTML.
+async fn no_sniffing(mut response: Response) -> Response {
+    response.headers_mut().insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Serves `router(state)` on `listener` until `token` is cancelled.
@@ -249,7 +257,19 @@ async fn digest(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMa
 /// `/`: an HTML page of the current series and their newest headlines.
 async fn page(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMap) -> Result<Response, ApiError> {
     let doc = overview(state, q, Overview::Page).await?;
-    Ok(conditional(&headers, &doc, "text/html; charset=utf-8"))
+    Ok(html_page(conditional(&headers, &doc, "text/html; charset=utf-8")))
+}
+
+/// Adds what every HTML page is served with: the page's strict Content-Security-Policy,
+/// and no sniffing, framing or referrer to the sites its headlines link to.
+fn html_page(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(render::content_security_policy()) {
+        h.insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 /// The two views of the newest series with five headlines each.

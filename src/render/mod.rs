@@ -13,7 +13,7 @@ use url::Url;
 
 pub use atom::{atom, digest};
 pub use json::json;
-pub use page::page;
+pub use page::{content_security_policy, page};
 pub use rss::rss;
 
 use crate::model::{Item, Source};

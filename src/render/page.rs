@@ -17,6 +17,37 @@ h2 a{color:inherit;text-decoration:none}.meta{color:#666;font-size:.85rem;margin
 li{margin:.15rem 0}nav a{margin-right:.8rem}@media(prefers-color-scheme:dark){body{color:#ddd;background:#161616}\
 a{color:#8ab4f8}.meta{color:#999}}";
 
+/// The Content-Security-Policy the page works under: nothing may load or run but its own
+/// stylesheet, named by digest; no frames, forms or base URL.
+pub fn content_security_policy() -> &'static str {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let digest = base64(&Sha256::digest(STYLE.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; \
+             frame-ancestors 'none'"
+        )
+    })
+}
+
+/// Standard base64 with padding (RFC 4648), for the CSP's digest.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Renders the page for `series` (newest first) under `meta`'s title.
 pub fn page(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
     let base = meta.base_url.as_str();
@@ -90,6 +121,20 @@ mod tests {
         );
         assert!(!html.contains("<script>"), "source text is escaped");
         assert!(html.contains("href=\"http://127.0.0.1:8080/feed.atom\""));
+    }
+
+    #[test]
+    fn the_policy_names_the_stylesheet_by_digest() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        let policy = content_security_policy();
+        assert!(policy.starts_with("default-src 'none'; style-src 'sha256-"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        let html = page(&crate::render::tests::sample().0, &[]);
+        assert!(html.contains(&format!("<style>{STYLE}</style>")), "the digest is of the exact inline style");
+        assert!(!html.contains("<script"), "the page runs nothing");
     }
 
     #[test]

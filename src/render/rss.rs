@@ -14,7 +14,10 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
     );
     let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
     let _ = writeln!(out, "  <link>{}</link>", x(meta.base_url.as_str()));
-    let _ = writeln!(out, "  <description>{}</description>", x(&format!("{}: merged feed by storyline", meta.title)));
+    // Readers treat a channel description as HTML: the title (built from headlines, for
+    // a series) is escaped as HTML text first, then for XML.
+    let description = x(&format!("{}: merged feed by storyline", meta.title));
+    let _ = writeln!(out, "  <description>{}</description>", x(&description));
     let _ = writeln!(
         out,
         "  <atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>",

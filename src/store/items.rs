@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
-use crate::model::{Entry, Item, ItemRecord, ParsedFeed, Related, Source};
+use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, Related, Source};
 
 /// Retention scans the items table, so it runs at most this often.
 pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(12);
@@ -121,7 +121,7 @@ impl Store {
             item.also.dedup_by(|a, b| a.feed == b.feed);
             if item.series_count > 1 {
                 let rows = related.query_map(params![item.series, item.id, RELATED as i64], |r| {
-                    Ok(Related { title: r.get(0)?, link: r.get(1)? })
+                    Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?) })
                 })?;
                 item.related = rows.collect::<Result<_, _>>()?;
             }
@@ -276,7 +276,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ItemRecord> {
         id: r.get(0)?,
         feed: r.get(1)?,
         guid: r.get(2)?,
-        link: r.get(3)?,
+        link: web_link(r.get(3)?),
         title: r.get(4)?,
         published: rfc3339(r.get(5)?),
         first_seen: rfc3339(r.get(6)?),
@@ -290,18 +290,18 @@ fn source(r: &Row<'_>, at: usize) -> rusqlite::Result<Source> {
         feed: r.get(at)?,
         feed_title: r.get(at + 1)?,
         feed_url: r.get(at + 2)?,
-        site_link: r.get(at + 3)?,
-        link: r.get(at + 4)?,
+        site_link: web_link(r.get(at + 3)?),
+        link: web_link(r.get(at + 4)?),
     })
 }
 
 fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
-    let link: Option<String> = r.get(3)?;
+    let link = web_link(r.get(3)?);
     let source = Source {
         feed: r.get(11)?,
         feed_title: r.get(12)?,
         feed_url: r.get(13)?,
-        site_link: r.get(14)?,
+        site_link: web_link(r.get(14)?),
         link: link.clone(),
     };
     Ok(Item {

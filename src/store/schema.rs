@@ -115,6 +115,15 @@ DROP INDEX item_series_by_time;
 DROP INDEX items_newest;
 CREATE INDEX items_newest ON items(published DESC, id DESC);
 "#,
+    // Only http(s) links are stored or published (`model::is_web_link`): links of other
+    // schemes (`javascript:` ...) that earlier versions stored are dropped. LIKE folds ASCII
+    // case; stored links were written by the `url` crate, so they carry no leading blanks.
+    r#"
+UPDATE items SET link = NULL
+    WHERE link IS NOT NULL AND NOT (link LIKE 'http://_%' OR link LIKE 'https://_%');
+UPDATE feeds SET site_link = NULL
+    WHERE site_link IS NOT NULL AND NOT (site_link LIKE 'http://_%' OR site_link LIKE 'https://_%');
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.
@@ -165,5 +174,42 @@ mod tests {
         let through: String =
             conn.query_row("SELECT value FROM meta WHERE key = 'grouped_through'", [], |r| r.get(0)).unwrap();
         assert_eq!(through, "2", "item 3 is still to group");
+    }
+
+    /// Links of other schemes stored by earlier versions are dropped on upgrade.
+    #[test]
+    fn stored_links_of_other_schemes_are_dropped() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (id, name, config_url, url, site_link) VALUES (1, 'a', 'http://a', 'http://a', 'JavaScript:x()'),
+                                                                   (2, 'b', 'http://b', 'http://b', 'HTTPS://b.example/');
+             INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, first_seen, link)
+             VALUES (1, 1, 'x', 1, 'u1', 't1', '', '', 100, 100, 'javascript:alert(1)'),
+                    (2, 1, 'y', 2, 'u2', 't2', '', '', 200, 200, 'data:text/html;base64,PHNjcmlwdD4='),
+                    (3, 1, 'z', 3, 'u3', 't3', '', '', 150, 150, 'https://ok.example/3');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let links: Vec<Option<String>> = conn
+            .prepare("SELECT link FROM items ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(links, [None, None, Some("https://ok.example/3".to_string())]);
+        let sites: Vec<Option<String>> = conn
+            .prepare("SELECT site_link FROM feeds ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(sites, [None, Some("HTTPS://b.example/".to_string())]);
     }
 }

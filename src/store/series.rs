@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
-use crate::model::{Related, SeriesEntry};
+use crate::model::{web_link, Related, SeriesEntry};
 use crate::series::{NewItem, Outcome, Summary};
 
 /// A series as `series --json` and `/api/series` show it.
@@ -175,8 +175,9 @@ impl Store {
              WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
-            let rows = newest
-                .query_map(params![e.id, headlines as i64], |r| Ok(Related { title: r.get(0)?, link: r.get(1)? }))?;
+            let rows = newest.query_map(params![e.id, headlines as i64], |r| {
+                Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?) })
+            })?;
             e.headlines = rows.collect::<Result<_, _>>()?;
         }
         Ok(entries)

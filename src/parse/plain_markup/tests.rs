@@ -31,6 +31,7 @@ fn anything_else_goes_to_ammonia() {
         "<p onclick=\"x()\">a</p>",
         "<a href=\"/relative\">a</a>",
         "<a href=\"javascript:alert(1)\">a</a>",
+        "<img src=\"https://:dn.;\" width=\"640\">",
         "<a href=\"https://example.org/\" rel=\"nofollow\">a</a>",
         "<a href='https://example.org/'>single quotes</a>",
         "<a href=\"https://example.org/\" href=\"https://evil/\">twice</a>",
