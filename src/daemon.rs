@@ -128,26 +128,18 @@ fn plans(config: &Config, stored: &[FeedRef]) -> Vec<Plan> {
         .collect()
 }
 
-/// A running HTTP server and the token that stops it.
+/// A running HTTP server and the token that stops it. Apart from the polls' tracker: a
+/// stop waits for polls, never for HTTP clients (the server bounds its own stop).
 struct Server {
     listen: std::net::SocketAddr,
     stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
 }
 
-fn start_server(
-    listener: TcpListener,
-    listen: std::net::SocketAddr,
-    published: Arc<Published>,
-    tracker: &TaskTracker,
-) -> Server {
+fn start_server(listener: TcpListener, listen: std::net::SocketAddr, published: Arc<Published>) -> Server {
     let stop = CancellationToken::new();
-    let token = stop.clone();
-    tracker.spawn(async move {
-        if let Err(e) = publish::serve(listener, published, token).await {
-            error!("HTTP server stopped: {e}");
-        }
-    });
-    Server { listen, stop }
+    let task = tokio::spawn(publish::serve(listener, published, stop.clone()));
+    Server { listen, stop, task }
 }
 
 async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
@@ -172,7 +164,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let writer = Arc::new(Writer::spawn(store));
     let published = Arc::new(Published::new(Store::open(&config.storage.database)?, config.server.clone()));
     let listener = bind(config.server.listen).await?;
-    let mut server = start_server(listener, config.server.listen, published.clone(), &tracker);
+    let mut server = start_server(listener, config.server.listen, published.clone());
 
     let on_grouped = published.clone();
     let grouper = Grouper::open(&config.storage.database, config.series.params(), writer.clone())?
@@ -210,7 +202,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
         tokio::select! {
             _ = hangup.recv() => {
                 notify("RELOADING=1");
-                if let Some(next) = reload(&path, &config, &shared, &commands, &mut server, &tracker).await {
+                if let Some(next) = reload(&path, &config, &shared, &commands, &mut server).await {
                     config = next;
                 }
                 notify("READY=1");
@@ -224,6 +216,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     info!("stopping: no new polls; waiting for those in flight");
     stop.cancel();
     server.stop.cancel();
+    let _ = server.task.await;
     let _ = scheduling.await;
     tracker.close();
     if tokio::time::timeout(config.fetch.timeout + STOP_GRACE, tracker.wait()).await.is_err() {
@@ -248,7 +241,6 @@ async fn reload(
     shared: &Arc<Shared>,
     commands: &mpsc::Sender<Command>,
     server: &mut Server,
-    tracker: &TaskTracker,
 ) -> Option<Config> {
     let next = match Config::load(path) {
         Ok(next) => next,
@@ -276,7 +268,7 @@ async fn reload(
         match bind(next.server.listen).await {
             Ok(listener) => {
                 server.stop.cancel();
-                *server = start_server(listener, next.server.listen, shared.published.clone(), tracker);
+                *server = start_server(listener, next.server.listen, shared.published.clone());
             }
             Err(e) => error!("still listening on {}: {e:#}", server.listen),
         }

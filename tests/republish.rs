@@ -164,7 +164,7 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
     no_active_scheme("inspect", &out);
 
     stop.cancel();
-    serving.await.unwrap().unwrap();
+    serving.await.unwrap();
 }
 
 #[test]

@@ -76,6 +76,10 @@ pub struct ServerSettings {
     pub title: String,
     /// Entries in the merged feed.
     pub items: usize,
+    /// Bytes of rendered documents (plain and gzip) kept between store changes.
+    pub cache: u64,
+    /// Client connections served at once; more are answered 503 and closed.
+    pub max_connections: usize,
 }
 
 /// `[series]`.
@@ -160,6 +164,8 @@ struct RawServer {
     base_url: Option<Spanned<String>>,
     title: Option<String>,
     items: Option<Spanned<i64>>,
+    cache: Option<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -368,8 +374,19 @@ fn build_server(c: &mut Checker<'_>, raw: &RawServer) -> ServerSettings {
         base_url,
         title: raw.title.clone().unwrap_or_else(|| "Storyline".into()),
         items: c.int(&raw.items, "items", 100, 1..1001),
+        cache: c.value(&raw.cache, "cache", DEFAULT_CACHE, parse_size),
+        max_connections: c.int(&raw.max_connections, "max_connections", DEFAULT_MAX_CONNECTIONS, 1..100_001),
     }
 }
+
+/// `[server] cache`: the default documents (merged feeds, page, digest, series feeds at
+/// their default length) of a store of 10,000 items fit many times over.
+const DEFAULT_CACHE: u64 = 32 << 20;
+
+/// `[server] max_connections`: far more than readers polling a personal aggregator need,
+/// and well below the unit's `LimitNOFILE`, so the daemon always has descriptors left
+/// for its database, its fetches and a reload.
+const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
     let mut seen = HashSet::new();

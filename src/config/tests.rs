@@ -13,8 +13,18 @@ fn defaults_apply_to_an_empty_file() {
     assert_eq!(c.fetch.max_concurrent, 32);
     assert_eq!(c.fetch.max_body, 10 << 20);
     assert_eq!(c.server.items, 100);
+    assert_eq!(c.server.cache, 32 << 20);
+    assert_eq!(c.server.max_connections, 512);
     assert_eq!(c.storage.retention, Some(Duration::from_secs(90 * 86_400)));
     assert!(c.fetch.user_agent.starts_with("storyline/"));
+}
+
+#[test]
+fn server_limits_are_read_and_checked() {
+    let c = Config::parse(Path::new("c.toml"), "[server]\ncache = \"4MiB\"\nmax_connections = 8\n").unwrap();
+    assert_eq!((c.server.cache, c.server.max_connections), (4 << 20, 8));
+    let e = errors("[server]\nmax_connections = 0\n");
+    assert!(e[0].starts_with("c.toml:2:19: max_connections must be between 1"), "{e:?}");
 }
 
 #[test]

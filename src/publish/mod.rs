@@ -6,6 +6,7 @@
 
 mod cache;
 mod metrics;
+pub mod server;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -33,6 +34,12 @@ use crate::store::{Store, StoreError};
 /// Most entries a client may ask for.
 pub const MAX_LIMIT: usize = 1000;
 
+/// Entries of a series feed without `?limit`.
+const SERIES_ITEMS: usize = 100;
+
+/// Series on the page and the digest without `?limit`.
+const OVERVIEW_SERIES: usize = 50;
+
 /// Everything the HTTP handlers share.
 pub struct Published {
     /// Rendered feeds, valid until the store changes.
@@ -47,7 +54,7 @@ impl Published {
     /// State over a read connection and the `[server]` settings.
     pub fn new(reader: Store, settings: ServerSettings) -> Published {
         Published {
-            cache: Cache::default(),
+            cache: Cache::new(settings.cache),
             metrics: Metrics::default(),
             reader: Mutex::new(reader),
             settings: RwLock::new(settings),
@@ -56,6 +63,7 @@ impl Published {
 
     /// Applies reloaded `[server]` settings (title, base URL, items) and drops cached output.
     pub fn set_settings(&self, settings: ServerSettings) {
+        self.cache.set_capacity(settings.cache);
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
         self.cache.invalidate();
     }
@@ -113,9 +121,11 @@ async fn no_sniffing(mut response: Response) -> Response {
     response
 }
 
-/// Serves `router(state)` on `listener` until `token` is cancelled.
-pub async fn serve(listener: TcpListener, state: Arc<Published>, token: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(token.cancelled_owned()).await
+/// Serves `router(state)` on `listener` until `token` is cancelled, under the connection
+/// cap of the `[server]` settings and the limits of [`server`].
+pub async fn serve(listener: TcpListener, state: Arc<Published>, token: CancellationToken) {
+    let limits = server::Limits::new(state.settings().max_connections);
+    server::serve(listener, router(state), limits, token).await;
 }
 
 #[derive(Deserialize)]
@@ -129,8 +139,9 @@ async fn feed(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let limit = q.limit.unwrap_or(state.settings().items).clamp(1, MAX_LIMIT);
-    let key = format!("feed.{}?limit={limit}", format.extension());
+    let default = state.settings().items;
+    let limit = q.limit.unwrap_or(default).clamp(1, MAX_LIMIT);
+    let key = (limit == default).then(|| format!("feed.{}", format.extension()));
     let doc = cached(&state, key, move |store, settings, changed| {
         let items = store.newest_items(limit)?;
         let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
@@ -198,13 +209,16 @@ fn http_date(t: DateTime<Utc>) -> String {
 }
 
 /// Renders (or takes from the cache) the document `key`; `render` builds it from the store.
+/// Only documents at their default length have a key: any `?limit=N` is rendered on
+/// demand, so a client walking through limits cannot fill the cache with its variants
+/// and push out what every reader asks for.
 async fn cached(
     state: &Arc<Published>,
-    key: String,
+    key: Option<String>,
     render: impl FnOnce(&Store, &ServerSettings, DateTime<Utc>) -> Result<Option<String>, StoreError> + Send + 'static,
 ) -> Result<Option<Arc<Rendered>>, ApiError> {
     let (generation, changed) = state.cache.generation();
-    if let Some(doc) = state.cache.get(&key, generation) {
+    if let Some(doc) = key.as_deref().and_then(|key| state.cache.get(key, generation)) {
         return Ok(Some(doc));
     }
     let settings = state.settings();
@@ -212,7 +226,9 @@ async fn cached(
     let doc = Arc::new(
         tokio::task::spawn_blocking(move || Rendered::new(text, changed)).await.map_err(|e| ApiError(e.to_string()))?,
     );
-    state.cache.put(key, generation, doc.clone());
+    if let Some(key) = key {
+        state.cache.put(key, generation, doc.clone());
+    }
     Ok(Some(doc))
 }
 
@@ -230,9 +246,9 @@ async fn series_feed(
         "json" => Format::Json,
         _ => return Ok(StatusCode::NOT_FOUND.into_response()),
     };
-    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let limit = q.limit.unwrap_or(SERIES_ITEMS).clamp(1, MAX_LIMIT);
     let id = id.to_string();
-    let key = format!("series/{id}.{ext}?limit={limit}");
+    let key = (limit == SERIES_ITEMS).then(|| format!("series/{id}.{ext}"));
     let doc = cached(&state, key, move |store, settings, changed| {
         let Some(series) = store.series(&id)? else { return Ok(None) };
         let items = store.series_items(&id, limit)?;
@@ -284,12 +300,12 @@ async fn overview(
     Query(q): Query<Limit>,
     kind: Overview,
 ) -> Result<Arc<Rendered>, ApiError> {
-    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
+    let limit = q.limit.unwrap_or(OVERVIEW_SERIES).clamp(1, MAX_LIMIT);
     let (name, path) = match kind {
         Overview::Digest => ("digest", "digest"),
         Overview::Page => ("page", ""),
     };
-    cached(&state, format!("{name}?limit={limit}"), move |store, settings, changed| {
+    cached(&state, (limit == OVERVIEW_SERIES).then(|| name.to_string()), move |store, settings, changed| {
         let series = store.digest(limit, 5)?;
         let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
         let title = match kind {

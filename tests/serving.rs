@@ -1,0 +1,169 @@
+//! The HTTP server under clients that misbehave: half-sent request heads and idle
+//! keep-alive connections are closed after the head timeout, connections beyond the cap
+//! get 503 while the others are served, a stop does not wait for dripping clients, and
+//! walking through `?limit=N` does not grow the render cache. In-process on 127.0.0.1:0.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{fixture, Route, Server, Setup};
+use storyline::app::App;
+use storyline::config::Config;
+use storyline::publish::server::{serve, Limits};
+use storyline::publish::{router, Published};
+use storyline::store::Store;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// A store with the three outlets' items, and the server's shared state over it.
+async fn published() -> (Setup, Arc<Published>) {
+    let feeds = Server::start().await;
+    let mut names = Vec::new();
+    for name in ["outlet-x", "outlet-y", "outlet-z"] {
+        feeds.route(&format!("/{name}.xml"), Route::feed(fixture(&format!("{name}.xml")), "application/rss+xml"));
+        names.push((name, feeds.url(&format!("/{name}.xml"))));
+    }
+    let setup = Setup::new("", &names);
+    let config = Config::load(&setup.config).unwrap();
+    let app = App::open(config.clone()).unwrap();
+    app.poll(&[], |_| {}).await.unwrap();
+    drop(app);
+    let state = Published::new(Store::open(&config.storage.database).unwrap(), config.server.clone());
+    (setup, Arc::new(state))
+}
+
+struct Running {
+    addr: std::net::SocketAddr,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start(state: Arc<Published>, limits: Limits) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(serve(listener, router(state), limits, stop.clone()));
+    Running { addr, stop, task }
+}
+
+/// Reads until the server closes; returns what it sent and how long that took.
+async fn read_to_close(sock: &mut TcpStream) -> (String, Duration) {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), sock.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("the server kept the connection open for 20 s"),
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn half_sent_heads_and_idle_keep_alive_are_closed_after_the_head_timeout() {
+    let (_setup, state) = published().await;
+    let head_timeout = Duration::from_millis(400);
+    let server = start(state, Limits { max_connections: 16, head_timeout, stop_grace: Duration::from_secs(2) }).await;
+
+    let mut half = TcpStream::connect(server.addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let (sent, after) = read_to_close(&mut half).await;
+    assert!(after >= head_timeout - Duration::from_millis(50), "closed after {after:?}");
+    assert!(!sent.contains("200 OK"), "{sent}");
+
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let (sent, after) = read_to_close(&mut idle).await;
+    assert!(sent.starts_with("HTTP/1.1 200 OK") && sent.ends_with("ok"), "{sent}");
+    assert!(after >= head_timeout - Duration::from_millis(50), "idle keep-alive closed after {after:?}");
+    server.stop.cancel();
+    server.task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_beyond_the_cap_get_503_and_the_rest_are_served() {
+    let (_setup, state) = published().await;
+    let limits =
+        Limits { max_connections: 3, head_timeout: Duration::from_secs(60), stop_grace: Duration::from_secs(2) };
+    let server = start(state, limits).await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut extra = TcpStream::connect(server.addr).await.unwrap();
+    extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let (sent, after) = read_to_close(&mut extra).await;
+    assert!(sent.starts_with("HTTP/1.1 503 ") && sent.contains("Retry-After: 5"), "{sent}");
+    assert!(after < Duration::from_secs(2), "refused at once, not after {after:?}");
+
+    // A slot frees as soon as one of the idle clients goes away.
+    drop(idle.pop());
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/healthz", server.addr);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = client.get(&url).send().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "the freed slot was never reused");
+        tokio::task::yield_now().await;
+    }
+    server.stop.cancel();
+    server.task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_does_not_wait_for_dripping_clients() {
+    let (_setup, state) = published().await;
+    let limits =
+        Limits { max_connections: 64, head_timeout: Duration::from_secs(60), stop_grace: Duration::from_secs(1) };
+    let server = start(state, limits).await;
+    let mut dripping = Vec::new();
+    for _ in 0..5 {
+        let mut sock = TcpStream::connect(server.addr).await.unwrap();
+        sock.write_all(b"GET /feed.atom HTTP/1.1\r\nHo").await.unwrap();
+        dripping.push(sock);
+    }
+    // One request is answered first, so the server has surely taken the five before it.
+    let r = reqwest::get(format!("http://{}/healthz", server.addr)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let started = Instant::now();
+    server.stop.cancel();
+    tokio::time::timeout(Duration::from_secs(10), server.task).await.expect("the server stopped").unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped after {:?}", started.elapsed());
+    for mut sock in dripping {
+        let (_, after) = read_to_close(&mut sock).await;
+        assert!(after < Duration::from_secs(3));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distinct_limits_do_not_grow_the_render_cache() {
+    let (_setup, state) = published().await;
+    let server = start(state.clone(), Limits::new(64)).await;
+    let client = reqwest::Client::builder().gzip(true).build().unwrap();
+    let base = format!("http://{}", server.addr);
+    for path in ["/feed.atom", "/feed.rss", "/feed.json", "/", "/digest.atom"] {
+        assert_eq!(client.get(format!("{base}{path}")).send().await.unwrap().status(), 200);
+    }
+    let hot = state.cache.bytes();
+    assert!(hot > 0, "the default documents are cached");
+    for limit in 1..=200 {
+        for path in ["/feed.atom", "/feed.rss", "/feed.json", "/digest.atom"] {
+            let r = client.get(format!("{base}{path}?limit={limit}")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    }
+    assert_eq!(state.cache.bytes(), hot, "documents at other limits are rendered on demand, not kept");
+    let r = client.get(format!("{base}/feed.atom?limit=2")).send().await.unwrap();
+    assert_eq!(feed_rs::parser::parse(r.bytes().await.unwrap().as_ref()).unwrap().entries.len(), 2);
+    server.stop.cancel();
+    server.task.await.unwrap();
+}
