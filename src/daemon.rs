@@ -162,7 +162,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let reader = Store::open(&config.storage.database)?;
     let stored = reader.configured_feeds()?;
     let writer = Arc::new(Writer::spawn(store));
-    let published = Arc::new(Published::new(Store::open(&config.storage.database)?, config.server.clone()));
+    let published = Arc::new(Published::open(&config.storage.database, config.server.clone())?);
     let listener = bind(config.server.listen).await?;
     let mut server = start_server(listener, config.server.listen, published.clone());
 

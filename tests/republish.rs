@@ -12,7 +12,6 @@ use serde_json::Value;
 use storyline::app::App;
 use storyline::config::Config;
 use storyline::publish::{self, Published};
-use storyline::store::Store;
 use tokio_util::sync::CancellationToken;
 
 /// Schemes that must never come out, in any case.
@@ -93,7 +92,7 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = Arc::new(Published::new(Store::open(&config.storage.database).unwrap(), config.server.clone()));
+    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
     let stop = CancellationToken::new();
     let serving = tokio::spawn(publish::serve(listener, state, stop.clone()));
     let client = reqwest::Client::new();

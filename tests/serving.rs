@@ -13,7 +13,6 @@ use storyline::app::App;
 use storyline::config::Config;
 use storyline::publish::server::{serve, Limits};
 use storyline::publish::{router, Published};
-use storyline::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -31,7 +30,7 @@ async fn published() -> (Setup, Arc<Published>) {
     let app = App::open(config.clone()).unwrap();
     app.poll(&[], |_| {}).await.unwrap();
     drop(app);
-    let state = Published::new(Store::open(&config.storage.database).unwrap(), config.server.clone());
+    let state = Published::open(&config.storage.database, config.server.clone()).unwrap();
     (setup, Arc::new(state))
 }
 

@@ -8,6 +8,7 @@
 //! `<` or `&`, misnesting, a block inside `<p>`) is left to ammonia, and what this module
 //! writes is what ammonia writes for the same input (tested). Pure; no I/O.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::tolerant::decode_entities;
@@ -79,8 +80,19 @@ enum Token<'a> {
     },
 }
 
+/// `html` with its line breaks normalized as an HTML parser's input stream does it: CR LF
+/// and a lone CR become LF (found by the differential fuzz target).
+fn newlines(html: &str) -> Cow<'_, str> {
+    if html.contains('\r') {
+        Cow::Owned(html.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(html)
+    }
+}
+
 /// The sanitized form of `html`, or `None` when it is not of the simple shape.
 pub fn clean(html: &str) -> Option<String> {
+    let html = &*newlines(html);
     let mut out = String::with_capacity(html.len() + 64);
     walk(html, |token| write_clean(&token, &mut out))?;
     Some(out)
@@ -89,6 +101,7 @@ pub fn clean(html: &str) -> Option<String> {
 /// The text of `html` with tags dropped and references decoded, or `None` when it is not
 /// of the simple shape.
 pub fn text(html: &str) -> Option<String> {
+    let html = &*newlines(html);
     let mut out = String::with_capacity(html.len());
     walk(html, |token| write_text(&token, &mut out))?;
     Some(out)
@@ -96,6 +109,7 @@ pub fn text(html: &str) -> Option<String> {
 
 /// [`clean`] and [`text`] of the same body in one reading of it.
 pub fn clean_and_text(html: &str) -> Option<(String, String)> {
+    let html = &*newlines(html);
     let mut clean = String::with_capacity(html.len() + 64);
     let mut text = String::with_capacity(html.len());
     walk(html, |token| match token {

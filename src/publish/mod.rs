@@ -6,9 +6,10 @@
 
 mod cache;
 mod metrics;
+mod readers;
 pub mod server;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{
@@ -26,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cache::{Cache, Rendered};
 pub use metrics::{Metrics, PollKind};
+use readers::Readers;
 
 use crate::config::ServerSettings;
 use crate::render::{self, FeedMeta, Format};
@@ -46,19 +48,24 @@ pub struct Published {
     pub cache: Cache,
     /// Poll counters.
     pub metrics: Metrics,
-    reader: Mutex<Store>,
+    readers: Readers,
     settings: RwLock<ServerSettings>,
 }
 
+/// Read connections of the server. Two cores run two queries at once; two more let short
+/// queries (a series, the API's first page) go on while two large renders hold theirs.
+pub const READERS: usize = 4;
+
 impl Published {
-    /// State over a read connection and the `[server]` settings.
-    pub fn new(reader: Store, settings: ServerSettings) -> Published {
-        Published {
+    /// State over [`READERS`] read connections to the database at `database` and the
+    /// `[server]` settings.
+    pub fn open(database: &std::path::Path, settings: ServerSettings) -> Result<Published, StoreError> {
+        Ok(Published {
             cache: Cache::new(settings.cache),
             metrics: Metrics::default(),
-            reader: Mutex::new(reader),
+            readers: Readers::open(database, READERS)?,
             settings: RwLock::new(settings),
-        }
+        })
     }
 
     /// Applies reloaded `[server]` settings (title, base URL, items) and drops cached output.
@@ -72,16 +79,12 @@ impl Published {
         self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Runs a read query on a blocking thread.
+    /// Runs a read query on a free read connection.
     async fn read<T: Send + 'static>(
-        self: &Arc<Self>,
+        &self,
         query: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let me = self.clone();
-        tokio::task::spawn_blocking(move || query(&me.reader.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .map_err(|e| ApiError(format!("internal error: {e}")))?
-            .map_err(|e| ApiError(e.to_string()))
+        self.readers.read(query).await.map_err(|e| ApiError(e.to_string()))
     }
 }
 

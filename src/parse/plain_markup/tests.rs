@@ -19,6 +19,7 @@ fn simple_bodies_come_out_as_ammonia_writes_them() {
         "caf\u{e9} \u{1F600} &#8220;quoted&#8221;",
         "raw\u{a0}no-break <b>\u{a0}</b>\u{a0}",
         "<img src=\"https://x.org/1.jpg\" alt=\"a\u{a0}&quot;b&quot; &lt;c&gt;\">",
+        "<p>line\r\nbreaks\rand <b title=\"a\rb\">more</b>\r</p>",
     ] {
         assert_eq!(clean(html).as_deref(), Some(ammonia_clean(html).as_str()), "{html}");
         assert_eq!(clean_and_text(html), clean(html).zip(text(html)), "{html}");
