@@ -18,7 +18,7 @@ use crate::model::FeedStatus;
 use crate::opml;
 use crate::poll::{Pipeline, PollReport};
 use crate::render::{self, FeedMeta, Format};
-use crate::store::{Store, Writer};
+use crate::store::{Store, StoreError, Writer, WriterLock};
 
 /// Adds the feeds of an OPML file to the configuration at `config.path`, keeping its
 /// comments; with `dry_run` only reports. Returns one line per outline.
@@ -50,6 +50,8 @@ pub struct App {
     pub config: Config,
     /// A read connection for queries; polls write through their own writer.
     reader: Mutex<Store>,
+    /// Held by a writing command for its whole run.
+    lock: Option<WriterLock>,
 }
 
 /// A command-line mistake (exit status 2), as opposed to a runtime failure (1).
@@ -58,11 +60,36 @@ pub struct App {
 pub struct UsageError(pub String);
 
 impl App {
-    /// Opens the store named by the configuration and brings its feed list up to date.
+    /// Opens the store named by the configuration for reading, beside a running daemon if
+    /// there is one. When no other storyline writes to it, its feed list is brought up to
+    /// date with the configuration first (so new feeds show); otherwise the writer's is
+    /// shown.
     pub fn open(config: Config) -> anyhow::Result<App> {
         let mut store = Store::open(&config.storage.database)?;
+        match WriterLock::acquire(&config.storage.database, "storyline (reading)") {
+            Ok(_briefly) => store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?,
+            Err(StoreError::Locked { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(App { reader: Mutex::new(store), config, lock: None })
+    }
+
+    /// Opens the store for `command` (`poll`, ...), which writes to it: fails at once,
+    /// naming the holder, when another storyline writes to the same database.
+    pub fn open_writer(config: Config, command: &str) -> anyhow::Result<App> {
+        let lock = match WriterLock::acquire(&config.storage.database, &format!("storyline {command}")) {
+            Ok(lock) => lock,
+            Err(e @ StoreError::Locked { .. }) if e.to_string().contains("storyline run") => {
+                bail!(
+                    "cannot {command}: {e}.\nThe running daemon polls every feed on its schedule; after editing the \
+                     configuration, reload it (`systemctl reload storyline`, or SIGHUP) and it polls new feeds at once."
+                )
+            }
+            Err(e) => bail!("cannot {command}: {e}"),
+        };
+        let mut store = Store::open(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-        Ok(App { reader: Mutex::new(store), config })
+        Ok(App { reader: Mutex::new(store), config, lock: Some(lock) })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -75,6 +102,9 @@ impl App {
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
+        if self.lock.is_none() {
+            bail!("polling needs the database's writer lock: open the store with `App::open_writer`");
+        }
         // Only polls need the writer and the grouping engine (whose warm-up reads items).
         let writer = Arc::new(Writer::spawn(Store::open(&self.config.storage.database)?));
         let grouper =

@@ -23,7 +23,7 @@ use crate::notify::{notify, Watchdog};
 use crate::poll::{Pipeline, PollResult};
 use crate::publish::{self, PollKind, Published};
 use crate::scheduler::{Clock, Command, Outcome, Plan, Poller, Scheduler};
-use crate::store::{FeedRef, Store, Writer};
+use crate::store::{FeedRef, Store, Writer, WriterLock};
 
 /// How long in-flight polls may run on after a stop request, beyond the fetch timeout.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -157,6 +157,8 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt())?;
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
+    // Held until the daemon returns: no other storyline writes to this database meanwhile.
+    let _lock = WriterLock::acquire(&config.storage.database, "storyline run")?;
     let mut store = Store::open(&config.storage.database)?;
     store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
     let reader = Store::open(&config.storage.database)?;

@@ -201,7 +201,10 @@ fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let app = App::open(config)?;
+    let app = match command {
+        Command::Poll { .. } => App::open_writer(config, "poll")?,
+        _ => App::open(config)?,
+    };
     let mut out = std::io::stdout().lock();
     match command {
         Command::CheckConfig

@@ -85,7 +85,7 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
     server.route("/evil.xml", Route::feed(fixture("hostile-links.xml"), "application/rss+xml"));
     let setup = Setup::new("", &[("evil", server.url("/evil.xml"))]);
     let config = Config::load(&setup.config).unwrap();
-    let app = App::open(config.clone()).unwrap();
+    let app = App::open_writer(config.clone(), "poll").unwrap();
     let reports = app.poll(&[], |_| {}).await.unwrap();
     assert!(reports[0].to_string().contains("5 new"), "{}", reports[0]);
     drop(app);

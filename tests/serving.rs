@@ -27,7 +27,7 @@ async fn published() -> (Setup, Arc<Published>) {
     }
     let setup = Setup::new("", &names);
     let config = Config::load(&setup.config).unwrap();
-    let app = App::open(config.clone()).unwrap();
+    let app = App::open_writer(config.clone(), "poll").unwrap();
     app.poll(&[], |_| {}).await.unwrap();
     drop(app);
     let state = Published::open(&config.storage.database, config.server.clone()).unwrap();

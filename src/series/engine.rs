@@ -329,7 +329,7 @@ impl Engine {
     /// Drops series idle beyond the horizon (they stay in the store, not in memory).
     fn forget_idle(&mut self, now: i64) {
         let horizon = self.params.horizon;
-        if self.next_id % 512 != 0 {
+        if !self.next_id.is_multiple_of(512) {
             return;
         }
         let idle: Vec<u64> = self.series.iter().filter(|(_, s)| now - s.last > horizon).map(|(id, _)| *id).collect();

@@ -98,7 +98,7 @@ impl NearIndex {
             self.bands.entry((band, (fp >> (band * 16)) as u16)).or_default().push((fp, series, at));
         }
         self.inserts += 1;
-        if self.inserts % 16_384 == 0 {
+        if self.inserts.is_multiple_of(16_384) {
             self.bands.retain(|_, list| {
                 list.retain(|(_, _, t)| *t >= since);
                 !list.is_empty()

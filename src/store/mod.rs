@@ -6,6 +6,7 @@
 
 mod feeds;
 mod items;
+mod lock;
 mod schema;
 mod series;
 mod writes;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 
 pub use feeds::FeedRef;
 pub use items::PollCounts;
+pub use lock::WriterLock;
 pub use series::SeriesRow;
 pub use writes::{PollWrite, Writer};
 
@@ -48,6 +50,22 @@ pub enum StoreError {
     /// The writer thread has stopped.
     #[error("the database writer has stopped")]
     WriterGone,
+    /// Another process writes to this database.
+    #[error("the database {} is in use by {holder}; only one storyline may write to it at a time", database.display())]
+    Locked {
+        /// The database file.
+        database: PathBuf,
+        /// Who holds it, as its lock file says.
+        holder: String,
+    },
+    /// The lock file beside the database could not be used.
+    #[error("cannot use the lock file {path}: {source}")]
+    LockFile {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A feed name that the store does not know.
     #[error("unknown feed `{0}`")]
     UnknownFeed(String),
