@@ -176,11 +176,38 @@ fn init_logging(daemon: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(!journal && std::io::stderr().is_terminal())
         .with_target(false);
-    if journal {
-        builder.without_time().init();
+    // Set directly (not `init`), so the `log` bridge below is ours, not tracing-log's own.
+    let installed = if journal {
+        tracing::subscriber::set_global_default(builder.without_time().finish())
     } else {
-        builder.init();
+        tracing::subscriber::set_global_default(builder.finish())
+    };
+    if installed.is_ok() && log::set_boxed_logger(Box::new(LogBridge(tracing_log::LogTracer::new()))).is_ok() {
+        // Records above the filter's level are not even formatted.
+        use tracing_log::AsLog;
+        log::set_max_level(tracing::level_filters::LevelFilter::current().as_log());
     }
+}
+
+/// Records of crates that log through `log`: the HTML parser's are counted per document
+/// while one is read (hostile markup makes it log twice per element, tens of thousands
+/// of lines a poll), everything else goes on to tracing.
+struct LogBridge(tracing_log::LogTracer);
+
+impl log::Log for LogBridge {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let from_parser = record.level() <= log::Level::Warn
+            && (record.target().starts_with("html5ever") || record.target().starts_with("markup5ever"));
+        if !(from_parser && storyline::parse::html::note_parser_message(record.args())) {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {

@@ -43,6 +43,8 @@ pub struct PollReport {
     pub min_interval: Option<Duration>,
     /// Consecutive failures, this poll included (0 after a success).
     pub error_count: u32,
+    /// What reading the document had to repair or guess (also stored on the feed).
+    pub warnings: Vec<String>,
 }
 
 impl PollReport {
@@ -132,9 +134,9 @@ impl Pipeline {
             FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
             FetchOutcome::Fetched(body) => self.parse(body, moved_to).await,
         };
-        let hint = match &write {
-            PollWrite::Stored { parsed, .. } => parsed.min_interval,
-            _ => None,
+        let (hint, warnings) = match &write {
+            PollWrite::Stored { parsed, .. } => (parsed.min_interval, parsed.warnings.clone()),
+            _ => (None, Vec::new()),
         };
         let min_interval = hint.into_iter().chain(fetched.max_age).max();
         let error_count = if matches!(write, PollWrite::Failed(_)) { feed.error_count + 1 } else { 0 };
@@ -153,7 +155,7 @@ impl Pipeline {
             (None, true) => PollResult::NotModified,
             (None, false) => PollResult::Stored(counts),
         };
-        Ok(PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count })
+        Ok(PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings })
     }
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a

@@ -125,3 +125,28 @@ async fn a_repaired_feed_is_stored_and_says_what_was_repaired() {
     let (_, text, _) = setup.run(&["feeds"]).await;
     assert!(text.contains("read with repairs: read with the tolerant parser"), "{text}");
 }
+
+/// Markup that makes the HTML parser log twice per element: one poll writes a handful of
+/// lines, and the feed's row counts the messages once.
+#[tokio::test]
+async fn hostile_markup_does_not_flood_the_log() {
+    let tables = "&lt;table&gt;x&lt;/table&gt;".repeat(5_000);
+    let doc = format!(
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>Tables</title>\
+         <link>http://t.example/1</link><description>{tables}</description></item></channel></rss>"
+    );
+    let server = Server::start().await;
+    server.route("/tables.xml", Route::feed(doc, "application/rss+xml"));
+    let setup = Setup::new("", &[("tables", server.url("/tables.xml"))]);
+    let (code, out, err) = setup.run(&["poll"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("tables: 1 new"), "{out}");
+    assert!(err.lines().count() < 5, "{} log lines, first: {:?}", err.lines().count(), err.lines().next());
+    let (_, feeds, _) = setup.run(&["feeds", "--json"]).await;
+    let feeds: Value = serde_json::from_str(&feeds).unwrap();
+    let warning = feeds[0]["warning"].as_str().unwrap();
+    assert!(
+        warning.contains("the HTML parser logged") && warning.contains("foster parenting not implemented ("),
+        "{warning}"
+    );
+}

@@ -2,13 +2,15 @@
 //! of `tolerant` searched for an RSS (0.90 to 2.0, any namespace), RDF or Atom (0.3 or
 //! 1.0) root wherever it sits, and each entry's fields taken from every element that
 //! carries them (`dc:title`, `media:title`, a permalink guid, an enclosure, `dc:date`,
-//! `dcterms:issued` ...). Pure; never fails on any input.
+//! `dcterms:issued` ...). Pure; fails on no input, only past its deadline.
+
+use std::time::Instant;
 
 use url::Url;
 
 use super::normalize::{absolute_url, looks_like_html, DroppedLinks, SUMMARY_CHARS};
 use super::tolerant::Element;
-use super::{dates, html};
+use super::{dates, html, ParseError};
 use crate::dedupe::canonical_url;
 use crate::model::{Entry, ParsedFeed};
 
@@ -75,19 +77,21 @@ impl Found<'_> {
     }
 
     /// Normalized as feed-rs results are: plain titles, absolute links, sanitized HTML.
-    pub fn feed(&self, final_url: &Url, charset: String) -> ParsedFeed {
+    pub fn feed(&self, final_url: &Url, charset: String, deadline: Instant) -> Result<ParsedFeed, ParseError> {
         let channel = first(self.root, &|e| e.local() == "channel").unwrap_or(self.root);
         let mut dropped = DroppedLinks::default();
         let site_link =
             link_of(channel).and_then(|l| dropped.web(absolute_url(&l, self.root.attr("xml:base"), final_url), None));
         let base = site_link.clone().unwrap_or_else(|| final_url.clone());
-        let entries = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, (e, xml_base))| entry(e, xml_base.as_deref(), &base, &mut dropped, i))
-            .collect();
-        ParsedFeed {
+        let total = self.items.len();
+        let mut entries = Vec::with_capacity(total);
+        for (i, (e, xml_base)) in self.items.iter().enumerate() {
+            if Instant::now() > deadline {
+                return Err(ParseError::TooSlow { read: i, total });
+            }
+            entries.push(entry(e, xml_base.as_deref(), &base, &mut dropped, i));
+        }
+        Ok(ParsedFeed {
             format: self.format.clone(),
             charset,
             title: child(channel, &["title"]).map(|t| html::to_text(&t.text())).filter(|t| !t.is_empty()),
@@ -95,7 +99,7 @@ impl Found<'_> {
             entries,
             min_interval: None,
             warnings: dropped.warning().into_iter().collect(),
-        }
+        })
     }
 
     /// The raw date strings of entry `i` (published, updated), for dates feed-rs missed.

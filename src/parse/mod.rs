@@ -7,12 +7,13 @@ mod charset;
 mod dates;
 pub mod html;
 mod lenient;
+mod nesting;
 mod normalize;
 mod plain_markup;
 pub mod tolerant;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
 use url::Url;
@@ -44,7 +45,20 @@ pub enum ParseError {
     /// The parser crashed on this input; caught so the poll goes on.
     #[error("the feed parser crashed on this document: {0}")]
     Panicked(String),
+    /// Reading the entries took longer than [`PARSE_BUDGET`].
+    #[error("reading the feed took longer than {}s; stopped after {read} of {total} entries", PARSE_BUDGET.as_secs())]
+    TooSlow {
+        /// Entries read when time ran out.
+        read: usize,
+        /// Entries in the document.
+        total: usize,
+    },
 }
+
+/// The most time one document may take to read, as `[fetch] timeout` bounds its fetch. A
+/// backstop: with markup nesting capped (`nesting`), a 10 MiB body of the worst shapes
+/// found reads in about a second.
+pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 
 /// Parses a feed body received from `final_url` with the given Content-Type.
 ///
@@ -53,6 +67,21 @@ pub enum ParseError {
 /// feed-rs left titles, links or dates empty, they are filled from the elements it does
 /// not read (`dc:title`, `media:title`, loose dates ...). Each repair is a warning.
 pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Result<ParsedFeed, ParseError> {
+    let deadline = Instant::now() + PARSE_BUDGET;
+    let (parsed, notes) = html::collecting_parser_notes(|| parse_before(bytes, content_type, final_url, deadline));
+    let mut feed = parsed?;
+    if let Some(notes) = notes {
+        feed.warnings.push(notes);
+    }
+    Ok(feed)
+}
+
+fn parse_before(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    final_url: &Url,
+    deadline: Instant,
+) -> Result<ParsedFeed, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -68,15 +97,15 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Resul
     let mut feed = match primary {
         Ok(raw) if is_json || raw.entries.len() >= entry_tags(text) => {
             let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
-            let mut feed = normalize::feed(raw, final_url, decoded.describe());
+            let mut feed = normalize::feed(raw, final_url, decoded.describe(), deadline)?;
             feed.min_interval = ttl;
             if !is_json {
-                fill_gaps(&mut feed, text, final_url);
+                fill_gaps(&mut feed, text, final_url, deadline);
             }
             feed
         }
         Err(e) if is_json => return Err(e),
-        other => recover(other, text, final_url, decoded.describe())?,
+        other => recover(other, text, final_url, decoded.describe(), deadline)?,
     };
     feed.min_interval = feed.min_interval.into_iter().chain(update_period(text)).max();
     feed.warnings.splice(0..0, decoded.warnings.iter().cloned());
@@ -107,6 +136,7 @@ fn recover(
     text: &str,
     final_url: &Url,
     charset: String,
+    deadline: Instant,
 ) -> Result<ParsedFeed, ParseError> {
     let tree = tolerant::read(text);
     // A root without entries after feed-rs failed is a truncated or broken document:
@@ -117,7 +147,7 @@ fn recover(
     let found = found.filter(|f| primary.as_ref().map_or(true, |raw| f.len() > raw.entries.len()));
     match (found, primary) {
         (Some(found), primary) => {
-            let mut feed = found.feed(final_url, charset);
+            let mut feed = found.feed(final_url, charset, deadline)?;
             let why = match &primary {
                 Ok(raw) => format!("feed-rs read {} of {} entries", raw.entries.len(), found.len()),
                 Err(e) => format!("feed-rs: {e}"),
@@ -126,16 +156,17 @@ fn recover(
             Ok(feed)
         }
         (None, Ok(raw)) => {
-            let mut feed = normalize::feed(raw, final_url, charset);
-            fill_gaps(&mut feed, text, final_url);
+            let mut feed = normalize::feed(raw, final_url, charset, deadline)?;
+            fill_gaps(&mut feed, text, final_url, deadline);
             Ok(feed)
         }
         (None, Err(e)) => Err(e),
     }
 }
 
-/// Titles, links and dates feed-rs left empty, from the elements it does not read.
-fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
+/// Titles, links and dates feed-rs left empty, from the elements it does not read, as
+/// long as `deadline` allows.
+fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url, deadline: Instant) {
     // Most feeds lack nothing: look for a gap before scanning the text.
     let gap = |e: &crate::model::Entry| e.title.is_empty() || e.published.is_none() || e.link.is_none();
     if !feed.entries.iter().any(gap) {
@@ -161,6 +192,10 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url) {
     let base = feed.site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
     let mut filled = 0;
     for (i, e) in feed.entries.iter_mut().enumerate().filter(|(_, e)| lacking(e)) {
+        if Instant::now() > deadline {
+            feed.warnings.push(format!("out of time: gaps left from entry {} on", i + 1));
+            break;
+        }
         let Some(other) = found.entry(i, &base) else { continue };
         if e.title.is_empty() && !other.title.is_empty() {
             e.title = other.title;
@@ -293,6 +328,21 @@ mod tests {
         assert_eq!(b.link.as_deref(), Some("https://x.example/p/2?utm_source=rss"), "a permalink guid is the link");
         assert_eq!(b.guid_url.as_deref(), Some("https://x.example/p/2"));
         assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-27T08:00:00+00:00");
+    }
+
+    #[test]
+    fn reading_stops_at_its_deadline_with_a_specific_error() {
+        let doc = br#"<rss version="2.0"><channel><title>T</title>
+            <item><title>a</title><link>http://x.example/1</link></item>
+            <item><title>b</title><link>http://x.example/2</link></item></channel></rss>"#;
+        let past = Instant::now().checked_sub(Duration::from_secs(1)).unwrap();
+        let err = parse_before(doc, None, &url(), past).unwrap_err();
+        assert_eq!(err, ParseError::TooSlow { read: 0, total: 2 });
+        assert!(err.to_string().contains("longer than 10s; stopped after 0 of 2 entries"), "{err}");
+        // Broken XML goes to the tolerant reader, which keeps the same deadline.
+        let broken = br#"<rss version="2.0"><channel><title>T</title>
+            <item><title>a &bogus; b</title><link>http://x.example/1</link></item></channel>"#;
+        assert!(matches!(parse_before(broken, None, &url(), past), Err(ParseError::TooSlow { .. })));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use feed_rs::model::{Entry as RawEntry, Feed, FeedType, Link, Text};
 use url::Url;
 
-use super::html;
+use std::time::Instant;
+
+use super::{html, ParseError};
 use crate::dedupe::{canonical, canonical_url};
 use crate::model::{is_web_link, Entry, ParsedFeed};
 
@@ -22,17 +24,23 @@ pub fn format_name(kind: &FeedType) -> &'static str {
     }
 }
 
-/// Normalizes a parsed feed received from `final_url`.
-pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
+/// Normalizes a parsed feed received from `final_url`, giving up past `deadline`.
+pub fn feed(raw: Feed, final_url: &Url, charset: String, deadline: Instant) -> Result<ParsedFeed, ParseError> {
     let mut dropped = DroppedLinks::default();
     let site_link = pick_link(&raw.links).and_then(|l| dropped.web(absolute_url(&l.href, None, final_url), None));
     // Relative entry URLs resolve against xml:base, then the feed's own link, then the
     // URL the document came from.
     let base = site_link.clone().unwrap_or_else(|| final_url.clone());
     let sanitizer = html::sanitizer(&base);
-    let entries =
-        raw.entries.into_iter().enumerate().map(|(i, e)| entry(e, &base, &sanitizer, &mut dropped, i)).collect();
-    ParsedFeed {
+    let total = raw.entries.len();
+    let mut entries = Vec::with_capacity(total);
+    for (i, e) in raw.entries.into_iter().enumerate() {
+        if Instant::now() > deadline {
+            return Err(ParseError::TooSlow { read: i, total });
+        }
+        entries.push(entry(e, &base, &sanitizer, &mut dropped, i));
+    }
+    Ok(ParsedFeed {
         format: format_name(&raw.feed_type).to_string(),
         charset,
         title: raw.title.map(|t| text(&t)).filter(|t| !t.is_empty()),
@@ -40,7 +48,7 @@ pub fn feed(raw: Feed, final_url: &Url, charset: String) -> ParsedFeed {
         entries,
         min_interval: None,
         warnings: dropped.warning().into_iter().collect(),
-    }
+    })
 }
 
 /// Entry numbers shown in the warning about dropped links; the rest are counted.
