@@ -3,6 +3,7 @@
 //!
 //! Must not touch the database or parse feed content.
 
+pub mod destination;
 mod limits;
 
 use std::time::Duration;
@@ -116,6 +117,11 @@ impl Fetcher {
             }
             if visited.len() > MAX_REDIRECTS {
                 let message = format!("more than {MAX_REDIRECTS} redirects (last to {next})");
+                return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
+            }
+            let lookups = async { tokio::join!(destination::addresses(&url), destination::addresses(&next)) };
+            let (from, to) = tokio::time::timeout_at(until, lookups).await.ok()?;
+            if let Some(message) = destination::refusal(&from, &to) {
                 return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
             }
             visited.push(next.clone());

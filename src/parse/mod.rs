@@ -210,7 +210,9 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url, deadline: Insta
             filled += 1;
         } else if e.published.is_none() {
             if let (Some(raw), _) = found.dates(i) {
-                feed.warnings.push(format!("entry {}: unreadable date {:?}", i + 1, raw.trim()));
+                // Cut short: warnings are published, and the element could hold anything.
+                let raw: String = raw.trim().chars().take(40).collect();
+                feed.warnings.push(format!("entry {}: unreadable date {raw:?}", i + 1));
             }
         }
     }
@@ -265,11 +267,12 @@ fn update_period(text: &str) -> Option<Duration> {
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
+    let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
+        .unwrap_or_else(|| "unknown panic".into());
+    redact(&message)
 }
 
 fn classify(error: ParseFeedError, text: &str) -> ParseError {
@@ -279,16 +282,51 @@ fn classify(error: ParseFeedError, text: &str) -> ParseError {
     }
     match error {
         ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => ParseError::NotAFeed,
-        ParseFeedError::JsonSerde(e) => ParseError::Malformed { format: "JSON", message: e.to_string() },
-        ParseFeedError::JsonUnsupportedVersion(v) => {
-            ParseError::Malformed { format: "JSON Feed", message: format!("unsupported version {v}") }
+        ParseFeedError::JsonSerde(e) => ParseError::Malformed { format: "JSON", message: json_error(&e) },
+        ParseFeedError::JsonUnsupportedVersion(_) => {
+            ParseError::Malformed { format: "JSON Feed", message: "unsupported version".into() }
         }
-        other => ParseError::Malformed { format: "XML", message: one_line(&other.to_string()) },
+        other => ParseError::Malformed { format: "XML", message: redact(&other.to_string()) },
     }
 }
 
-fn one_line(s: &str) -> String {
-    html::collapse_whitespace(s)
+/// A JSON error as its kind and position: serde_json's own message quotes the values it
+/// met, and errors are published (`/api/feeds`).
+fn json_error(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "a value of the wrong type or shape",
+        serde_json::error::Category::Eof => "the document ends early",
+        serde_json::error::Category::Io => "read error",
+    };
+    format!("{kind} at line {} column {}", e.line(), e.column())
+}
+
+/// Longest message kept of a parser's error.
+const MESSAGE_CHARS: usize = 200;
+
+/// A parser's message on one line, without what it quotes from the document (between
+/// backticks or quotes) and at most [`MESSAGE_CHARS`] long: errors are published, and
+/// must not carry a hostile document's text.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MESSAGE_CHARS));
+    let mut quote = None;
+    for c in message.chars() {
+        match (quote, c) {
+            (None, '`' | '"' | '\'') => {
+                quote = Some(c);
+                out.push(c);
+                out.push('…');
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    html::shorten(&html::collapse_whitespace(&out), MESSAGE_CHARS)
 }
 
 #[cfg(test)]
@@ -343,6 +381,19 @@ mod tests {
         let broken = br#"<rss version="2.0"><channel><title>T</title>
             <item><title>a &bogus; b</title><link>http://x.example/1</link></item></channel>"#;
         assert!(matches!(parse_before(broken, None, &url(), past), Err(ParseError::TooSlow { .. })));
+    }
+
+    #[test]
+    fn errors_name_kind_and_position_never_the_document_text() {
+        let doc = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"<script>evil</script>"}], "x": }"#;
+        let err = parse(doc, Some("application/feed+json"), &url()).unwrap_err().to_string();
+        assert!(err.starts_with("malformed JSON: syntax error at line 1 column"), "{err}");
+        let doc = br#"{"version":"https://jsonfeed.org/version/1.1","title":["<script>evil</script>"],"items":[]}"#;
+        let err = parse(doc, Some("application/feed+json"), &url()).unwrap_err().to_string();
+        assert!(err.contains("wrong type or shape at line 1"), "{err}");
+        assert!(!err.contains("evil"), "{err}");
+        assert_eq!(redact("expected `</item>`, found `</evil-tag>` in \"x\""), "expected `…`, found `…` in \"…\"");
+        assert!(redact(&"long ".repeat(100)).chars().count() <= MESSAGE_CHARS + 1);
     }
 
     #[test]
