@@ -33,6 +33,8 @@ fn anything_else_goes_to_ammonia() {
         "<a href=\"/relative\">a</a>",
         "<a href=\"javascript:alert(1)\">a</a>",
         "<img src=\"https://:dn.;\" width=\"640\">",
+        "sv&#x+10000; and &#+65;",
+        "ellipsis &#133; in windows-1252",
         "<a href=\"https://example.org/\" rel=\"nofollow\">a</a>",
         "<a href='https://example.org/'>single quotes</a>",
         "<a href=\"https://example.org/\" href=\"https://evil/\">twice</a>",
