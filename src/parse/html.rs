@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
-use super::{nesting, plain_markup};
+use super::{markup_limits, plain_markup};
 
 /// Distinct messages counted per document; any others are counted together.
 const DISTINCT_NOTES: usize = 8;
@@ -70,7 +70,7 @@ pub fn sanitizer(base: &Url) -> Builder<'static> {
 
 /// Sanitizes an HTML fragment for republishing.
 pub fn sanitize(builder: &Builder<'_>, html: &str) -> String {
-    plain_markup::clean(html).unwrap_or_else(|| builder.clean(&nesting::flatten(html)).to_string())
+    plain_markup::clean(html).unwrap_or_else(|| builder.clean(&markup_limits::bound(html)).to_string())
 }
 
 /// The sanitized form and the plain text (as [`to_text`] gives it) of a simple body at
@@ -111,7 +111,7 @@ pub fn both_paths(html: &str, base: &Url) -> (Option<(String, String)>, (String,
 
 /// Plain text through a full HTML parse.
 fn parsed_text(html: &str) -> String {
-    let cleaned = text_only().clean(&nesting::flatten(html)).to_string();
+    let cleaned = text_only().clean(&markup_limits::bound(html)).to_string();
     // html5ever's serializer escapes only these in text nodes.
     let text = cleaned.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ").replace("&amp;", "&");
     collapse_whitespace(&text)

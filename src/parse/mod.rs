@@ -7,7 +7,7 @@ mod charset;
 mod dates;
 pub mod html;
 mod lenient;
-mod nesting;
+mod markup_limits;
 mod normalize;
 mod plain_markup;
 pub mod tolerant;
@@ -56,8 +56,8 @@ pub enum ParseError {
 }
 
 /// The most time one document may take to read, as `[fetch] timeout` bounds its fetch. A
-/// backstop: with markup nesting capped (`nesting`), a 10 MiB body of the worst shapes
-/// found reads in about a second.
+/// backstop: with markup capped in depth and size (`markup_limits`), a 10 MiB body of the
+/// worst shapes found reads in about a second.
 pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 
 /// Parses a feed body received from `final_url` with the given Content-Type.
