@@ -78,7 +78,8 @@ pub struct ServerSettings {
     pub items: usize,
     /// Bytes of rendered documents (plain and gzip) kept between store changes.
     pub cache: u64,
-    /// Client connections served at once; more are answered 503 and closed.
+    /// Client connections served at once; more are answered 503 and closed. Read when the
+    /// server starts (a reload applies it only with a new `listen`).
     pub max_connections: usize,
 }
 
