@@ -44,6 +44,9 @@ pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> anyhow::
     Ok(lines)
 }
 
+/// How the daemon names itself in the database's lock file.
+pub const DAEMON: &str = "storyline run";
+
 /// An opened storyline: configuration, store and fetcher.
 pub struct App {
     /// The configuration in force.
@@ -77,16 +80,16 @@ impl App {
     /// Opens the store for `command` (`poll`, ...), which writes to it: fails at once,
     /// naming the holder, when another storyline writes to the same database.
     pub fn open_writer(config: Config, command: &str) -> anyhow::Result<App> {
-        let lock = match WriterLock::acquire(&config.storage.database, &format!("storyline {command}")) {
-            Ok(lock) => lock,
-            Err(e @ StoreError::Locked { .. }) if e.to_string().contains("storyline run") => {
-                bail!(
-                    "cannot {command}: {e}.\nThe running daemon polls every feed on its schedule; after editing the \
-                     configuration, reload it (`systemctl reload storyline`, or SIGHUP) and it polls new feeds at once."
-                )
-            }
-            Err(e) => bail!("cannot {command}: {e}"),
-        };
+        let lock = WriterLock::acquire(&config.storage.database, &format!("storyline {command}")).map_err(|e| {
+            let daemon = matches!(&e, StoreError::Locked { holder, .. } if holder.starts_with(DAEMON));
+            let hint = if daemon {
+                ".\nThe running daemon polls every feed on its schedule; after editing the configuration, reload it \
+                 (`systemctl reload storyline`, or SIGHUP) and it polls new feeds at once."
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot {command}: {e}{hint}")
+        })?;
         let mut store = Store::open(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
         Ok(App { reader: Mutex::new(store), config, lock: Some(lock) })

@@ -168,7 +168,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
     // Held until the daemon returns: no other storyline writes to this database meanwhile.
-    let _lock = WriterLock::acquire(&config.storage.database, "storyline run")?;
+    let _lock = WriterLock::acquire(&config.storage.database, crate::app::DAEMON)?;
     let mut store = Store::open(&config.storage.database)?;
     store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
     let reader = Store::open(&config.storage.database)?;
