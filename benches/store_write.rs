@@ -76,7 +76,8 @@ fn store_series(store: &mut Store) -> (usize, usize) {
             return (grouped, engine.active());
         }
         grouped += batch.len();
+        let through = batch.iter().map(|i| i.id).max();
         let outcome = engine.assign(&batch);
-        store.write_series(&outcome).unwrap();
+        store.write_series(&outcome, through).unwrap();
     }
 }

@@ -115,6 +115,8 @@ impl App {
         grouper.group().await?; // items an interrupted run stored but did not group
         let in_flight = 2 * self.config.fetch.max_concurrent;
         let pipeline = Arc::new(Pipeline::new(Fetcher::new(&self.config.fetch)?, writer, grouper, in_flight));
+        // One batch: grouped after every poll is stored, in published order.
+        let hold = pipeline.hold();
         let mut tasks = JoinSet::new();
         for spec in selected {
             let feed = self.read().feed(&spec.name)?;
@@ -127,6 +129,7 @@ impl App {
             report(&done);
             reports.push(done);
         }
+        drop(hold);
         pipeline.settle().await?;
         if let Some(retention) = self.config.storage.retention {
             let pruned = pipeline.prune(retention).await?;

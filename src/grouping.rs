@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::series::{Engine, Outcome, Params};
+use crate::series::{Engine, NewItem, Outcome, Params};
 use crate::store::{Store, StoreError, Writer};
 
 /// Most recent items replayed into the engine at start (bounds start-up time).
@@ -17,8 +17,12 @@ const WARM_UP: usize = 20_000;
 /// Series idle beyond the replayed items that are resumed from their stored terms.
 const DORMANT: usize = 50_000;
 
-/// Items read and grouped per round.
-const BATCH: usize = 2000;
+/// Most items one round takes (a cold start of 1,000 feeds of 50 items fits): they are
+/// held in memory, titles and summaries, to be sorted by published time.
+const BACKLOG: usize = 100_000;
+
+/// Items assigned per write: a chunk's series are stored while the next is assigned.
+const CHUNK: usize = 2000;
 
 /// The engine, its read connection, and the writer its results go through.
 pub struct Grouper {
@@ -33,9 +37,6 @@ pub struct Grouper {
     queued: AtomicBool,
     /// Called after a round grouped something (the daemon drops its cached feeds).
     listener: Option<Box<dyn Fn() + Send + Sync>>,
-    /// The round whose series are being written while the next one runs: the newest item
-    /// id it took, and its assignments (a copy of one of its items takes the same series).
-    in_flight: Mutex<Option<(i64, HashMap<i64, u64>)>>,
 }
 
 impl Grouper {
@@ -52,7 +53,6 @@ impl Grouper {
             turn: tokio::sync::Mutex::new(()),
             queued: AtomicBool::new(false),
             listener: None,
-            in_flight: Mutex::new(None),
         })
     }
 
@@ -91,25 +91,25 @@ impl Grouper {
         Ok(engine)
     }
 
-    /// One round: up to [`BATCH`] ungrouped items through the engine.
-    fn round(&self) -> Result<Outcome, StoreError> {
+    /// The items not grouped yet, oldest id first, at most [`BACKLOG`], sorted by
+    /// published time (ties by id): the order the engine takes them in.
+    fn backlog(&self) -> Result<Vec<NewItem>, StoreError> {
         let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
-        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let after = in_flight.as_ref().map(|(through, _)| *through);
-        let mut items = reader.ungrouped(after, BATCH, self.params.summary_weight > 0.0)?;
-        if items.is_empty() {
-            return Ok(Outcome::default());
-        }
-        if let Some((_, assigned)) = &in_flight {
-            for item in items.iter_mut().filter(|i| i.series.is_none()) {
-                item.series = item.copy_of.and_then(|original| assigned.get(&original).copied());
-            }
+        reader.ungrouped(None, BACKLOG, self.params.summary_weight > 0.0)
+    }
+
+    /// Runs one chunk of a backlog through the engine (warming it up on first use). A copy
+    /// of an item assigned earlier in the backlog goes where its original went.
+    fn assign(&self, mut chunk: Vec<NewItem>, assigned: &HashMap<i64, u64>) -> Result<Outcome, StoreError> {
+        for item in chunk.iter_mut().filter(|i| i.series.is_none()) {
+            item.series = item.copy_of.and_then(|original| assigned.get(&original).copied());
         }
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         if engine.is_none() {
+            let reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
             *engine = Some(Self::warm_up(&reader, &self.params)?);
         }
-        Ok(engine.as_mut().expect("the engine was just built").assign(&items))
+        Ok(engine.as_mut().expect("the engine was just built").assign(&chunk))
     }
 
     /// Groups every stored item not yet in a series (waiting for a background round to
@@ -119,43 +119,43 @@ impl Grouper {
         self.rounds().await
     }
 
-    /// Rounds until nothing is left to group; the caller holds the turn. A round's series
-    /// are written while the next round runs (one write in flight), so the engine does
-    /// not wait for the writer's queue of polls.
+    /// Rounds until nothing is left to group; the caller holds the turn. A round takes the
+    /// whole backlog in published order, so the same stored items give the same series
+    /// whatever order their feeds were fetched in; it goes through the engine in chunks
+    /// of [`CHUNK`], each chunk's series written while the next is assigned.
     async fn rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
-        let result = self.overlapped_rounds().await;
-        if result.is_err() {
-            // Items of a failed write are read again from the store next time.
-            *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
-        result
-    }
-
-    async fn overlapped_rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut total = 0;
-        let mut writing: Option<(tokio::task::JoinHandle<Result<(), StoreError>>, usize)> = None;
         loop {
             let me = self.clone();
-            let outcome = tokio::task::spawn_blocking(move || me.round())
+            let backlog = tokio::task::spawn_blocking(move || me.backlog())
                 .await
                 .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
-            if let Some((previous, items)) = writing.take() {
-                self.written(previous, items).await?;
-            }
-            let n = outcome.assigned.len();
-            if n > 0 {
-                let through = outcome.assigned.iter().map(|(item, ..)| *item).max().unwrap_or(0);
-                let assigned = outcome.assigned.iter().map(|&(item, series, _)| (item, series)).collect();
-                *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = Some((through, assigned));
+            let Some(through) = backlog.iter().map(|i| i.id).max() else { return Ok(total) };
+            let full = backlog.len() == BACKLOG;
+            let chunks: Vec<Vec<NewItem>> = backlog.chunks(CHUNK).map(<[NewItem]>::to_vec).collect();
+            let last = chunks.len() - 1;
+            let mut assigned: Arc<HashMap<i64, u64>> = Arc::default();
+            let mut writing: Option<(tokio::task::JoinHandle<Result<(), StoreError>>, usize)> = None;
+            for (i, chunk) in chunks.into_iter().enumerate() {
+                let (me, so_far) = (self.clone(), assigned.clone());
+                let outcome = tokio::task::spawn_blocking(move || me.assign(chunk, &so_far))
+                    .await
+                    .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
+                if let Some((previous, items)) = writing.take() {
+                    self.written(previous, items).await?;
+                }
+                let n = outcome.assigned.len();
+                Arc::make_mut(&mut assigned).extend(outcome.assigned.iter().map(|&(item, series, _)| (item, series)));
+                // Only the round's last write moves the mark past its items.
+                let mark = (i == last).then_some(through);
                 let writer = self.writer.clone();
-                writing = Some((tokio::spawn(async move { writer.write_series(outcome).await }), n));
+                writing = Some((tokio::spawn(async move { writer.write_series(outcome, mark).await }), n));
                 total += n;
             }
-            if n < BATCH {
-                if let Some((last, items)) = writing.take() {
-                    self.written(last, items).await?;
-                }
-                *self.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            if let Some((last, items)) = writing.take() {
+                self.written(last, items).await?;
+            }
+            if !full {
                 return Ok(total);
             }
         }

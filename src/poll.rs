@@ -6,7 +6,8 @@
 //! fetching; writes go to the store's single writer thread.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -94,6 +95,49 @@ pub struct Pipeline {
     /// Polls between their fetch and their commit. Fetched bodies and parsed documents
     /// wait in memory for a parser or the writer; this bound keeps that memory bounded.
     in_flight: Semaphore,
+    /// When stored items are grouped.
+    batching: Arc<Batching>,
+}
+
+/// Grouping waits for a quiet moment, so that the polls started together (a cold start,
+/// the feeds due at one time) are grouped as one batch in published order, whatever order
+/// their answers came in.
+#[derive(Default)]
+struct Batching {
+    /// Polls started and not finished (waiting ones included), and holds.
+    active: AtomicUsize,
+    /// Since when stored items wait for grouping, if they do.
+    waiting_since: Mutex<Option<Instant>>,
+}
+
+impl Batching {
+    /// Takes the waiting items for grouping if `now_due` says their time has come.
+    fn take_if(&self, now_due: impl FnOnce(Instant) -> bool) -> bool {
+        let mut since = self.waiting_since.lock().unwrap_or_else(|p| p.into_inner());
+        let due = since.is_some_and(now_due);
+        if due {
+            *since = None;
+        }
+        due
+    }
+}
+
+/// How long polls must have been quiet before their items are grouped: far longer than
+/// the scheduler takes to start the polls due at one time (a loop of spawns), far shorter
+/// than a reader notices.
+const QUIET: Duration = Duration::from_millis(500);
+
+/// Longest that stored items wait for a quiet moment: feeds whose polls keep overlapping
+/// (slow servers on staggered schedules) must not keep items out of series for long.
+const GROUP_AT_THE_LATEST: Duration = Duration::from_secs(120);
+
+/// Counts as a running poll while held: no grouping starts meanwhile.
+pub struct Hold(Arc<Batching>);
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Pipeline {
@@ -108,6 +152,7 @@ impl Pipeline {
             grouper,
             cpu: Arc::new(Semaphore::new(cores)),
             in_flight: Semaphore::new(in_flight.max(1)),
+            batching: Arc::default(),
         }
     }
 
@@ -123,8 +168,41 @@ impl Pipeline {
         self.writer.prune(cutoff).await
     }
 
-    /// Polls one feed and records the outcome. Only database failures are errors.
+    /// Keeps grouping from starting until the returned hold is dropped: a caller that
+    /// starts many polls at once holds while it starts them, then groups with [`settle`].
+    ///
+    /// [`settle`]: Pipeline::settle
+    pub fn hold(&self) -> Hold {
+        self.batching.active.fetch_add(1, Ordering::SeqCst);
+        Hold(self.batching.clone())
+    }
+
+    /// Polls one feed and records the outcome. Only database failures are errors. Its new
+    /// items are grouped once polls have been quiet for [`QUIET`] (or after
+    /// [`GROUP_AT_THE_LATEST`]).
     pub async fn poll(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
+        let b = &self.batching;
+        b.active.fetch_add(1, Ordering::SeqCst);
+        let report = self.poll_one(feed).await;
+        if report.as_ref().is_ok_and(|r| matches!(r.result, PollResult::Stored(c) if c.new + c.duplicates > 0)) {
+            b.waiting_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
+        }
+        let quiet = b.active.fetch_sub(1, Ordering::SeqCst) == 1;
+        if b.take_if(|since| since.elapsed() >= GROUP_AT_THE_LATEST) {
+            self.grouper.kick();
+        } else if quiet {
+            let (b, grouper) = (b.clone(), self.grouper.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(QUIET).await;
+                if b.active.load(Ordering::SeqCst) == 0 && b.take_if(|_| true) {
+                    grouper.kick();
+                }
+            });
+        }
+        report
+    }
+
+    async fn poll_one(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
         let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");
         let started = Instant::now();
         let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
@@ -147,9 +225,6 @@ impl Pipeline {
         let not_modified = matches!(write, PollWrite::NotModified { .. });
         let name = feed.name.clone();
         let counts = self.writer.write(feed, write, Utc::now()).await?;
-        if counts.new + counts.duplicates > 0 {
-            self.grouper.kick();
-        }
         let result = match (failure, not_modified) {
             (Some(failure), _) => PollResult::Failed(failure),
             (None, true) => PollResult::NotModified,

@@ -144,3 +144,58 @@ async fn copies_take_their_originals_series_across_grouping_rounds() {
         assert_eq!(series[&copy["id"].as_i64().unwrap()], series[&original], "{copy}");
     }
 }
+
+/// An RSS feed of (guid, title, hour of 10 March 2014) items.
+fn timed(items: &[(&str, &str, u32)]) -> String {
+    let items: String = items
+        .iter()
+        .map(|(guid, title, hour)| {
+            format!(
+                "<item><title>{title}</title><link>http://t.example/{guid}</link><guid isPermaLink=\"false\">{guid}</guid>\
+                 <pubDate>Mon, 10 Mar 2014 {hour:02}:00:00 GMT</pubDate></item>"
+            )
+        })
+        .collect();
+    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>")
+}
+
+/// A cold start is one batch in published order, whatever order the feeds answer in: the
+/// slow feed holds the earliest items, and series are numbered as their first items were
+/// published; two cold starts with the answers in opposite orders give the same series.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cold_start_is_grouped_in_published_order_whatever_the_fetch_timing() {
+    let early_story = timed(&[
+        ("v1", "Volcano erupts near Grindavik, Iceland evacuates town", 6),
+        ("v2", "Grindavik volcano eruption forces Iceland evacuation", 7),
+        ("m1", "Marathon runners brave the cold in Lisbon", 8),
+    ]);
+    let late_story = timed(&[
+        ("c1", "Chiquita and Fyffes agree banana merger", 11),
+        ("c2", "Fyffes Chiquita merger creates banana giant", 12),
+        ("l1", "Library extends weekend opening hours", 13),
+    ]);
+    let slow = std::time::Duration::from_millis(400);
+    let mut partitions = Vec::new();
+    for slow_is_early in [true, false] {
+        let server = Server::start().await;
+        let (early, late) = (Route::feed(early_story.clone(), RSS), Route::feed(late_story.clone(), RSS));
+        let (early, late) = if slow_is_early { (early.delayed(slow), late) } else { (early, late.delayed(slow)) };
+        server.route("/early.xml", early);
+        server.route("/late.xml", late);
+        let setup = Setup::new("", &[("early", server.url("/early.xml")), ("late", server.url("/late.xml"))]);
+        assert_eq!(setup.run(&["poll"]).await.0, 0);
+        let mut items = setup.items().await;
+        items.sort_by_key(|i| i["published"].as_str().unwrap().to_string());
+        let ids: Vec<i64> = items.iter().map(|i| i["series"].as_str().unwrap().parse().unwrap()).collect();
+        let mut firsts = ids.clone();
+        firsts.dedup();
+        let mut seen = std::collections::HashSet::new();
+        firsts.retain(|id| seen.insert(*id));
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]), "series numbered in published order: {ids:?}");
+        let s = series_of(&items);
+        assert_eq!(s["v1"], s["v2"]);
+        assert_eq!(s["c1"], s["c2"]);
+        partitions.push(ids);
+    }
+    assert_eq!(partitions[0], partitions[1], "the same series whichever feed answered first");
+}

@@ -188,17 +188,19 @@ impl Store {
         self.records_where("m.series = ?2", super::items::SERIES_NEWEST, Some(id), limit)
     }
 
-    /// Writes what grouping decided, in one transaction.
-    pub fn write_series(&mut self, outcome: &Outcome) -> Result<(), StoreError> {
+    /// Writes what grouping decided, in one transaction. `through`, when given, is the
+    /// newest item id up to which every item is grouped once this is written: where the
+    /// next [`Store::ungrouped`] starts.
+    pub fn write_series(&mut self, outcome: &Outcome, through: Option<i64>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        apply_outcome(&tx, outcome)?;
+        apply_outcome(&tx, outcome, through)?;
         tx.commit()?;
         Ok(())
     }
 }
 
 /// Assignments, merges (members move to the surviving series) and summaries.
-pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), StoreError> {
+pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome, through: Option<i64>) -> Result<(), StoreError> {
     // An upsert, not INSERT OR REPLACE: a REPLACE may delete rows, so SQLite journals every
     // page the statement touches (measured: a third of this function's work).
     let mut assign = conn.prepare_cached(
@@ -208,8 +210,9 @@ pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome) -> Result<(), 
     for (item, series, published) in &outcome.assigned {
         assign.execute(params![item, *series as i64, published])?;
     }
-    // Every item up to the newest one assigned is grouped (rounds take the oldest first).
-    if let Some(through) = outcome.assigned.iter().map(|(item, ..)| *item).max() {
+    // Set by the caller, not taken from the assignments: a round assigns its items in
+    // published order, in several writes, and only its last write completes it.
+    if let Some(through) = through {
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('grouped_through', ?1)
              ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",

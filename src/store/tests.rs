@@ -201,7 +201,7 @@ fn series_terms_are_stored_and_read_back_for_dormant_series() {
         ],
         ..Outcome::default()
     };
-    store.write_series(&outcome).unwrap();
+    store.write_series(&outcome, None).unwrap();
     let dormant = store.dormant_series(0, 5_000, 10).unwrap();
     let ids: Vec<u64> = dormant.iter().map(|d| d.id).collect();
     assert_eq!(ids, [1, 2], "idle in range, with terms, oldest first");
@@ -223,7 +223,9 @@ fn items_not_grouped_yet_never_show_another_series_id() {
     // Item 1 goes to series 2; item 2 waits for the next round, and so does item 3, a copy
     // of item 2 from another feed.
     let summary = Summary { id: 2, title: "t".into(), keywords: vec![], count: 1, first: 0, last: 0, terms: vec![] };
-    store.write_series(&Outcome { assigned: vec![(1, 2, 0)], changed: vec![summary], ..Outcome::default() }).unwrap();
+    store
+        .write_series(&Outcome { assigned: vec![(1, 2, 0)], changed: vec![summary], ..Outcome::default() }, Some(1))
+        .unwrap();
     store.write_poll(&b, &stored(vec![entry("b-3", "http://x.example/2?utm_source=b")], "1"), now).unwrap();
     let mut records = Vec::new();
     store

@@ -76,7 +76,7 @@ enum Job {
     Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
     NextPoll { feed: String, next: Option<DateTime<Utc>>, reply: oneshot::Sender<Result<(), StoreError>> },
     Sync { feeds: Vec<FeedSpec>, reply: oneshot::Sender<Result<(), StoreError>> },
-    Series { outcome: Outcome, reply: oneshot::Sender<Result<(), StoreError>> },
+    Series { outcome: Outcome, through: Option<i64>, reply: oneshot::Sender<Result<(), StoreError>> },
 }
 
 impl Store {
@@ -144,8 +144,8 @@ impl Writer {
                             let _ = reply.send(store.sync_feeds(&feeds));
                             next = queue.recv().ok();
                         }
-                        Job::Series { outcome, reply } => {
-                            let _ = reply.send(store.write_series(&outcome));
+                        Job::Series { outcome, through, reply } => {
+                            let _ = reply.send(store.write_series(&outcome, through));
                             next = queue.recv().ok();
                         }
                         Job::Poll(first) => {
@@ -192,9 +192,9 @@ impl Writer {
         self.ask(|reply| Job::Sync { feeds, reply }).await
     }
 
-    /// Stores what grouping decided.
-    pub async fn write_series(&self, outcome: Outcome) -> Result<(), StoreError> {
-        self.ask(|reply| Job::Series { outcome, reply }).await
+    /// Stores what grouping decided (see [`Store::write_series`] for `through`).
+    pub async fn write_series(&self, outcome: Outcome, through: Option<i64>) -> Result<(), StoreError> {
+        self.ask(|reply| Job::Series { outcome, through, reply }).await
     }
 
     async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {

@@ -21,6 +21,8 @@ pub struct Route {
     pub etag: Option<String>,
     /// When set, sent as Last-Modified and honoured in If-Modified-Since (exact match).
     pub last_modified: Option<String>,
+    /// How long to wait before answering.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Route {
@@ -31,6 +33,7 @@ impl Route {
             body: body.into(),
             etag: None,
             last_modified: None,
+            delay: None,
         }
     }
 
@@ -41,12 +44,18 @@ impl Route {
             body: b"nope".to_vec(),
             etag: None,
             last_modified: None,
+            delay: None,
         }
     }
 
     pub fn with_validators(mut self, etag: &str, last_modified: &str) -> Route {
         self.etag = Some(etag.into());
         self.last_modified = Some(last_modified.into());
+        self
+    }
+
+    pub fn delayed(mut self, delay: std::time::Duration) -> Route {
+        self.delay = Some(delay);
         self
     }
 
@@ -108,6 +117,9 @@ impl Server {
             .collect();
         self.seen.lock().unwrap().push(Seen { path: path.clone(), headers: headers.clone() });
         let route = self.routes.lock().unwrap().get(&path).cloned().unwrap_or_else(|| Route::status(404));
+        if let Some(delay) = route.delay {
+            tokio::time::sleep(delay).await;
+        }
         let not_modified = route.etag.is_some() && headers.get("if-none-match") == route.etag.as_ref()
             || route.last_modified.is_some() && headers.get("if-modified-since") == route.last_modified.as_ref();
         let status = if not_modified { 304 } else { route.status };
