@@ -39,7 +39,7 @@ nginx -c "$WORK/nginx.conf"
 } > "$WORK/config.toml"
 
 cargo build --release --quiet --bin storyline --bench bare_pipeline
-BIN=target/release/storyline
+BIN=${BIN:-target/release/storyline}   # another build to compare: BIN=path bench/poll.sh
 BARE=$(ls -t target/release/deps/bare_pipeline-* | grep -v '\.d$' | head -1)
 curl -s -o /dev/null "http://127.0.0.1:$PORT/feeds/feed-0000.xml"   # nginx warm-up
 

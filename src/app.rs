@@ -68,7 +68,7 @@ impl App {
     /// date with the configuration first (so new feeds show); otherwise the writer's is
     /// shown.
     pub fn open(config: Config) -> anyhow::Result<App> {
-        let mut store = Store::open(&config.storage.database)?;
+        let mut store = Store::open_reader(&config.storage.database)?;
         match WriterLock::acquire(&config.storage.database, "storyline (reading)") {
             Ok(_briefly) => store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?,
             Err(StoreError::Locked { .. }) => {}
@@ -90,7 +90,7 @@ impl App {
             };
             anyhow::anyhow!("cannot {command}: {e}{hint}")
         })?;
-        let mut store = Store::open(&config.storage.database)?;
+        let mut store = Store::open_reader(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
         Ok(App { reader: Mutex::new(store), config, lock: Some(lock) })
     }

@@ -171,7 +171,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let _lock = WriterLock::acquire(&config.storage.database, crate::app::DAEMON)?;
     let mut store = Store::open(&config.storage.database)?;
     store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-    let reader = Store::open(&config.storage.database)?;
+    let reader = Store::open_reader(&config.storage.database)?;
     let stored = reader.configured_feeds()?;
     let writer = Arc::new(Writer::spawn(store));
     let published = Arc::new(Published::open(&config.storage.database, config.server.clone())?);

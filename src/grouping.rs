@@ -44,7 +44,7 @@ impl Grouper {
     /// grouped within two windows of the newest one (at most [`WARM_UP`]), and older series
     /// still within the horizon are resumed from their stored strongest terms.
     pub fn open(store_path: &std::path::Path, params: Params, writer: Arc<Writer>) -> Result<Grouper, StoreError> {
-        let reader = Store::open(store_path)?;
+        let reader = Store::open_reader(store_path)?;
         Ok(Grouper {
             engine: Mutex::new(None),
             params,
@@ -132,11 +132,11 @@ impl Grouper {
                 .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
             let Some(through) = backlog.iter().map(|i| i.id).max() else { return Ok(total) };
             let full = backlog.len() == BACKLOG;
-            let chunks: Vec<Vec<NewItem>> = backlog.chunks(CHUNK).map(<[NewItem]>::to_vec).collect();
-            let last = chunks.len() - 1;
+            let mut rest = backlog.into_iter().peekable();
             let mut assigned: Arc<HashMap<i64, u64>> = Arc::default();
             let mut writing: Option<(tokio::task::JoinHandle<Result<(), StoreError>>, usize)> = None;
-            for (i, chunk) in chunks.into_iter().enumerate() {
+            while rest.peek().is_some() {
+                let chunk: Vec<NewItem> = rest.by_ref().take(CHUNK).collect();
                 let (me, so_far) = (self.clone(), assigned.clone());
                 let outcome = tokio::task::spawn_blocking(move || me.assign(chunk, &so_far))
                     .await
@@ -147,7 +147,7 @@ impl Grouper {
                 let n = outcome.assigned.len();
                 Arc::make_mut(&mut assigned).extend(outcome.assigned.iter().map(|&(item, series, _)| (item, series)));
                 // Only the round's last write moves the mark past its items.
-                let mark = (i == last).then_some(through);
+                let mark = rest.peek().is_none().then_some(through);
                 let writer = self.writer.clone();
                 writing = Some((tokio::spawn(async move { writer.write_series(outcome, mark).await }), n));
                 total += n;

@@ -35,7 +35,7 @@ pub enum Cost {
 impl Readers {
     /// Opens `connections` (at least one) read connections to the database at `path`.
     pub fn open(path: &Path, connections: usize) -> Result<Readers, StoreError> {
-        let idle = (0..connections.max(1)).map(|_| Store::open(path)).collect::<Result<Vec<_>, _>>()?;
+        let idle = (0..connections.max(1)).map(|_| Store::open_reader(path)).collect::<Result<Vec<_>, _>>()?;
         let heavy = Semaphore::new(idle.len().saturating_sub(1).max(1));
         Ok(Readers { path: path.to_path_buf(), free: Semaphore::new(idle.len()), heavy, idle: Mutex::new(idle) })
     }
@@ -72,7 +72,7 @@ impl Readers {
             // on with one fewer.
             Err(e) => {
                 let path = self.path.clone();
-                match tokio::task::spawn_blocking(move || Store::open(&path)).await {
+                match tokio::task::spawn_blocking(move || Store::open_reader(&path)).await {
                     Ok(Ok(store)) => self.idle().push(store),
                     _ => permit.forget(),
                 }
