@@ -49,7 +49,7 @@ pub fn digest(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
         html.push_str(&super::headline_list(&s.headlines));
         out.push_str("  <entry>\n");
         let _ = writeln!(out, "    <id>urn:storyline:series:{}</id>", x(&s.id));
-        let _ = writeln!(out, "    <title type=\"text\">{} ({})</title>", x(&s.title), s.count);
+        let _ = writeln!(out, "    <title type=\"text\">{}</title>", x(&super::counted(&s.title, s.count)));
         let _ = writeln!(out, "    <link rel=\"alternate\" href=\"{}\"/>", x(&link));
         let _ = writeln!(out, "    <updated>{}</updated>", rfc3339(s.last));
         let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&html));

@@ -92,9 +92,19 @@ fn headline_list(headlines: &[crate::model::Related]) -> String {
     html
 }
 
-/// The label of an item's series: "TITLE (N)".
+/// The label of an item's series: "TITLE (N)"; none for a series of one item, which is
+/// not presented as a series.
 pub fn series_label(item: &Item) -> Option<String> {
-    item.series_title.as_ref().map(|t| format!("{t} ({})", item.series_count))
+    item.series_title.as_ref().filter(|_| item.series_count > 1).map(|t| format!("{t} ({})", item.series_count))
+}
+
+/// A series' title as listed: with its count when it holds more than one item.
+fn counted(title: &str, count: u64) -> String {
+    if count > 1 {
+        format!("{title} ({count})")
+    } else {
+        title.to_string()
+    }
 }
 
 /// The entry body as published: the item's own content, the other sources, then "In this
@@ -198,5 +208,19 @@ pub(crate) mod tests {
         assert!(html.ends_with("<p>Also reported by: <a href=\"http://127.0.0.1/b\">paper &amp; co</a></p>"), "{html}");
         assert!(html.contains("<p><strong>In this story (3)</strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a></li><li>Talks begin</li></ul>"), "{html}");
         assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
+    }
+
+    #[test]
+    fn a_series_of_one_item_is_not_presented_as_a_series() {
+        let (meta, mut items) = sample();
+        items[0].series_count = 1;
+        items[0].related.clear();
+        assert_eq!(series_label(&items[0]), None);
+        assert!(!entry_html(&items[0]).contains("In this story"));
+        for text in [atom(&meta, &items), rss(&meta, &items)] {
+            assert!(!text.contains("(1)") && !text.contains("series:1"), "{text}");
+        }
+        assert_eq!(counted("Talks", 1), "Talks");
+        assert_eq!(counted("Talks", 2), "Talks (2)");
     }
 }

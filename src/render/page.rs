@@ -73,7 +73,12 @@ pub fn page(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
     }
     for s in series {
         let _ = writeln!(out, "<section id=\"series-{}\">", x(&s.id));
-        let _ = writeln!(out, "<h2><a href=\"{base}series/{}.atom\">{} ({})</a></h2>", x(&s.id), x(&s.title), s.count);
+        let _ = writeln!(
+            out,
+            "<h2><a href=\"{base}series/{}.atom\">{}</a></h2>",
+            x(&s.id),
+            x(&super::counted(&s.title, s.count))
+        );
         let mut meta_line = format!("updated <time datetime=\"{0}\">{0}</time>", rfc3339(s.last));
         if !s.keywords.is_empty() {
             meta_line = format!("{} · {meta_line}", x(&s.keywords.join(", ")));
