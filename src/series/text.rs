@@ -132,7 +132,43 @@ const WIRE_PREFIXES: &[&str] = &[
     "TIMELINE",
     "GLOBAL MARKETS",
     "BUZZ",
+    // Attribution labels ("Report: ..."); the longer form first, as the first match wins.
+    "REPORTS",
+    "REPORT",
+    "OPINION",
+    "EDITORIAL",
+    "COMMENTARY",
+    "EXPLAINER",
+    "POLL",
+    "STUDY",
+    "SURVEY",
 ];
+
+/// Words naming a publication or a source: "<one of them ...> says:" before a headline
+/// attributes it ("Journal says:", "Reuters reports:"), it is not part of the story.
+const PUBLICATIONS: &[&str] = &[
+    "journal",
+    "times",
+    "post",
+    "paper",
+    "newspaper",
+    "magazine",
+    "media",
+    "report",
+    "sources",
+    "source",
+    "wsj",
+    "reuters",
+    "ap",
+    "afp",
+    "bloomberg",
+    "cnn",
+    "bbc",
+    "insider",
+];
+
+/// Verbs of an attribution before a colon.
+const ATTRIBUTING: &[&str] = &["says", "said", "reports", "reported", "claims"];
 
 /// Words that announce the medium, not the story: `VIDEO:` before a headline, `(video)`
 /// or `[WATCH LIVE]` after it.
@@ -143,7 +179,7 @@ const MEDIA_WORDS: &[&str] =
 /// `[WATCH LIVE]`, `(pictures)`) and publisher suffixes (` - Reuters`, ` | CNN`) removed;
 /// whitespace collapsed.
 pub fn clean_headline(title: &str) -> String {
-    let mut t = strip_slug(strip_prefixes(title.trim())).to_string();
+    let mut t = strip_attribution(strip_slug(strip_prefixes(title.trim()))).to_string();
     for sep in [" - ", " | ", " — ", " – "] {
         // memmem: `str::rfind` builds a two-way searcher per call, which costs more than
         // searching a headline.
@@ -156,6 +192,22 @@ pub fn clean_headline(title: &str) -> String {
         }
     }
     crate::parse::html::collapse_whitespace(strip_media_tags(&t))
+}
+
+/// "Journal says: The first default ..." without its attribution, when what follows is
+/// a headline of its own (three words or more).
+fn strip_attribution(t: &str) -> &str {
+    let Some((head, rest)) = t.split_once(':') else { return t };
+    let words: Vec<String> = head.split_whitespace().map(str::to_lowercase).collect();
+    let attributed = (2..=4).contains(&words.len())
+        && words.last().is_some_and(|w| ATTRIBUTING.contains(&w.as_str()))
+        && words.iter().any(|w| PUBLICATIONS.contains(&w.as_str()));
+    let rest = rest.trim_start();
+    if attributed && rest.split_whitespace().count() >= 3 {
+        rest
+    } else {
+        t
+    }
 }
 
 fn strip_prefixes(mut t: &str) -> &str {
@@ -256,6 +308,17 @@ mod tests {
             "too short to hold a suffix"
         );
         assert_eq!(clean_headline("Updated forecasts show growth"), "Updated forecasts show growth");
+        // Attributions are not the story; topics before a colon are.
+        assert_eq!(
+            clean_headline("Journal says: The first default in China's bond market"),
+            "The first default in China's bond market"
+        );
+        assert_eq!(clean_headline("Report: Apple to unveil larger iPhone"), "Apple to unveil larger iPhone");
+        assert_eq!(clean_headline("Reports: Apple to unveil larger iPhone"), "Apple to unveil larger iPhone");
+        assert_eq!(clean_headline("WATCH: Snowden speaks at SXSW"), "Snowden speaks at SXSW");
+        assert_eq!(clean_headline("Ukraine: Russia moves troops"), "Ukraine: Russia moves troops");
+        assert_eq!(clean_headline("Obama says: we will act now"), "Obama says: we will act now");
+        assert_eq!(clean_headline("Reporter wins award for Syria coverage"), "Reporter wins award for Syria coverage");
         assert_eq!(clean_headline("US STOCKS SNAPSHOT-Wall St opens lower"), "Wall St opens lower");
         assert_eq!(clean_headline("GLOBAL MARKETS-World stocks dip"), "World stocks dip");
         assert_eq!(clean_headline("Russia-NATO talks"), "Russia-NATO talks");
