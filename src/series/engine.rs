@@ -24,6 +24,10 @@ const SUMMARY_BYTES: usize = 240;
 /// evidence of belonging to it (see [`Engine::evidence`]).
 const OWNED_LEAD: u32 = 8;
 
+/// Stream time between sweeps for idle series: a day keeps the engine within a day of its
+/// horizon (180 days by default) at the cost of one pass over the series a day.
+const SWEEP_EVERY: i64 = 86_400;
+
 #[derive(Debug, Default, Clone)]
 struct Term {
     text: String,
@@ -103,6 +107,8 @@ pub struct Engine {
     near: NearIndex,
     neighbours: Neighbours,
     next_id: u64,
+    /// Stream time of the last sweep for idle series.
+    swept_at: i64,
 }
 
 fn decay(value: f64, from: i64, to: i64, half_life: f64) -> f64 {
@@ -117,7 +123,7 @@ impl Engine {
     /// An empty engine; new series ids start after `last_id`.
     pub fn new(params: Params, last_id: u64) -> Engine {
         let neighbours = Neighbours::new(params.neighbours, params.posting_limit);
-        Engine { params, neighbours, next_id: last_id + 1, ..Engine::default() }
+        Engine { params, neighbours, next_id: last_id + 1, swept_at: i64::MIN / 2, ..Engine::default() }
     }
 
     /// Series the engine currently tracks.
@@ -326,12 +332,14 @@ impl Engine {
         self.reindex(into);
     }
 
-    /// Drops series idle beyond the horizon (they stay in the store, not in memory).
+    /// Drops series idle beyond the horizon (they stay in the store, not in memory), at
+    /// most once per [`SWEEP_EVERY`] of stream time: a sweep visits every series.
     fn forget_idle(&mut self, now: i64) {
         let horizon = self.params.horizon;
-        if !self.next_id.is_multiple_of(512) {
+        if now - self.swept_at < SWEEP_EVERY {
             return;
         }
+        self.swept_at = now;
         let idle: Vec<u64> = self.series.iter().filter(|(_, s)| now - s.last > horizon).map(|(id, _)| *id).collect();
         for id in idle {
             if let Some(s) = self.series.remove(&id) {

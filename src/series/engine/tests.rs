@@ -53,3 +53,18 @@ fn a_term_outgrowing_the_indexed_ones_takes_their_place() {
     assert_eq!(e.postings[&b], [id]);
     assert!(e.postings[&a].is_empty());
 }
+
+#[test]
+fn idle_series_are_forgotten_once_a_day_of_stream_time() {
+    let mut e = Engine::new(Params { horizon: 1_000, ..Params::default() }, 0);
+    put(&mut e, 1, 0);
+    put(&mut e, 2, 100_000);
+    e.forget_idle(100_500);
+    assert_eq!(e.active(), 1, "the first sweep drops the series idle beyond the horizon");
+    put(&mut e, 3, 100_600);
+    e.forget_idle(100_000 + SWEEP_EVERY - 1);
+    assert_eq!(e.active(), 2, "no sweep within a day of the last: series 2 is kept though idle");
+    e.forget_idle(100_500 + SWEEP_EVERY);
+    assert_eq!(e.active(), 0, "a day later, every series idle beyond the horizon goes");
+    assert!(e.postings[&0].is_empty(), "and leaves the index");
+}
