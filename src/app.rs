@@ -176,6 +176,11 @@ impl App {
         Ok(render::render(format, &meta, &items))
     }
 
+    /// Why item `id` is in its series; `None` when there is no such item.
+    pub fn explain(&self, id: i64) -> anyhow::Result<Option<crate::store::Explanation>> {
+        Ok(self.read().explain(id)?)
+    }
+
     /// The newest series.
     pub fn series(&self, limit: usize) -> anyhow::Result<Vec<crate::store::SeriesRow>> {
         Ok(self.read().series_list(limit)?)

@@ -46,6 +46,15 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Why an item is in its series: how it was chosen, its score against what it needed,
+    /// the shared names and terms with their weights, the runner-up, or why it started one.
+    Explain {
+        /// The item's id (`export items`, `/api/items`).
+        item: i64,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export stored data.
     Export {
         #[command(subcommand)]
@@ -257,6 +266,18 @@ fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { what: Export::Items } => app.export_items(&mut out),
+        Command::Explain { item, json } => {
+            let Some(explanation) = app.explain(item)? else {
+                return Err(UsageError(format!("no item {item}")).into());
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut out, &explanation)?;
+                writeln!(out)?;
+            } else {
+                print_explanation(&mut out, &explanation)?;
+            }
+            Ok(())
+        }
         Command::Render { format, series } => {
             let format = match format {
                 FormatArg::Atom => Format::Atom,
@@ -287,6 +308,45 @@ fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) -> std::io::Result<()> {
+    use storyline::series::why::How;
+    writeln!(out, "item {}: {} ({})", e.item.id, e.item.title, e.item.feed)?;
+    if let Some(original) = e.item.duplicate_of {
+        writeln!(out, "a received copy of item {original}, explained by it")?;
+    }
+    match &e.series {
+        Some(s) => writeln!(out, "series {}: {} ({} items)", s.id, s.title, s.items)?,
+        None => writeln!(out, "in no series yet")?,
+    }
+    let Some(why) = &e.why else {
+        return writeln!(out, "grouped before storyline recorded its decisions: nothing to explain");
+    };
+    let how = match why.how {
+        How::Copy => "a copy of an article in the series",
+        How::NearDuplicate => "a near-duplicate headline",
+        How::Neighbour => "close to one earlier headline",
+        How::Similar => "similar to the series",
+        How::New => "started a new series",
+    };
+    writeln!(out, "decided: {how}: {}", why.reason)?;
+    if why.how != How::New {
+        writeln!(out, "score:   {:.3} (needed {:.3})", why.score, why.needed)?;
+    }
+    if !why.shared.is_empty() {
+        let shared: Vec<String> = why
+            .shared
+            .iter()
+            .map(|t| format!("{} {:.3}{}", t.term, t.weight, if t.name { " (name)" } else { "" }))
+            .collect();
+        writeln!(out, "shared:  {}", shared.join(", "))?;
+    }
+    if let Some(r) = &why.runner_up {
+        let evidence = if r.evidence { "" } else { ", no evidence" };
+        writeln!(out, "runner-up: series {} scored {:.3} (needed {:.3}{evidence})", r.series, r.score, r.needed)?;
+    }
+    Ok(())
 }
 
 fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()> {

@@ -199,3 +199,62 @@ async fn a_cold_start_is_grouped_in_published_order_whatever_the_fetch_timing() 
     }
     assert_eq!(partitions[0], partitions[1], "the same series whichever feed answered first");
 }
+
+/// `explain` says why each item is where it is, from the CLI and the API alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_says_why_an_item_is_in_its_series() {
+    let server = Server::start().await;
+    for name in ["outlet-x", "outlet-y"] {
+        server.route(&format!("/{name}.xml"), Route::feed(fixture(&format!("{name}.xml")), RSS));
+    }
+    let setup = Setup::new("", &[("x", server.url("/outlet-x.xml")), ("y", server.url("/outlet-y.xml"))]);
+    assert_eq!(setup.run(&["poll"]).await.0, 0);
+    let items = setup.items().await;
+    let id_of = |guid: &str| items.iter().find(|i| i["guid"] == guid).unwrap()["id"].as_i64().unwrap();
+    let explain = |id: i64| {
+        let setup = &setup;
+        async move {
+            let (code, out, err) = setup.run(&["explain", &id.to_string(), "--json"]).await;
+            assert_eq!(code, 0, "{err}");
+            serde_json::from_str::<Value>(&out).unwrap()
+        }
+    };
+
+    // The first eBay headline started the story; a later one joined it on shared names.
+    let first = explain(id_of("ebay-1")).await;
+    assert_eq!(first["why"]["how"], "new", "{first}");
+    let joined = explain(id_of("ebay-2")).await;
+    let why = &joined["why"];
+    assert_ne!(why["how"], "new", "{joined}");
+    assert_eq!(joined["series"]["id"], joined["item"]["series"]);
+    assert_eq!(why["series"].as_u64().unwrap().to_string(), joined["item"]["series"].as_str().unwrap());
+    let shared: Vec<&str> = why["shared"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
+    assert!(shared.contains(&"Icahn"), "{joined}");
+    assert!(why["score"].as_f64().unwrap() >= why["needed"].as_f64().unwrap(), "{joined}");
+
+    // A stray says why it stayed alone; the text form reads as sentences.
+    let stray = explain(id_of("library")).await;
+    assert_eq!(stray["why"]["how"], "new");
+    assert!(!stray["why"]["reason"].as_str().unwrap().is_empty(), "{stray}");
+    let (code, text, _) = setup.run(&["explain", &id_of("ebay-2").to_string()]).await;
+    assert_eq!(code, 0);
+    assert!(text.contains("decided: ") && text.contains("shared:  ") && text.contains("Icahn"), "{text}");
+    let (code, _, err) = setup.run(&["explain", "999999"]).await;
+    assert_eq!(code, 2, "an unknown item is a usage error: {err}");
+
+    // The API gives the same object.
+    let config = storyline::config::Config::load(&setup.config).unwrap();
+    let state = std::sync::Arc::new(
+        storyline::publish::Published::open(&config.storage.database, config.server.clone()).unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let serving = tokio::spawn(storyline::publish::serve(listener, state, stop.clone()));
+    let api = reqwest::get(format!("{base}/api/items/{}/why", id_of("ebay-2"))).await.unwrap();
+    let api: Value = serde_json::from_str(&api.text().await.unwrap()).unwrap();
+    assert_eq!(api, joined);
+    assert_eq!(reqwest::get(format!("{base}/api/items/999999/why")).await.unwrap().status(), 404);
+    stop.cancel();
+    serving.await.unwrap();
+}

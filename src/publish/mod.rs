@@ -120,6 +120,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/digest.atom", get(digest))
         .route("/", get(page))
         .route("/api/items", get(api_items))
+        .route("/api/items/{id}/why", get(api_why))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::map_response(no_sniffing))
@@ -360,6 +361,15 @@ async fn api_feeds(State(state): State<Arc<Published>>) -> Result<Response, ApiE
 async fn api_items(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
     Ok(Json(state.read(limit, move |store| store.newest_records(limit)).await?).into_response())
+}
+
+/// `/api/items/{id}/why`: the `explain --json` object.
+async fn api_why(State(state): State<Arc<Published>>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok((StatusCode::NOT_FOUND, "no such item").into_response()) };
+    Ok(match state.read(0, move |store| store.explain(id)).await? {
+        Some(explanation) => Json(explanation).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such item").into_response(),
+    })
 }
 
 async fn metrics(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {

@@ -1,6 +1,7 @@
 //! The online grouping engine: term statistics, series centroids, the inverted index,
 //! assignment, merging. How an item scores against candidate series is `scoring`'s.
 
+mod explain;
 mod features;
 mod persist;
 mod scoring;
@@ -13,6 +14,7 @@ use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
 use super::neighbours::Neighbours;
 use super::simhash::NearIndex;
 use super::vector::{cosine, norm, prune, IdMap};
+use super::why::How;
 use super::{NewItem, Outcome, Params};
 use features::Features;
 use scoring::Scored;
@@ -166,11 +168,21 @@ impl Engine {
                 .into_iter()
                 .filter_map(|id| self.series.get(&id).map(|s| self.score(&matching, id, s)))
                 .collect();
-            let target = forced
-                .or(near)
-                .or_else(|| self.neighbour(&matching, since))
-                .or_else(|| self.best_match(&scored, item.published));
+            let (target, how) = if forced.is_some() {
+                (forced, How::Copy)
+            } else if near.is_some() {
+                (near, How::NearDuplicate)
+            } else if let Some(s) = self.neighbour(&matching, since) {
+                (Some(s), How::Neighbour)
+            } else if let Some(s) = self.best_match(&scored, item.published) {
+                (Some(s), How::Similar)
+            } else {
+                (None, How::New)
+            };
+            let mut why = self.why(how, target, &matching, &scored, item.published);
             let id = target.unwrap_or_else(|| self.open(item.published));
+            why.series = id;
+            out.why.push((item.id, why));
             let vector_copy = vector.clone();
             self.add(id, title, item.published, vector);
             let merge = self.converging(id, &matching, &scored);

@@ -14,6 +14,7 @@ mod params;
 mod simhash;
 pub mod text;
 mod vector;
+pub mod why;
 
 pub use engine::Engine;
 pub use params::Params;
@@ -65,6 +66,8 @@ pub struct Outcome {
     pub merged: Vec<(u64, u64)>,
     /// Series whose summary changed.
     pub changed: Vec<Summary>,
+    /// Why each item of the batch went where it did.
+    pub why: Vec<(i64, why::Why)>,
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 pub use feeds::FeedRef;
 pub use items::PollCounts;
 pub use lock::WriterLock;
-pub use series::SeriesRow;
+pub use series::{Explanation, SeriesRow};
 pub use writes::{PollWrite, Writer};
 
 /// What can go wrong in the store.

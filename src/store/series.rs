@@ -28,6 +28,18 @@ pub struct SeriesRow {
     pub keywords: Vec<String>,
 }
 
+/// Why an item is in its series: the item, its series now, and the decision as recorded
+/// (none for items grouped before decisions were recorded).
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The item, as `export items` shows it.
+    pub item: crate::model::ItemRecord,
+    /// Its series now (decisions name the series of the moment; merges may have moved it).
+    pub series: Option<SeriesRow>,
+    /// The grouping decision.
+    pub why: Option<crate::series::why::Why>,
+}
+
 /// Stored title and item count, by series id.
 pub type Titles = HashMap<u64, (String, u64)>;
 
@@ -153,6 +165,19 @@ impl Store {
         Ok(self.conn.query_row(&sql, [id], series_row).optional()?)
     }
 
+    /// Why item `id` is in its series (`explain`): `None` when there is no such item. A
+    /// received copy is explained by its original.
+    pub fn explain(&self, id: i64) -> Result<Option<Explanation>, StoreError> {
+        let Some(item) = self.records_where("i.id = ?2", "i.id", Some(&id.to_string()), 1)?.pop() else {
+            return Ok(None);
+        };
+        let decided = item.duplicate_of.unwrap_or(item.id);
+        let why: Option<String> =
+            self.conn.query_row("SELECT why FROM item_why WHERE item = ?1", [decided], |r| r.get(0)).optional()?;
+        let series = self.series(&item.series)?;
+        Ok(Some(Explanation { item, series, why: why.and_then(|w| serde_json::from_str(&w).ok()) }))
+    }
+
     /// The newest series with their newest headlines, for the digest feed.
     pub fn digest(&self, limit: usize, headlines: usize) -> Result<Vec<SeriesEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -218,6 +243,13 @@ pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome, through: Optio
              ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
             [through],
         )?;
+    }
+    let mut why = conn.prepare_cached(
+        "INSERT INTO item_why (item, why) VALUES (?1, ?2) ON CONFLICT(item) DO UPDATE SET why = excluded.why",
+    )?;
+    for (item, decision) in &outcome.why {
+        // Serializing plain numbers and strings cannot fail.
+        why.execute(params![item, serde_json::to_string(decision).unwrap_or_default()])?;
     }
     for (from, into) in &outcome.merged {
         conn.execute("UPDATE item_series SET series = ?2 WHERE series = ?1", params![*from as i64, *into as i64])?;

@@ -57,14 +57,19 @@ impl Engine {
         Scored { id, sim, evidence: shared >= 2 || (shared == 1 && self.telling(first, id)) }
     }
 
+    /// The similarity an item at `at` needs to join `s`: the threshold (the stale one for
+    /// a series idle longer than the window), raised for a sprawling series.
+    pub(super) fn needed(&self, s: &Series, at: i64) -> f32 {
+        let base = if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
+        base * self.breadth(s)
+    }
+
     /// The most similar candidate that passes its threshold (stricter for idle series).
     pub(super) fn best_match(&self, scored: &[Scored], at: i64) -> Option<u64> {
         let mut best: Option<(f32, u64)> = None;
         for c in scored.iter().filter(|c| c.evidence) {
             let Some(s) = self.series.get(&c.id) else { continue };
-            let base =
-                if at - s.last > self.params.window { self.params.stale_threshold } else { self.params.threshold };
-            let needed = base * self.breadth(s);
+            let needed = self.needed(s, at);
             if c.sim >= needed && best.is_none_or(|(b, _)| c.sim > b) {
                 best = Some((c.sim, c.id));
             }
