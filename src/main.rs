@@ -330,9 +330,10 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
         How::Similar => "similar to the series",
         How::New => "started a new series",
     };
-    writeln!(out, "decided: {how}: {}", why.reason)?;
+    writeln!(out, "decided: {how}: {}", why.reason())?;
     if why.how != How::New {
-        writeln!(out, "score:   {:.3} (needed {:.3})", why.score, why.needed)?;
+        let needed = why.needed.map_or("no similarity was enough".to_string(), |n| format!("needed {n:.3}"));
+        writeln!(out, "score:   {:.3} ({needed})", why.score)?;
     }
     if !why.shared.is_empty() {
         let shared: Vec<String> = why
@@ -344,7 +345,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     }
     if let Some(r) = &why.runner_up {
         let evidence = if r.evidence { "" } else { ", no evidence" };
-        writeln!(out, "runner-up: series {} scored {:.3} (needed {:.3}{evidence})", r.series, r.score, r.needed)?;
+        let needed = r.needed.map_or("no similarity was enough".to_string(), |n| format!("needed {n:.3}"));
+        let label = if why.how == How::New { "closest" } else { "runner-up" };
+        writeln!(out, "{label}: series {} scored {:.3} ({needed}{evidence})", r.series, r.score)?;
     }
     Ok(())
 }

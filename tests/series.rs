@@ -230,12 +230,14 @@ async fn explain_says_why_an_item_is_in_its_series() {
     assert_eq!(why["series"].as_u64().unwrap().to_string(), joined["item"]["series"].as_str().unwrap());
     let shared: Vec<&str> = why["shared"].as_array().unwrap().iter().map(|t| t["term"].as_str().unwrap()).collect();
     assert!(shared.contains(&"Icahn"), "{joined}");
-    assert!(why["score"].as_f64().unwrap() >= why["needed"].as_f64().unwrap(), "{joined}");
+    if why["how"] == "similar" {
+        assert!(why["score"].as_f64().unwrap() >= why["needed"].as_f64().unwrap(), "{joined}");
+    }
 
     // A stray says why it stayed alone; the text form reads as sentences.
     let stray = explain(id_of("library")).await;
     assert_eq!(stray["why"]["how"], "new");
-    assert!(!stray["why"]["reason"].as_str().unwrap().is_empty(), "{stray}");
+    assert!(!stray["reason"].as_str().unwrap().is_empty(), "{stray}");
     let (code, text, _) = setup.run(&["explain", &id_of("ebay-2").to_string()]).await;
     assert_eq!(code, 0);
     assert!(text.contains("decided: ") && text.contains("shared:  ") && text.contains("Icahn"), "{text}");

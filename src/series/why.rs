@@ -1,9 +1,34 @@
 //! Why an item is in its series: how the series was chosen, the score against what it had
 //! to reach, the terms the item shares with the series and their weights, the runner-up,
 //! or why the item started a series of its own. Recorded by the engine as it decides
-//! (the engine's state moves on, so a decision cannot be recomputed later). Pure data.
+//! (the engine's state moves on, so a decision cannot be recomputed later), and stored
+//! for every item: kept small (scores to three decimals, the reason in words derived on
+//! reading). Pure data.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A similarity to three decimals: what a reader can use, in a third of the bytes.
+fn three_decimals<S: Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*x) * 1000.0).round() / 1000.0)
+}
+
+/// A threshold to three decimals; `None` (null) when no similarity is enough (the series
+/// sprawls over too many terms to take more items by similarity).
+fn three_decimals_or_none<S: Serializer>(x: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => three_decimals(x, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// `x` when finite: the thresholds of sprawling series are infinite.
+pub fn finite(x: f32) -> Option<f32> {
+    x.is_finite().then_some(x)
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
 
 /// How an item's series was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +52,10 @@ pub struct SharedTerm {
     /// As written in headlines.
     pub term: String,
     /// Its part of the similarity (the product of the item's and the series' weights).
+    #[serde(serialize_with = "three_decimals")]
     pub weight: f32,
     /// A name (capitalised where that means something, an acronym, a number).
+    #[serde(default, skip_serializing_if = "is_false")]
     pub name: bool,
 }
 
@@ -38,9 +65,11 @@ pub struct Candidate {
     /// Series id.
     pub series: u64,
     /// Similarity of the item to the series.
+    #[serde(serialize_with = "three_decimals")]
     pub score: f32,
-    /// What the similarity had to reach.
-    pub needed: f32,
+    /// What the similarity had to reach (`None`: no similarity was enough).
+    #[serde(serialize_with = "three_decimals_or_none")]
+    pub needed: Option<f32>,
     /// Whether the shared terms were evidence (two terms, a name, or a word the series owns).
     pub evidence: bool,
 }
@@ -53,13 +82,70 @@ pub struct Why {
     /// The series the item went to when decided (it may have been merged since).
     pub series: u64,
     /// Similarity to that series (0 for a new one).
+    #[serde(serialize_with = "three_decimals")]
     pub score: f32,
-    /// What the similarity had to reach (the threshold, raised for idle or sprawling series).
-    pub needed: f32,
+    /// What the similarity had to reach (the threshold, raised for idle or sprawling
+    /// series; `None`: no similarity was enough, or a new series).
+    #[serde(serialize_with = "three_decimals_or_none")]
+    pub needed: Option<f32>,
     /// The terms shared with that series, strongest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<SharedTerm>,
-    /// The best other series scored, if any.
+    /// The best other series scored (for a new series, the closest), if any.
     pub runner_up: Option<Candidate>,
+}
+
+impl Why {
     /// In words: what decided.
-    pub reason: String,
+    pub fn reason(&self) -> String {
+        let needed = |n: Option<f32>| n.map_or("more than any similarity".to_string(), |n| format!("{n:.3}"));
+        match self.how {
+            How::Copy => "a received copy of an article already in this series".into(),
+            How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".into(),
+            How::Neighbour => "its headline is very close to one earlier headline of the series".into(),
+            How::Similar => {
+                format!("scored {:.3} against the {} it needed, with evidence", self.score, needed(self.needed))
+            }
+            How::New => match &self.runner_up {
+                None => "no recent series shares its strongest terms".into(),
+                Some(c) if !c.evidence => {
+                    format!("the closest series ({}) shares only one ordinary word with it", c.series)
+                }
+                Some(c) => format!(
+                    "the closest series ({}) scored {:.3}, below the {} it needed",
+                    c.series,
+                    c.score,
+                    needed(c.needed)
+                ),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_stored_small_and_read_back() {
+        let why = Why {
+            how: How::New,
+            series: 9,
+            score: 0.0,
+            needed: None,
+            shared: Vec::new(),
+            runner_up: Some(Candidate { series: 4, score: 0.071_234, needed: Some(0.1), evidence: true }),
+        };
+        let text = serde_json::to_string(&why).unwrap();
+        assert_eq!(
+            text,
+            r#"{"how":"new","series":9,"score":0.0,"needed":null,"runner_up":{"series":4,"score":0.071,"needed":0.1,"evidence":true}}"#
+        );
+        let back: Why = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.runner_up.as_ref().unwrap().needed, Some(0.1));
+        assert_eq!(back.reason(), "the closest series (4) scored 0.071, below the 0.100 it needed");
+        let sprawling = Candidate { series: 4, score: 0.5, needed: None, evidence: true };
+        let why = Why { runner_up: Some(sprawling), ..back };
+        assert!(why.reason().contains("below the more than any similarity"), "{}", why.reason());
+    }
 }

@@ -125,12 +125,17 @@ UPDATE feeds SET site_link = NULL
     WHERE site_link IS NOT NULL AND NOT (site_link LIKE 'http://_%' OR site_link LIKE 'https://_%');
 "#,
     // Why grouping put each item where it did (`explain`), as JSON (`series::why::Why`):
-    // recorded as decided, as the engine's state moves on.
+    // recorded as decided, as the engine's state moves on. Appended in the order decided
+    // (published order, not id order) with a small index by item: keyed by item, the
+    // table's wide rows went in at random places: a cold poll of 1,000 feeds (50,000
+    // items) took 3.0-3.3 s against 2.3-2.5 s appended, which is what it takes without
+    // recording decisions.
     r#"
-CREATE TABLE item_why (
-    item INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+CREATE TABLE decisions (
+    item INTEGER NOT NULL,
     why  TEXT NOT NULL
 );
+CREATE INDEX decisions_by_item ON decisions(item);
 "#,
 ];
 

@@ -38,6 +38,8 @@ pub struct Explanation {
     pub series: Option<SeriesRow>,
     /// The grouping decision.
     pub why: Option<crate::series::why::Why>,
+    /// The decision in words.
+    pub reason: Option<String>,
 }
 
 /// Stored title and item count, by series id.
@@ -173,9 +175,14 @@ impl Store {
         };
         let decided = item.duplicate_of.unwrap_or(item.id);
         let why: Option<String> =
-            self.conn.query_row("SELECT why FROM item_why WHERE item = ?1", [decided], |r| r.get(0)).optional()?;
+            // The latest decision: an item grouped again (after a failed write) has several.
+            self.conn
+                .query_row("SELECT why FROM decisions WHERE item = ?1 ORDER BY rowid DESC LIMIT 1", [decided], |r| r.get(0))
+                .optional()?;
         let series = self.series(&item.series)?;
-        Ok(Some(Explanation { item, series, why: why.and_then(|w| serde_json::from_str(&w).ok()) }))
+        let why: Option<crate::series::why::Why> = why.and_then(|w| serde_json::from_str(&w).ok());
+        let reason = why.as_ref().map(crate::series::why::Why::reason);
+        Ok(Some(Explanation { item, series, why, reason }))
     }
 
     /// The newest series with their newest headlines, for the digest feed.
@@ -244,9 +251,7 @@ pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome, through: Optio
             [through],
         )?;
     }
-    let mut why = conn.prepare_cached(
-        "INSERT INTO item_why (item, why) VALUES (?1, ?2) ON CONFLICT(item) DO UPDATE SET why = excluded.why",
-    )?;
+    let mut why = conn.prepare_cached("INSERT INTO decisions (item, why) VALUES (?1, ?2)")?;
     for (item, decision) in &outcome.why {
         // Serializing plain numbers and strings cannot fail.
         why.execute(params![item, serde_json::to_string(decision).unwrap_or_default()])?;

@@ -3,10 +3,11 @@
 
 use super::scoring::Scored;
 use super::{Engine, Series};
-use crate::series::why::{Candidate, How, SharedTerm, Why};
+use crate::series::why::{finite, Candidate, How, SharedTerm, Why};
 
-/// Shared terms listed per decision, strongest first.
-const SHARED_SHOWN: usize = 8;
+/// Shared terms recorded per decision, strongest first: the ones that carry the score
+/// (a headline shares a handful at most).
+const SHARED_SHOWN: usize = 6;
 
 impl Engine {
     /// Why the item with `matching` vector, published at `at`, goes to `target` (`None`:
@@ -23,44 +24,23 @@ impl Engine {
             .iter()
             .filter_map(|c| {
                 let s = self.series.get(&c.id)?;
-                Some(Candidate { series: c.id, score: c.sim, needed: self.needed(s, at), evidence: c.evidence })
+                Some(Candidate { series: c.id, score: c.sim, needed: finite(self.needed(s, at)), evidence: c.evidence })
             })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.series.cmp(&b.series)));
         let runner_up = ranked.iter().find(|c| Some(c.series) != target).cloned();
         let Some((id, s)) = target.and_then(|id| self.series.get(&id).map(|s| (id, s))) else {
-            let reason = match ranked.first() {
-                None => "no recent series shares its strongest terms".to_string(),
-                Some(c) if !c.evidence => {
-                    format!("the closest series ({}) shares only one ordinary word with it", c.series)
-                }
-                Some(c) => format!(
-                    "the closest series ({}) scored {:.3}, below the {:.3} it needed",
-                    c.series, c.score, c.needed
-                ),
-            };
-            return Why { how, series: 0, score: 0.0, needed: 0.0, shared: Vec::new(), runner_up, reason };
-        };
-        let scored_here = self.score(matching, id, s);
-        let needed = self.needed(s, at);
-        let reason = match how {
-            How::Copy => "a received copy of an article already in this series".to_string(),
-            How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".to_string(),
-            How::Neighbour => format!(
-                "its headline is as close as {:.2} to one earlier headline of the series",
-                self.params.neighbour_threshold
-            ),
-            How::Similar => format!("scored {:.3} against the {:.3} it needed, with evidence", scored_here.sim, needed),
-            How::New => String::new(),
+            // For a new series, the closest candidate is the one to show.
+            let closest = ranked.first().cloned();
+            return Why { how, series: 0, score: 0.0, needed: None, shared: Vec::new(), runner_up: closest };
         };
         Why {
             how,
             series: id,
-            score: scored_here.sim,
-            needed,
+            score: self.score(matching, id, s).sim,
+            needed: finite(self.needed(s, at)),
             shared: self.shared_terms(matching, s),
             runner_up,
-            reason,
         }
     }
 
