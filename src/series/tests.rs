@@ -164,3 +164,33 @@ fn each_assignment_carries_its_item_and_published_time() {
     let expected: Vec<(i64, i64)> = items.iter().map(|i| (i.id, i.published)).collect();
     assert_eq!(carried, expected, "membership rows are stored with these times");
 }
+
+/// An everyday mix (sport results, weather, local news, stock moves, tech reviews) whose
+/// headlines share single capitalised words ("City", "United", "South", "Apple") stays
+/// apart, while the running story among them grows.
+#[test]
+fn an_everyday_mix_stays_apart_while_a_story_grows() {
+    let s = groups(&[
+        item(1, "Manchester City beat Chelsea 2-1 at the Etihad", 0),
+        item(2, "Heavy rain expected across the South this weekend", 1),
+        item(3, "Volcano erupts near Grindavik, Iceland evacuates town", 2),
+        item(4, "City council approves new bus lanes downtown", 3),
+        item(5, "Mexico City marathon draws record field", 4),
+        item(6, "Grindavik volcano eruption forces Iceland evacuation", 5),
+        item(7, "Apple shares slip as iPhone sales slow in China", 6),
+        item(8, "Leeds United sign striker on loan", 7),
+        item(9, "South Korean court blocks relocation of capital", 8),
+        item(10, "Review: Apple Watch battery finally lasts two days", 9),
+        item(11, "Iceland volcano: lava reaches Grindavik defences", 10),
+        item(12, "United Airlines adds routes to Lisbon", 11),
+    ]);
+    assert_eq!(s[2], s[5], "the volcano story grows: {s:?}");
+    assert_eq!(s[2], s[10], "the volcano story grows: {s:?}");
+    let others = [0, 1, 3, 4, 6, 7, 8, 9, 11];
+    for (i, a) in others.iter().enumerate() {
+        assert_ne!(s[*a], s[2], "item {} joined the volcano story: {s:?}", a + 1);
+        for b in &others[i + 1..] {
+            assert_ne!(s[*a], s[*b], "items {} and {} were grouped: {s:?}", a + 1, b + 1);
+        }
+    }
+}
