@@ -154,6 +154,8 @@ async fn distinct_limits_do_not_grow_the_render_cache() {
     }
     let hot = state.cache.bytes();
     assert!(hot > 0, "the default documents are cached");
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(&format!("storyline_render_cache_bytes {hot}\n")), "{metrics}");
     for limit in 1..=200 {
         for path in ["/feed.atom", "/feed.rss", "/feed.json", "/digest.atom"] {
             let r = client.get(format!("{base}{path}?limit={limit}")).send().await.unwrap();

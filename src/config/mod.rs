@@ -380,8 +380,9 @@ fn build_server(c: &mut Checker<'_>, raw: &RawServer) -> ServerSettings {
     }
 }
 
-/// `[server] cache`: the default documents (merged feeds, page, digest, series feeds at
-/// their default length) of a store of 10,000 items fit many times over.
+/// `[server] cache`: measured on a store of 3,877 items (the noisy dev stream), the three
+/// merged feeds, the page and the digest at their default lengths take 0.67 MB, and each
+/// series feed 16 KB on average: 32 MiB keeps them and about 2,000 series feeds.
 const DEFAULT_CACHE: u64 = 32 << 20;
 
 /// `[server] max_connections`: far more than readers polling a personal aggregator need,
