@@ -35,9 +35,6 @@ fn params() -> Params {
     if let Some(v) = env("SL_MERGE") {
         p.merge_threshold = v;
     }
-    if let Some(v) = env("SL_BREADTH") {
-        p.max_breadth = v;
-    }
     if let Some(v) = env("SL_FOCUS") {
         p.focus = v;
     }

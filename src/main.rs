@@ -332,8 +332,8 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     };
     writeln!(out, "decided: {how}: {}", why.reason())?;
     if why.how != How::New {
-        let needed = why.needed.map_or("no similarity was enough".to_string(), |n| format!("needed {n:.3}"));
-        writeln!(out, "score:   {:.3} ({needed})", why.score)?;
+        let needed = why.needed.map_or(String::new(), |n| format!(" (needed {n:.3})"));
+        writeln!(out, "score:   {:.3}{needed}", why.score)?;
     }
     if !why.shared.is_empty() {
         let shared: Vec<String> = why
@@ -345,9 +345,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     }
     if let Some(r) = &why.runner_up {
         let evidence = if r.evidence { "" } else { ", no evidence" };
-        let needed = r.needed.map_or("no similarity was enough".to_string(), |n| format!("needed {n:.3}"));
+        let needed = r.needed.map_or(String::new(), |n| format!(", needed {n:.3}"));
         let label = if why.how == How::New { "closest" } else { "runner-up" };
-        writeln!(out, "{label}: series {} scored {:.3} ({needed}{evidence})", r.series, r.score)?;
+        writeln!(out, "{label}: series {} scored {:.3}{needed}{evidence}", r.series, r.score)?;
     }
     Ok(())
 }

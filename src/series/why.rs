@@ -12,18 +12,12 @@ fn three_decimals<S: Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((f64::from(*x) * 1000.0).round() / 1000.0)
 }
 
-/// A threshold to three decimals; `None` (null) when no similarity is enough (the series
-/// sprawls over too many terms to take more items by similarity).
+/// A threshold to three decimals, or null.
 fn three_decimals_or_none<S: Serializer>(x: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
     match x {
         Some(x) => three_decimals(x, s),
         None => s.serialize_none(),
     }
-}
-
-/// `x` when finite: the thresholds of sprawling series are infinite.
-pub fn finite(x: f32) -> Option<f32> {
-    x.is_finite().then_some(x)
 }
 
 fn is_false(b: &bool) -> bool {
@@ -67,7 +61,7 @@ pub struct Candidate {
     /// Similarity of the item to the series.
     #[serde(serialize_with = "three_decimals")]
     pub score: f32,
-    /// What the similarity had to reach (`None`: no similarity was enough).
+    /// What the similarity had to reach.
     #[serde(serialize_with = "three_decimals_or_none")]
     pub needed: Option<f32>,
     /// Whether the shared terms were evidence (two terms, a name, or a word the series owns).
@@ -85,7 +79,7 @@ pub struct Why {
     #[serde(serialize_with = "three_decimals")]
     pub score: f32,
     /// What the similarity had to reach (the threshold, raised for idle or sprawling
-    /// series; `None`: no similarity was enough, or a new series).
+    /// series; `None` for a new series).
     #[serde(serialize_with = "three_decimals_or_none")]
     pub needed: Option<f32>,
     /// The terms shared with that series, strongest first.
@@ -98,7 +92,7 @@ pub struct Why {
 impl Why {
     /// In words: what decided.
     pub fn reason(&self) -> String {
-        let needed = |n: Option<f32>| n.map_or("more than any similarity".to_string(), |n| format!("{n:.3}"));
+        let needed = |n: Option<f32>| n.map_or("threshold".to_string(), |n| format!("{n:.3}"));
         match self.how {
             How::Copy => "a received copy of an article already in this series".into(),
             How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".into(),
@@ -144,8 +138,8 @@ mod tests {
         let back: Why = serde_json::from_str(&text).unwrap();
         assert_eq!(back.runner_up.as_ref().unwrap().needed, Some(0.1));
         assert_eq!(back.reason(), "the closest series (4) scored 0.071, below the 0.100 it needed");
-        let sprawling = Candidate { series: 4, score: 0.5, needed: None, evidence: true };
-        let why = Why { runner_up: Some(sprawling), ..back };
-        assert!(why.reason().contains("below the more than any similarity"), "{}", why.reason());
+        let weak = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: false };
+        let why = Why { runner_up: Some(weak), ..back };
+        assert_eq!(why.reason(), "the closest series (4) shares only one ordinary word with it");
     }
 }

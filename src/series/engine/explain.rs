@@ -3,7 +3,7 @@
 
 use super::scoring::Scored;
 use super::{Engine, Series};
-use crate::series::why::{finite, Candidate, How, SharedTerm, Why};
+use crate::series::why::{Candidate, How, SharedTerm, Why};
 
 /// Shared terms recorded per decision, strongest first: the ones that carry the score
 /// (a headline shares a handful at most).
@@ -24,7 +24,7 @@ impl Engine {
             .iter()
             .filter_map(|c| {
                 let s = self.series.get(&c.id)?;
-                Some(Candidate { series: c.id, score: c.sim, needed: finite(self.needed(s, at)), evidence: c.evidence })
+                Some(Candidate { series: c.id, score: c.sim, needed: Some(self.needed(s, at)), evidence: c.evidence })
             })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.series.cmp(&b.series)));
@@ -38,7 +38,7 @@ impl Engine {
             how,
             series: id,
             score: self.score(matching, id, s).sim,
-            needed: finite(self.needed(s, at)),
+            needed: Some(self.needed(s, at)),
             shared: self.shared_terms(matching, s),
             runner_up,
         }

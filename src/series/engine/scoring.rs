@@ -103,10 +103,6 @@ impl Engine {
             return 1.0;
         }
         let effective = (s.mass / s.norm).powi(2);
-        if effective > self.params.max_breadth {
-            // Spread over this many terms, it has stopped being one story.
-            return f32::INFINITY;
-        }
         (effective / self.params.focus).sqrt().max(1.0)
     }
 
