@@ -44,6 +44,7 @@ fn main() {
         ("nested <div>", "<div>", 40_000),
         ("nested <span>", "<span>", 40_000),
         ("<table>x</table>", "<table>x</table>", 20_000),
+        ("unterminated <a '", "<a '", 200_000),
     ] {
         let escaped = unit.replace('<', "&lt;").replace('>', "&gt;").repeat(n);
         let doc = format!(

@@ -47,9 +47,16 @@ pub fn bound(html: &str) -> Cow<'_, str> {
             at = memchr::memmem::find(&bytes[lt + 4..], b"-->").map_or(bytes.len(), |i| lt + 4 + i + 3);
             continue;
         }
-        let Some((closing, name, end)) = tag(bytes, lt) else {
-            at = lt + 1;
-            continue;
+        let (closing, name, end) = match tag(bytes, lt) {
+            Tag::Found(closing, name, end) => (closing, name, end),
+            Tag::Text => {
+                at = lt + 1;
+                continue;
+            }
+            // No `>` ends it, so none ends any later tag either: the rest is text to a
+            // parser. Stopping here keeps the scan linear (scanning on from each later `<`
+            // made 600 KB of `<a ` take 100 s).
+            Tag::Unterminated => break,
         };
         at = end;
         // Past the cap no element starts; end tags still close those already open (a
@@ -109,9 +116,18 @@ fn raw_text_end(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     bytes.len()
 }
 
-/// The tag starting at `lt`: (is an end tag, its name, the index after its `>`). `None`
-/// when what follows `<` is not a start or end tag (text, a comment, a declaration).
-fn tag(bytes: &[u8], lt: usize) -> Option<(bool, &[u8], usize)> {
+/// What starts at a `<`.
+enum Tag<'a> {
+    /// A start or end tag: (is an end tag, its name, the index after its `>`).
+    Found(bool, &'a [u8], usize),
+    /// Not a tag (text, a declaration).
+    Text,
+    /// A tag that no `>` ends before the end of the body.
+    Unterminated,
+}
+
+/// The tag starting at `lt`.
+fn tag(bytes: &[u8], lt: usize) -> Tag<'_> {
     let mut i = lt + 1;
     let closing = bytes.get(i) == Some(&b'/');
     if closing {
@@ -122,7 +138,7 @@ fn tag(bytes: &[u8], lt: usize) -> Option<(bool, &[u8], usize)> {
         i += 1;
     }
     if i == start || !bytes[start].is_ascii_alphabetic() {
-        return None;
+        return Tag::Text;
     }
     let name = &bytes[start..i];
     // The tag ends at the first `>` outside a quoted attribute value.
@@ -131,17 +147,28 @@ fn tag(bytes: &[u8], lt: usize) -> Option<(bool, &[u8], usize)> {
         match (quote, b) {
             (None, b'"' | b'\'') => quote = Some(b),
             (Some(q), b) if b == q => quote = None,
-            (None, b'>') => return Some((closing, name, i + 1)),
+            (None, b'>') => return Tag::Found(closing, name, i + 1),
             _ => {}
         }
         i += 1;
     }
-    None
+    Tag::Unterminated
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unterminated_tag_ends_the_scan() {
+        // Each `<a '` opens a tag no `>` ends: scanning on from every one was quadratic.
+        let html = format!("{}{}", "<div>".repeat(MAX_DEPTH + 5), "<a '".repeat(200_000));
+        let bounded = bound(&html);
+        assert_eq!(bounded.matches("<div>").count(), MAX_DEPTH);
+        assert!(bounded.ends_with("<a '"), "the unterminated rest is kept as it was");
+        assert!(matches!(tag(b"<a href='x>", 0), Tag::Unterminated));
+        assert!(matches!(tag(b"< a>", 0), Tag::Text));
+    }
 
     #[test]
     fn elements_past_the_cap_lose_their_tags_not_their_text() {
