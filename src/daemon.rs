@@ -77,22 +77,15 @@ impl Poller for DaemonPoller {
                 PollResult::Failed(f) => {
                     warn!(feed = %feed, status = %report.status(), duration_ms = ms, error = %f.message, "poll")
                 }
-                // What reading the document repaired, once per poll however often it occurred.
-                _ if !report.warnings.is_empty() => info!(
-                    feed = %feed,
-                    status = %report.status(),
-                    new = counts.new,
-                    duplicates = counts.duplicates,
-                    duration_ms = ms,
-                    warnings = %report.warnings.join("; "),
-                    "poll"
-                ),
+                // What reading the document repaired, once per poll however often it occurred
+                // (a `None` field is left out of the line).
                 _ => info!(
                     feed = %feed,
                     status = %report.status(),
                     new = counts.new,
                     duplicates = counts.duplicates,
                     duration_ms = ms,
+                    warnings = (!report.warnings.is_empty()).then(|| report.warnings.join("; ")).as_deref(),
                     "poll"
                 ),
             }

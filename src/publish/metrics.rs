@@ -54,8 +54,9 @@ impl Metrics {
         self.duration_micros.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     }
 
-    /// The Prometheus exposition text, with per-feed gauges from the store's feed rows.
-    pub fn render(&self, feeds: &[FeedStatus]) -> String {
+    /// The Prometheus exposition text, with per-feed gauges from the store's feed rows and
+    /// the size of the render cache.
+    pub fn render(&self, feeds: &[FeedStatus], cache_bytes: u64) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::with_capacity(4096);
         out.push_str(
@@ -98,6 +99,9 @@ impl Metrics {
                 t.timestamp()
             );
         }
+        out.push_str("# HELP storyline_render_cache_bytes Rendered documents held (see [server] cache).\n");
+        out.push_str("# TYPE storyline_render_cache_bytes gauge\n");
+        let _ = writeln!(out, "storyline_render_cache_bytes {cache_bytes}");
         out
     }
 }
@@ -116,7 +120,7 @@ mod tests {
         let m = Metrics::default();
         m.record(PollKind::Ok, 3, 1, Duration::from_millis(200));
         m.record(PollKind::Failed, 0, 0, Duration::from_secs(40));
-        let text = m.render(&[]);
+        let text = m.render(&[], 4096);
         assert!(text.contains("storyline_polls_total{result=\"ok\"} 1\n"));
         assert!(text.contains("storyline_polls_total{result=\"error\"} 1\n"));
         assert!(text.contains("storyline_poll_duration_seconds_bucket{le=\"0.1\"} 0\n"));
@@ -124,5 +128,6 @@ mod tests {
         assert!(text.contains("storyline_poll_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("storyline_items_stored_total 3\n"));
         assert!(text.contains("storyline_duplicates_total 1\n"));
+        assert!(text.contains("storyline_render_cache_bytes 4096\n"));
     }
 }

@@ -374,16 +374,7 @@ async fn api_why(State(state): State<Arc<Published>>, Path(id): Path<String>) ->
 
 async fn metrics(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {
     let feeds = state.read(0, |store| store.feed_statuses()).await?;
-    let mut text = state.metrics.render(&feeds);
-    text.push_str(
-        "# HELP storyline_render_cache_bytes Rendered documents held (see [server] cache).
-",
-    );
-    text.push_str(
-        "# TYPE storyline_render_cache_bytes gauge
-",
-    );
-    text.push_str(&format!("storyline_render_cache_bytes {}\n", state.cache.bytes()));
+    let text = state.metrics.render(&feeds, state.cache.bytes());
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 

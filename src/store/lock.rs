@@ -54,16 +54,6 @@ impl WriterLock {
         file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(note.as_bytes())).map_err(io)?;
         Ok(WriterLock { _file: file })
     }
-
-    /// Whether some process holds the lock of `database` now.
-    pub fn is_held(database: &Path) -> bool {
-        let Ok(file) = File::open(lock_path(database)) else { return false };
-        match file.try_lock_shared() {
-            Ok(()) => false,
-            Err(TryLockError::WouldBlock) => true,
-            Err(TryLockError::Error(_)) => false,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -74,15 +64,12 @@ mod tests {
     fn a_second_writer_is_refused_with_the_holder_named_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("s.db");
-        assert!(!WriterLock::is_held(&db));
         let first = WriterLock::acquire(&db, "storyline run").unwrap();
-        assert!(WriterLock::is_held(&db));
         let err = WriterLock::acquire(&db, "storyline poll").unwrap_err();
         let text = err.to_string();
         assert!(text.contains("s.db") && text.contains("storyline run (pid "), "{text}");
         assert!(matches!(err, StoreError::Locked { .. }));
         drop(first);
-        assert!(!WriterLock::is_held(&db));
         let second = WriterLock::acquire(&db, "storyline poll").unwrap();
         let note = std::fs::read_to_string(dir.path().join("s.db.lock")).unwrap();
         assert!(note.starts_with("storyline poll (pid "), "{note}");
