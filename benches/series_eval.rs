@@ -47,6 +47,12 @@ fn params() -> Params {
     if let Some(v) = env("SL_NEIGHBOURS") {
         p.neighbours = v as usize;
     }
+    if let Some(v) = env("SL_TOPIC") {
+        p.topic_threshold = v;
+    }
+    if let Some(v) = env("SL_NAME_RELIEF") {
+        p.name_topic_relief = v;
+    }
     if let Some(v) = env("SL_NAME_BOOST") {
         p.name_boost = v;
     }
@@ -138,6 +144,27 @@ fn main() {
         f1,
         items.len() as f64 / secs
     );
+    // Unrelated items (gold stories of one item): the share put into a series that holds
+    // items of a real story, as `singletons.py` counts it.
+    let mut story_size: HashMap<usize, usize> = HashMap::new();
+    for s in &stories {
+        *story_size.entry(*s).or_default() += 1;
+    }
+    let mut holds_story: HashMap<u64, bool> = HashMap::new();
+    for (s, st) in series.iter().zip(&stories) {
+        *holds_story.entry(*s).or_default() |= story_size[st] > 1;
+    }
+    let single: Vec<usize> = (0..stories.len()).filter(|i| story_size[&stories[*i]] == 1).collect();
+    if !single.is_empty() {
+        let caught = single.iter().filter(|i| holds_story[&series[**i]]).count();
+        let alone = single.iter().filter(|i| sizes[&series[**i]] == 1).count();
+        println!(
+            "unrelated {}  alone {:.3}  in a real story's series {:.3}",
+            single.len(),
+            alone as f64 / single.len() as f64,
+            caught as f64 / single.len() as f64
+        );
+    }
     if let Some(i) = args.iter().position(|a| a == "--dump") {
         let lines: Vec<String> = series.iter().map(|s| s.to_string()).collect();
         std::fs::write(&args[i + 1], lines.join("\n")).unwrap();

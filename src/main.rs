@@ -334,6 +334,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     if why.how != How::New {
         let needed = why.needed.map_or(String::new(), |n| format!(" (needed {n:.3})"));
         writeln!(out, "score:   {:.3}{needed}", why.score)?;
+        if let Some(t) = why.topic {
+            writeln!(out, "topic:   {:.3} (needed {:.3})", t.similarity, t.needed)?;
+        }
     }
     if !why.shared.is_empty() {
         let shared: Vec<String> = why
@@ -346,8 +349,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     if let Some(r) = &why.runner_up {
         let evidence = if r.evidence { "" } else { ", no evidence" };
         let needed = r.needed.map_or(String::new(), |n| format!(", needed {n:.3}"));
+        let topic = r.topic.map_or(String::new(), |t| format!(", topic {:.3} (needed {:.3})", t.similarity, t.needed));
         let label = if why.how == How::New { "closest" } else { "runner-up" };
-        writeln!(out, "{label}: series {} scored {:.3}{needed}{evidence}", r.series, r.score)?;
+        writeln!(out, "{label}: series {} scored {:.3}{needed}{evidence}{topic}", r.series, r.score)?;
     }
     Ok(())
 }

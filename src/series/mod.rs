@@ -11,6 +11,7 @@ mod engine;
 mod naming;
 mod neighbours;
 mod params;
+mod semantic;
 mod simhash;
 pub mod text;
 mod vector;

@@ -194,3 +194,63 @@ fn an_everyday_mix_stays_apart_while_a_story_grows() {
         }
     }
 }
+
+/// Headlines that share words but not a subject: without topic vectors the shared words
+/// are evidence enough to join; with them the stray stays alone while the story grows.
+#[test]
+fn shared_words_without_a_shared_subject_do_not_join() {
+    let items = [
+        item(1, "Schools win innovation awards for science teaching", 0),
+        item(2, "Science teaching innovation awards go to three schools", 1),
+        item(3, "Innovative Uzbek cuisine at Oxus wins awards", 2),
+        item(4, "Innovation awards: schools praised for science teaching", 3),
+        item(5, "State marijuana tax brings in millions for schools", 4),
+        item(6, "Marijuana tax revenue beats state forecasts", 5),
+        item(7, "The state of Fortran: why old code beats forecasts", 6),
+    ];
+    let with = groups(&items);
+    let mut engine = Engine::new(Params { topic_threshold: -1.0, ..Params::default() }, 0);
+    let without: Vec<u64> = engine.assign(&items).assigned.iter().map(|(_, s, _)| *s).collect();
+    assert_eq!(with[0], with[1], "{with:?}");
+    assert_eq!(with[0], with[3], "{with:?}");
+    assert_eq!(with[4], with[5], "{with:?}");
+    assert!(with.iter().filter(|s| **s == with[2]).count() == 1, "the restaurant stays alone: {with:?}");
+    assert!(with.iter().filter(|s| **s == with[6]).count() == 1, "Fortran stays alone: {with:?}");
+    assert_eq!(without[2], without[0], "words alone would join the restaurant to the schools: {without:?}");
+    assert_eq!(without[6], without[4], "and Fortran to the tax: {without:?}");
+}
+
+/// A stem written two ways in two stories is shown as each story writes it, and a name is
+/// not shown twice (as a phrase and as its words).
+#[test]
+fn keywords_are_spelled_as_each_series_writes_them() {
+    let filler =
+        ["storm", "election", "festival", "vaccine", "merger", "strike", "drought", "rocket", "court", "budget"];
+    let mut items: Vec<NewItem> = (0..20)
+        .map(|i| item(100 + i, &format!("Officials discuss {} plans in region {i}", filler[i as usize % 10]), 0))
+        .collect();
+    items.extend([
+        item(1, "Powerful typhoon Haiyan hits the Philippines", 0),
+        item(2, "Philippines braces as powerful typhoon Haiyan nears", 1),
+        item(3, "Powerful typhoon Haiyan leaves thousands homeless in Philippines", 2),
+        item(4, "Solar powered plane Solar Impulse lands in Phoenix", 3),
+        item(5, "Solar Impulse: solar powered plane reaches Phoenix", 4),
+        item(6, "Solar powered plane Solar Impulse takes off from Phoenix", 5),
+    ]);
+    let out = Engine::new(Params::default(), 0).assign(&items);
+    let by_count = |first: &str| {
+        out.changed.iter().find(|s| s.count == 3 && s.title.contains(first)).map(|s| s.keywords.clone()).unwrap()
+    };
+    let typhoon = by_count("typhoon");
+    let plane = by_count("plane");
+    assert!(typhoon.iter().any(|k| k == "powerful"), "{typhoon:?}");
+    assert!(plane.iter().any(|k| k == "powered"), "{plane:?}");
+    assert!(plane.iter().any(|k| k == "Solar Impulse"), "the phrase stands for its words: {plane:?}");
+    for keywords in [&typhoon, &plane] {
+        let words: Vec<String> = keywords.iter().flat_map(|k| k.split(' ')).map(str::to_lowercase).collect();
+        let mut distinct = words.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), words.len(), "a word shown twice: {keywords:?}");
+    }
+}

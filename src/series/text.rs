@@ -63,6 +63,9 @@ pub struct Word<'a> {
     pub capitalised: bool,
     /// All capitals (two letters or more): an acronym.
     pub acronym: bool,
+    /// A capital after a lower-case letter ("eBay", "iPhone", "PayPal"): a brand's own
+    /// spelling, a name wherever it stands in a headline.
+    pub camel: bool,
     /// A stop word.
     pub stop: bool,
     /// Contains a digit.
@@ -101,10 +104,11 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
         let mut letters = raw.chars().filter(|c| c.is_alphabetic());
         let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
         let acronym = letters.clone().count() >= 2 && letters.all(char::is_uppercase);
+        let camel = raw.chars().zip(raw.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase());
         let numeric = folded.chars().any(|c| c.is_ascii_digit());
         // No stop word has a digit.
         let (stem, stop) = if numeric { (Rc::from(folded.as_str()), false) } else { stem(&folded) };
-        out.push(Word { surface: raw, stem, capitalised, acronym, stop, numeric });
+        out.push(Word { surface: raw, stem, capitalised, acronym, camel, stop, numeric });
     }
     out
 }
@@ -286,6 +290,8 @@ mod tests {
         assert!(words("Hang Seng plunges on Monday")[3].stop, "a weekday dates a headline");
         let again = words("percent in NATO");
         assert!(again[1].stop && !again[0].stop && !again[2].stop, "cached words keep their class");
+        let brands = words("Icahn steps up fight with eBay over PayPal spin-off");
+        assert!(brands[5].camel && brands[7].camel && !brands[0].camel && !brands[5].capitalised);
     }
 
     #[test]

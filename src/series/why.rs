@@ -53,6 +53,25 @@ pub struct SharedTerm {
     pub name: bool,
 }
 
+/// How close the item's subject (its topic vector) was to a series', and what a join
+/// needed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TopicMatch {
+    /// Topic similarity, -1 to 1.
+    #[serde(serialize_with = "three_decimals")]
+    pub similarity: f32,
+    /// What a join needed (lower when the two share names).
+    #[serde(serialize_with = "three_decimals")]
+    pub needed: f32,
+}
+
+impl TopicMatch {
+    /// Whether the topics were close enough.
+    pub fn passed(&self) -> bool {
+        self.similarity >= self.needed
+    }
+}
+
 /// A series the item was scored against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
@@ -66,6 +85,10 @@ pub struct Candidate {
     pub needed: Option<f32>,
     /// Whether the shared terms were evidence (two terms, a name, or a word the series owns).
     pub evidence: bool,
+    /// Topic similarity (absent when the item or the series has none, and in decisions
+    /// recorded before topics were compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicMatch>,
 }
 
 /// The decision about one item.
@@ -85,6 +108,9 @@ pub struct Why {
     /// The terms shared with that series, strongest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared: Vec<SharedTerm>,
+    /// Topic similarity to that series, when both have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicMatch>,
     /// The best other series scored (for a new series, the closest), if any.
     pub runner_up: Option<Candidate>,
 }
@@ -98,13 +124,22 @@ impl Why {
             How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".into(),
             How::Neighbour => "its headline is very close to one earlier headline of the series".into(),
             How::Similar => {
-                format!("scored {:.3} against the {} it needed, with evidence", self.score, needed(self.needed))
+                let topic = self
+                    .topic
+                    .map_or(String::new(), |t| format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed));
+                format!("scored {:.3} against the {} it needed, with evidence{topic}", self.score, needed(self.needed))
             }
             How::New => match &self.runner_up {
                 None => "no recent series shares its strongest terms".into(),
                 Some(c) if !c.evidence => {
                     format!("the closest series ({}) shares only one ordinary word with it", c.series)
                 }
+                Some(Candidate { topic: Some(t), .. }) if !t.passed() => format!(
+                    "the closest series ({}) shares words with it but is about something else (topic {:.3}, needed {:.3})",
+                    self.runner_up.as_ref().map_or(0, |c| c.series),
+                    t.similarity,
+                    t.needed
+                ),
                 Some(c) => format!(
                     "the closest series ({}) scored {:.3}, below the {} it needed",
                     c.series,
@@ -128,7 +163,8 @@ mod tests {
             score: 0.0,
             needed: None,
             shared: Vec::new(),
-            runner_up: Some(Candidate { series: 4, score: 0.071_234, needed: Some(0.1), evidence: true }),
+            topic: None,
+            runner_up: Some(Candidate { series: 4, score: 0.071_234, needed: Some(0.1), evidence: true, topic: None }),
         };
         let text = serde_json::to_string(&why).unwrap();
         assert_eq!(
@@ -138,8 +174,16 @@ mod tests {
         let back: Why = serde_json::from_str(&text).unwrap();
         assert_eq!(back.runner_up.as_ref().unwrap().needed, Some(0.1));
         assert_eq!(back.reason(), "the closest series (4) scored 0.071, below the 0.100 it needed");
-        let weak = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: false };
-        let why = Why { runner_up: Some(weak), ..back };
+        let weak = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: false, topic: None };
+        let why = Why { runner_up: Some(weak), ..back.clone() };
         assert_eq!(why.reason(), "the closest series (4) shares only one ordinary word with it");
+        let elsewhere = TopicMatch { similarity: 0.412_34, needed: 0.65 };
+        let off = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: true, topic: Some(elsewhere) };
+        let why = Why { runner_up: Some(off), ..back };
+        assert_eq!(
+            why.reason(),
+            "the closest series (4) shares words with it but is about something else (topic 0.412, needed 0.650)"
+        );
+        assert!(serde_json::to_string(&why).unwrap().contains(r#""topic":{"similarity":0.412,"needed":0.65}"#));
     }
 }

@@ -3,7 +3,7 @@
 
 use super::scoring::Scored;
 use super::{Engine, Series};
-use crate::series::why::{Candidate, How, SharedTerm, Why};
+use crate::series::why::{Candidate, How, SharedTerm, TopicMatch, Why};
 
 /// Shared terms recorded per decision, strongest first: the ones that carry the score
 /// (a headline shares a handful at most).
@@ -24,7 +24,13 @@ impl Engine {
             .iter()
             .filter_map(|c| {
                 let s = self.series.get(&c.id)?;
-                Some(Candidate { series: c.id, score: c.sim, needed: Some(self.needed(s, at)), evidence: c.evidence })
+                Some(Candidate {
+                    series: c.id,
+                    score: c.sim,
+                    needed: Some(self.needed(s, at)),
+                    evidence: c.evidence,
+                    topic: self.topic_match(c),
+                })
             })
             .collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.series.cmp(&b.series)));
@@ -32,16 +38,31 @@ impl Engine {
         let Some((id, s)) = target.and_then(|id| self.series.get(&id).map(|s| (id, s))) else {
             // For a new series, the closest candidate is the one to show.
             let closest = ranked.first().cloned();
-            return Why { how, series: 0, score: 0.0, needed: None, shared: Vec::new(), runner_up: closest };
+            return Why {
+                how,
+                series: 0,
+                score: 0.0,
+                needed: None,
+                shared: Vec::new(),
+                topic: None,
+                runner_up: closest,
+            };
         };
+        let scored_target = scored.iter().find(|c| c.id == id);
         Why {
             how,
             series: id,
-            score: self.score(matching, id, s).sim,
+            score: scored_target.map_or_else(|| self.score(matching, None, id, s).sim, |c| c.sim),
+            topic: scored_target.and_then(|c| self.topic_match(c)),
             needed: Some(self.needed(s, at)),
             shared: self.shared_terms(matching, s),
             runner_up,
         }
+    }
+
+    /// A candidate's topic similarity with what it needed.
+    fn topic_match(&self, c: &Scored) -> Option<TopicMatch> {
+        Some(TopicMatch { similarity: c.topic?, needed: self.topic_needed(c.named) })
     }
 
     /// The terms of `matching` that series `s` holds, with their part of the similarity.

@@ -2,6 +2,7 @@
 //! frequency, with the statistics updated as each item arrives.
 
 use super::{decay, Engine, SUMMARY_BYTES};
+use crate::series::semantic::{table, Topic};
 use crate::series::simhash::simhash;
 use crate::series::text::{clean_headline, title_case, words, Word};
 use crate::series::vector::{normalise, Vector};
@@ -17,6 +18,8 @@ pub(super) struct Features {
     pub fingerprint: Option<u64>,
     /// The headline without wire prefixes and publisher suffixes.
     pub title: String,
+    /// What the headline is about (none when no word of it is known).
+    pub topic: Option<Topic>,
 }
 
 impl Engine {
@@ -44,7 +47,7 @@ impl Engine {
         }
         // Adjacent names form a phrase feature ("alexander vershbow").
         for pair in title_words.windows(2) {
-            if pair.iter().all(|w| !w.stop && (w.capitalised || w.acronym)) && !title_case {
+            if pair.iter().all(|w| !w.stop && (w.capitalised || w.acronym || w.camel)) && !title_case {
                 let id = self.term_id(&format!("{} {}", pair[0].stem, pair[1].stem));
                 let term = &mut self.terms[id as usize];
                 term.upper += 1;
@@ -88,20 +91,21 @@ impl Engine {
         normalise(&mut matching);
         let stems: Vec<&str> = title_words.iter().filter(|w| !w.stop).map(|w| &*w.stem).collect();
         let fingerprint = simhash(&stems);
-        Features { vector, matching, fingerprint, title }
+        let topic = table().embed(&title);
+        Features { vector, matching, fingerprint, title, topic }
     }
 
     /// Learns from one word: whether it is a name (capitalised where that means
     /// something, an acronym, a number) and how to display it.
     fn observe(&mut self, id: u32, w: &Word, position: usize, title_case: bool) {
         let t = &mut self.terms[id as usize];
-        if !w.capitalised && !w.numeric {
+        if !w.capitalised && !w.camel && !w.numeric {
             t.lower += 1;
         }
-        if w.acronym || (w.capitalised && position > 0 && !title_case) {
+        if w.acronym || w.camel || (w.capitalised && position > 0 && !title_case) {
             t.upper += 1;
         }
-        let better = t.display.is_none() || w.acronym || (w.capitalised && position > 0);
+        let better = t.display.is_none() || w.acronym || w.camel || (w.capitalised && position > 0);
         if better && t.display.as_deref() != Some(w.surface) {
             t.display = Some(w.surface.to_string());
         }

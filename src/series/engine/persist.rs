@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use super::{Engine, Features, IdMap, NewItem, Series};
+use crate::series::semantic::table;
+use crate::series::text::words;
 use crate::series::vector::norm;
 use crate::series::Summary;
 
@@ -13,11 +15,11 @@ impl Engine {
     pub fn restore(&mut self, items: &[NewItem], titles: &HashMap<u64, (String, u64)>) {
         for item in items {
             let Some(id) = item.series else { continue };
-            let Features { vector, fingerprint, title, .. } = self.features(item);
+            let Features { vector, fingerprint, title, topic, .. } = self.features(item);
             self.series.entry(id).or_insert_with(|| Series::empty(item.published));
             self.next_id = self.next_id.max(id + 1);
             self.neighbours.insert(id, item.published, vector.clone());
-            self.add(id, title, item.published, vector);
+            self.add(id, title, item.published, vector, topic.as_ref());
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, item.published - self.params.window);
             }
@@ -51,6 +53,10 @@ impl Engine {
             };
             s.norm = norm(&s.centroid);
             s.mass = s.centroid.values().sum();
+            // Its items are not replayed: the title stands for what they were about.
+            if let Some(topic) = table().embed(&d.title) {
+                s.topic = topic.to_vec();
+            }
             self.series.insert(d.id, s);
             self.next_id = self.next_id.max(d.id + 1);
             self.reindex(d.id);
@@ -74,24 +80,93 @@ impl Engine {
         })
     }
 
+    /// The strongest centroid terms, spelled as the series' own headlines spell them (the
+    /// engine-wide spelling of a stem comes from whichever headline used it last, another
+    /// story's "powered" for this one's "powerful"). Nothing is shown twice: a name phrase
+    /// takes the place of a word it contains when the headlines mostly write the word in
+    /// that phrase ("Solar Impulse" for "Impulse"), and is left out otherwise ("NATO
+    /// Alexander", from "NATO's Alexander Vershbow", beside "NATO").
     fn keywords(&self, s: &Series) -> Vec<String> {
         let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
         terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let mut out: Vec<String> = Vec::new();
-        for (t, _) in terms.iter().take(12) {
+        let own = own_spellings(s);
+        let mut out: Vec<(String, String)> = Vec::new(); // (stem or stems, as shown)
+        for (t, _) in terms.iter().take(KEYWORD_POOL) {
             let term = &self.terms[*t as usize];
-            let text = match &term.display {
-                Some(d) if term.is_name() => d.clone(),
+            let written = own.get(term.text.as_str()).map(|(w, _)| w.as_str()).or(term.display.as_deref());
+            let text = match written {
+                Some(d) if term.is_name() => d.to_string(),
                 Some(d) => d.to_lowercase(),
                 None => term.text.clone(),
             };
-            if !out.iter().any(|o| o.eq_ignore_ascii_case(&text) || o.to_lowercase().contains(&text.to_lowercase())) {
-                out.push(text);
+            let stems: Vec<&str> = term.text.split(' ').collect();
+            let shown = |stem: &str| out.iter().position(|(k, _)| k.split(' ').any(|x| x == stem));
+            match stems.as_slice() {
+                [one] if shown(one).is_some() => continue,
+                [_] => out.push((term.text.clone(), text)),
+                parts => {
+                    let uses = |stem: &str| own.get(stem).map_or(0, |(_, n)| *n);
+                    let phrase_uses = uses(&term.text);
+                    let places: Vec<Option<usize>> = parts.iter().map(|p| shown(p)).collect();
+                    if places.iter().all(Option::is_none) {
+                        out.push((term.text.clone(), text));
+                    } else if parts
+                        .iter()
+                        .zip(&places)
+                        .all(|(p, at)| at.is_none_or(|i| !out[i].0.contains(' ') && phrase_uses * 2 >= uses(p)))
+                    {
+                        // Stands in for the words it contains, at the first one's place.
+                        let mut at: Vec<usize> = places.into_iter().flatten().collect();
+                        at.sort_unstable();
+                        at.dedup();
+                        out[at[0]] = (term.text.clone(), text);
+                        for i in at.into_iter().skip(1).rev() {
+                            out.remove(i);
+                        }
+                    }
+                }
             }
-            if out.len() == 5 {
+            if out.len() == KEYWORDS {
                 break;
             }
         }
-        out
+        out.into_iter().map(|(_, shown)| shown).collect()
     }
+}
+
+/// Keywords shown per series.
+const KEYWORDS: usize = 5;
+
+/// Strongest terms looked at for them (a phrase can stand for two of them).
+const KEYWORD_POOL: usize = 12;
+
+/// How the series' kept headlines write each stem and adjacent pair of stems, with how
+/// often they use it: the most frequent spelling, ties to the one seen first (a word
+/// opening a headline counts less, as a capital there means nothing).
+fn own_spellings(s: &Series) -> HashMap<String, (String, u32)> {
+    let mut counts: HashMap<String, (Vec<(String, u32)>, u32)> = HashMap::new();
+    let mut note = |stem: String, surface: String, weight: u32| {
+        let (seen, uses) = counts.entry(stem).or_default();
+        *uses += 1;
+        match seen.iter_mut().find(|(x, _)| *x == surface) {
+            Some((_, n)) => *n += weight,
+            None => seen.push((surface, weight)),
+        }
+    };
+    for sample in &s.samples {
+        let words = words(&sample.title);
+        for (i, w) in words.iter().enumerate().filter(|(_, w)| !w.stop) {
+            note(w.stem.to_string(), w.surface.to_string(), if i == 0 { 1 } else { 2 });
+        }
+        for pair in words.windows(2).filter(|p| p.iter().all(|w| !w.stop)) {
+            note(format!("{} {}", pair[0].stem, pair[1].stem), format!("{} {}", pair[0].surface, pair[1].surface), 2);
+        }
+    }
+    counts
+        .into_iter()
+        .filter_map(|(stem, (seen, uses))| {
+            let best = seen.iter().enumerate().max_by(|(i, a), (j, b)| a.1.cmp(&b.1).then(j.cmp(i)))?;
+            Some((stem, (best.1 .0.clone(), uses)))
+        })
+        .collect()
 }
