@@ -203,7 +203,9 @@ fn scale(items: &[(NewItem, usize)], times: usize) {
     let mut window_items = 0usize;
     let mut marks = vec![10_000usize, 20_000, 50_000, 100_000, 200_000, 1_000_000];
     for round in 0..times {
-        for chunk in items.chunks(50) {
+        // Chunks as the product groups them (`grouping`'s CHUNK): a summary per changed
+        // series per chunk, as there.
+        for chunk in items.chunks(2000) {
             let batch: Vec<NewItem> = chunk
                 .iter()
                 .map(|(i, _)| NewItem {

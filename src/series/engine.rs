@@ -36,6 +36,16 @@ const SWEEP_EVERY: i64 = 86_400;
 /// 0.829, 96: 0.852 / 0.829; 32 costs 16 KB for a series that long.
 const RECENT_TOPICS: usize = 32;
 
+/// A term is a name when written capitalised (where that means something) at least this
+/// many times as often as in lower case: "Apple" stays a name through the odd "apple".
+const NAME_RATIO: u32 = 4;
+
+/// A centroid is pruned when it holds this many times `indexed_terms` terms, down to
+/// `PRUNE_TO` times: a bound on memory and on the cost of a centroid comparison, far
+/// above the terms that carry its similarity (the indexed ones).
+const PRUNE_AT: usize = 4;
+const PRUNE_TO: usize = 2;
+
 #[derive(Debug, Default, Clone)]
 struct Term {
     text: String,
@@ -55,7 +65,7 @@ struct Term {
 impl Term {
     /// Written capitalised where that means something, and rarely in lower case.
     fn is_name(&self) -> bool {
-        self.upper > 0 && self.lower * 4 <= self.upper
+        self.upper > 0 && self.lower * NAME_RATIO <= self.upper
     }
 }
 
@@ -192,7 +202,11 @@ impl Engine {
             let scored: Vec<Scored> = self
                 .candidates(&matching)
                 .into_iter()
-                .filter_map(|id| self.series.get(&id).map(|s| self.score(&matching, topic.as_ref(), id, s)))
+                .filter_map(|id| {
+                    self.series
+                        .get(&id)
+                        .map(|s| self.score(&matching, topic.as_ref().map(|t| (t, item.published)), id, s))
+                })
                 .collect();
             let (target, how) = if forced.is_some() {
                 (forced, How::Copy)
@@ -295,8 +309,8 @@ impl Engine {
             }
             s.named_at = s.count;
         }
-        if s.centroid.len() > 4 * self.params.indexed_terms {
-            prune(&mut s.centroid, 2 * self.params.indexed_terms);
+        if s.centroid.len() > PRUNE_AT * self.params.indexed_terms {
+            prune(&mut s.centroid, PRUNE_TO * self.params.indexed_terms);
         }
         s.norm = norm(&s.centroid);
         s.mass = s.centroid.values().sum();

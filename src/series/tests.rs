@@ -208,7 +208,10 @@ fn shared_words_without_a_shared_subject_do_not_join() {
         item(6, "Marijuana tax revenue beats state forecasts", 5),
         item(7, "The state of Fortran: why old code beats forecasts", 6),
     ];
-    let with = groups(&items);
+    let out = Engine::new(Params::default(), 0).assign(&items);
+    let with: Vec<u64> = out.assigned.iter().map(|(_, s, _)| *s).collect();
+    let why = &out.why.iter().find(|(id, _)| *id == 3).unwrap().1;
+    assert!(why.reason().contains("is about something else"), "{}", why.reason());
     let mut engine = Engine::new(Params { topic_threshold: -1.0, ..Params::default() }, 0);
     let without: Vec<u64> = engine.assign(&items).assigned.iter().map(|(_, s, _)| *s).collect();
     assert_eq!(with[0], with[1], "{with:?}");

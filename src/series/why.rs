@@ -132,7 +132,7 @@ impl Why {
             How::New => match &self.runner_up {
                 None => "no recent series shares its strongest terms".into(),
                 Some(c) if !c.evidence => {
-                    format!("the closest series ({}) shares only one ordinary word with it", c.series)
+                    format!("the closest series ({}) shares only one word with it, not enough on its own", c.series)
                 }
                 Some(Candidate { topic: Some(t), .. }) if !t.passed() => format!(
                     "the closest series ({}) shares words with it but is about something else (topic {:.3}, needed {:.3})",
@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(back.reason(), "the closest series (4) scored 0.071, below the 0.100 it needed");
         let weak = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: false, topic: None };
         let why = Why { runner_up: Some(weak), ..back.clone() };
-        assert_eq!(why.reason(), "the closest series (4) shares only one ordinary word with it");
+        assert_eq!(why.reason(), "the closest series (4) shares only one word with it, not enough on its own");
         let elsewhere = TopicMatch { similarity: 0.412_34, needed: 0.65 };
         let off = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: true, topic: Some(elsewhere) };
         let why = Why { runner_up: Some(off), ..back };

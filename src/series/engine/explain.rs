@@ -36,8 +36,10 @@ impl Engine {
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.series.cmp(&b.series)));
         let runner_up = ranked.iter().find(|c| Some(c.series) != target).cloned();
         let Some((id, s)) = target.and_then(|id| self.series.get(&id).map(|s| (id, s))) else {
-            // For a new series, the closest candidate is the one to show.
-            let closest = ranked.first().cloned();
+            // For a new series, the candidate to show is the one that came closest to
+            // taking it: one that passed every test but the topic, else the best score.
+            let lexical = |c: &&Candidate| c.evidence && c.needed.is_some_and(|n| c.score >= n);
+            let closest = ranked.iter().find(lexical).or(ranked.first()).cloned();
             return Why {
                 how,
                 series: 0,

@@ -8,6 +8,10 @@ use crate::series::text::{clean_headline, title_case, words, Word};
 use crate::series::vector::{normalise, Vector};
 use crate::series::NewItem;
 
+/// The least weight a term gets: a word in nearly every headline still counts a little
+/// (a negative or zero weight would make shared common words count against a match).
+const MIN_IDF: f64 = 0.1;
+
 /// What the engine reads from one headline.
 pub(super) struct Features {
     /// Normalised term vector added to the series.
@@ -81,7 +85,7 @@ impl Engine {
             let before = decay(t.df, t.at, at, self.params.df_half_life);
             t.df = before + 1.0;
             t.at = t.at.max(at);
-            let idf = ((docs + 1.0) / (t.df + 0.5)).ln().max(0.1) as f32;
+            let idf = ((docs + 1.0) / (t.df + 0.5)).ln().max(MIN_IDF) as f32;
             let boost = if t.is_name() { 1.0 + self.params.name_boost } else { 1.0 };
             let w = tf.sqrt() * idf * boost;
             vector.push((id, w));

@@ -89,11 +89,14 @@ impl Engine {
     fn keywords(&self, s: &Series) -> Vec<String> {
         let mut terms: Vec<(u32, f32)> = s.centroid.iter().map(|(t, w)| (*t, *w)).collect();
         terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let own = own_spellings(s);
+        terms.truncate(KEYWORD_POOL);
+        let wanted: Vec<&str> = terms.iter().map(|(t, _)| self.terms[*t as usize].text.as_str()).collect();
+        let own = own_spellings(s, &wanted);
+        let uses = |stem: &str| wanted.iter().position(|w| *w == stem).and_then(|k| own[k].as_ref()).map_or(0, |x| x.1);
         let mut out: Vec<(String, String)> = Vec::new(); // (stem or stems, as shown)
-        for (t, _) in terms.iter().take(KEYWORD_POOL) {
+        for (k, (t, _)) in terms.iter().enumerate() {
             let term = &self.terms[*t as usize];
-            let written = own.get(term.text.as_str()).map(|(w, _)| w.as_str()).or(term.display.as_deref());
+            let written = own[k].as_ref().map(|(w, _)| w.as_str()).or(term.display.as_deref());
             let text = match written {
                 Some(d) if term.is_name() => d.to_string(),
                 Some(d) => d.to_lowercase(),
@@ -105,7 +108,6 @@ impl Engine {
                 [one] if shown(one).is_some() => continue,
                 [_] => out.push((term.text.clone(), text)),
                 parts => {
-                    let uses = |stem: &str| own.get(stem).map_or(0, |(_, n)| *n);
                     let phrase_uses = uses(&term.text);
                     let places: Vec<Option<usize>> = parts.iter().map(|p| shown(p)).collect();
                     if places.iter().all(Option::is_none) {
@@ -140,33 +142,37 @@ const KEYWORDS: usize = 5;
 /// Strongest terms looked at for them (a phrase can stand for two of them).
 const KEYWORD_POOL: usize = 12;
 
-/// How the series' kept headlines write each stem and adjacent pair of stems, with how
-/// often they use it: the most frequent spelling, ties to the one seen first (a word
-/// opening a headline counts less, as a capital there means nothing).
-fn own_spellings(s: &Series) -> HashMap<String, (String, u32)> {
-    let mut counts: HashMap<String, (Vec<(String, u32)>, u32)> = HashMap::new();
-    let mut note = |stem: String, surface: String, weight: u32| {
-        let (seen, uses) = counts.entry(stem).or_default();
+/// How the series' kept headlines write each of the `wanted` stems (or adjacent pairs of
+/// stems, "edward snowden"), with how often they use it: the most frequent spelling, ties
+/// to the one seen first (a word opening a headline counts less, as a capital there means
+/// nothing). Only the wanted terms are looked for: this runs for every changed series.
+fn own_spellings(s: &Series, wanted: &[&str]) -> Vec<Option<(String, u32)>> {
+    let mut seen: Vec<(Vec<(String, u32)>, u32)> = vec![(Vec::new(), 0); wanted.len()];
+    let mut note = |k: usize, surface: String, weight: u32| {
+        let (spellings, uses) = &mut seen[k];
         *uses += 1;
-        match seen.iter_mut().find(|(x, _)| *x == surface) {
+        match spellings.iter_mut().find(|(x, _)| *x == surface) {
             Some((_, n)) => *n += weight,
-            None => seen.push((surface, weight)),
+            None => spellings.push((surface, weight)),
         }
     };
     for sample in &s.samples {
         let words = words(&sample.title);
         for (i, w) in words.iter().enumerate().filter(|(_, w)| !w.stop) {
-            note(w.stem.to_string(), w.surface.to_string(), if i == 0 { 1 } else { 2 });
-        }
-        for pair in words.windows(2).filter(|p| p.iter().all(|w| !w.stop)) {
-            note(format!("{} {}", pair[0].stem, pair[1].stem), format!("{} {}", pair[0].surface, pair[1].surface), 2);
+            if let Some(k) = wanted.iter().position(|x| *x == &*w.stem) {
+                note(k, w.surface.to_string(), if i == 0 { 1 } else { 2 });
+            }
+            let Some(next) = words.get(i + 1).filter(|n| !n.stop) else { continue };
+            let pair = |x: &&str| x.split_once(' ') == Some((&*w.stem, &*next.stem));
+            if let Some(k) = wanted.iter().position(pair) {
+                note(k, format!("{} {}", w.surface, next.surface), 2);
+            }
         }
     }
-    counts
-        .into_iter()
-        .filter_map(|(stem, (seen, uses))| {
-            let best = seen.iter().enumerate().max_by(|(i, a), (j, b)| a.1.cmp(&b.1).then(j.cmp(i)))?;
-            Some((stem, (best.1 .0.clone(), uses)))
+    seen.into_iter()
+        .map(|(spellings, uses)| {
+            let best = spellings.iter().enumerate().max_by(|(i, a), (j, b)| a.1.cmp(&b.1).then(j.cmp(i)))?;
+            Some((best.1 .0.clone(), uses))
         })
         .collect()
 }
