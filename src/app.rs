@@ -6,32 +6,32 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use chrono::Utc;
 use tokio::task::JoinSet;
 
 use crate::config::edit::append_feeds;
 use crate::config::Config;
-use crate::fetch::Fetcher;
-use crate::grouping::Grouper;
 use crate::model::FeedStatus;
 use crate::opml;
-use crate::poll::{Pipeline, PollReport};
+use crate::poll::PollReport;
 use crate::render::{self, FeedMeta, Format};
-use crate::store::{Store, StoreError, Writer, WriterLock};
+use crate::store::{Store, StoreError, WriterLock};
+use crate::wiring::Parts;
 
 /// Adds the feeds of an OPML file to the configuration at `config.path`, keeping its
 /// comments; with `dry_run` only reports. Returns one line per outline.
-pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> anyhow::Result<Vec<String>> {
+pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> Result<Vec<String>, CommandError> {
     let opml = std::fs::read(opml_path).with_context(|| format!("cannot read {}", opml_path.display()))?;
-    let outlines =
-        opml::read(&String::from_utf8_lossy(&opml)).map_err(|e| UsageError(format!("{}: {e}", opml_path.display())))?;
+    let outlines = opml::read(&String::from_utf8_lossy(&opml))
+        .map_err(|e| CommandError::Usage(format!("{}: {e}", opml_path.display())))?;
     let plan = opml::plan_import(&config.feeds, outlines);
     let source = std::fs::read_to_string(&config.path)?;
     let updated = append_feeds(&source, &plan.add)?;
     // Never write a file storyline itself would then refuse.
-    Config::parse(&config.path, &updated)
-        .map_err(|e| anyhow::anyhow!("the imported feeds would make the configuration invalid:\n{e}"))?;
+    Config::parse(&config.path, &updated).map_err(|e| {
+        CommandError::Failed(anyhow::anyhow!("the imported feeds would make the configuration invalid:\n{e}"))
+    })?;
     let verb = if dry_run { "would add" } else { "added" };
     let mut lines: Vec<String> = plan.add.iter().map(|f| format!("{verb} {} {}", f.name, f.url)).collect();
     lines.extend(plan.skipped.iter().map(|(url, why)| format!("skipped {url}: {why}")));
@@ -57,10 +57,43 @@ pub struct App {
     lock: Option<WriterLock>,
 }
 
-/// A command-line mistake (exit status 2), as opposed to a runtime failure (1).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+/// How a command failed, and so its exit status (see [`CommandError::exit_code`]).
+#[derive(Debug)]
+pub enum CommandError {
+    /// Cannot be done as asked: an unknown feed, item or series, an unreadable OPML file.
+    Usage(String),
+    /// The configuration is invalid: every error, each located (FILE:LINE:COL: message).
+    Config(String),
+    /// Failed while running.
+    Failed(anyhow::Error),
+}
+
+impl CommandError {
+    /// 2 for a usage error, 1 for a failure (0 is success), as README documents.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Usage(_) | CommandError::Config(_) => 2,
+            CommandError::Failed(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::Usage(message) | CommandError::Config(message) => f.write_str(message),
+            CommandError::Failed(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+/// Any other error is a failure while running. (`CommandError` is deliberately not a
+/// `std::error::Error`, so that this conversion cannot overlap with the identity.)
+impl<E: Into<anyhow::Error>> From<E> for CommandError {
+    fn from(e: E) -> CommandError {
+        CommandError::Failed(e.into())
+    }
+}
 
 impl App {
     /// Opens the store named by the configuration for reading, beside a running daemon if
@@ -97,24 +130,26 @@ impl App {
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
     /// `report` as each finishes. Feed failures are recorded and reported, not returned.
-    pub async fn poll(&self, names: &[String], mut report: impl FnMut(&PollReport)) -> anyhow::Result<Vec<PollReport>> {
+    pub async fn poll(
+        &self,
+        names: &[String],
+        mut report: impl FnMut(&PollReport),
+    ) -> Result<Vec<PollReport>, CommandError> {
         for name in names {
             if !self.config.feeds.iter().any(|f| &f.name == name) {
-                bail!(UsageError(format!("no feed named `{name}` in {}", self.config.path.display())));
+                let path = self.config.path.display();
+                return Err(CommandError::Usage(format!("no feed named `{name}` in {path}")));
             }
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
         if self.lock.is_none() {
-            bail!("polling needs the database's writer lock: open the store with `App::open_writer`");
+            let e = anyhow::anyhow!("polling needs the database's writer lock: open the store with `App::open_writer`");
+            return Err(e.into());
         }
         // Only polls need the writer and the grouping engine (whose warm-up reads items).
-        let writer = Arc::new(Writer::spawn(Store::open(&self.config.storage.database)?));
-        let grouper =
-            Arc::new(Grouper::open(&self.config.storage.database, self.config.series.params(), writer.clone())?);
-        grouper.group().await?; // items an interrupted run stored but did not group
-        let in_flight = 2 * self.config.fetch.max_concurrent;
-        let pipeline = Arc::new(Pipeline::new(Fetcher::new(&self.config.fetch)?, writer, grouper, in_flight));
+        let parts = Parts::open(&self.config, Store::open(&self.config.storage.database)?, |_| {}).await?;
+        let pipeline = Arc::new(parts.pipeline(&self.config.fetch)?);
         // One batch: grouped after every poll is stored, in published order.
         let hold = pipeline.hold();
         let mut tasks = JoinSet::new();
@@ -135,8 +170,7 @@ impl App {
             let pruned = pipeline.prune(retention).await?;
             tracing::info!(pruned, "retention applied");
         }
-        // Dropping the last handle commits what is queued and closes the writer.
-        tokio::task::spawn_blocking(move || drop(pipeline)).await?;
+        parts.close().await?;
         Ok(reports)
     }
 
@@ -160,12 +194,12 @@ impl App {
     }
 
     /// The merged feed (or one series' feed) in `format`.
-    pub fn render(&self, format: Format, series: Option<&str>) -> anyhow::Result<String> {
+    pub fn render(&self, format: Format, series: Option<&str>) -> Result<String, CommandError> {
         let store = self.read();
         let limit = self.config.server.items;
         let (items, title, path) = match series {
             Some(id) => {
-                let s = store.series(id)?.ok_or_else(|| UsageError(format!("no series `{id}`")))?;
+                let s = store.series(id)?.ok_or_else(|| CommandError::Usage(format!("no series `{id}`")))?;
                 let title = format!("{} ({}): {}", s.title, s.items, self.config.server.title);
                 (store.series_items(id, limit)?, title, format!("series/{id}"))
             }

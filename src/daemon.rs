@@ -1,5 +1,8 @@
-//! `storyline run`: the long-running service. Wires the store, the poll pipeline, the
-//! scheduler and the HTTP server; reloads on SIGHUP; stops cleanly on SIGTERM/SIGINT.
+//! `storyline run`: the long-running service. [`serve`] runs it on a bound listener until
+//! its stop token is cancelled, re-reading the configuration on each reload request and
+//! telling its owner what it did ([`Event`]); [`run`] is `serve` driven by signals
+//! (SIGHUP reloads, SIGTERM/SIGINT stop) and systemd's notifications. Tests drive `serve`
+//! in-process.
 //!
 //! Wiring and lifecycle only: no SQL, no parsing, no HTTP handling of its own.
 
@@ -17,25 +20,76 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
-use crate::grouping::Grouper;
 use crate::notify::{notify, Watchdog};
 use crate::poll::{Pipeline, PollResult};
 use crate::publish::{self, PollKind, Published};
 use crate::scheduler::{Clock, Command, Outcome, Plan, Poller, Scheduler};
-use crate::store::{FeedRef, Store, Writer, WriterLock};
+use crate::store::{FeedRef, Store, WriterLock};
+use crate::wiring::Parts;
 
 /// How long in-flight polls may run on after a stop request, beyond the fetch timeout.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
+/// What a daemon did, for its owner (tests wait for these instead of reading logs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A feed's poll ended: `status` as in `storyline feeds` (`ok`, `not modified`,
+    /// `failed`, ...), with the items it stored.
+    Polled {
+        /// The feed's name.
+        feed: String,
+        /// How the poll ended.
+        status: &'static str,
+        /// Items stored as new.
+        new: usize,
+    },
+    /// A grouping round put `items` items into series (readers see them).
+    Grouped {
+        /// Items grouped.
+        items: usize,
+    },
+    /// Started: listening, feeds recorded, the scheduler running.
+    Ready,
+    /// A reload request was handled: the configuration was applied, or refused (the
+    /// daemon goes on with the previous one).
+    Reloaded {
+        /// Whether the new configuration is in force.
+        applied: bool,
+    },
+}
+
+/// How the owner of a daemon drives it.
+pub struct Control {
+    /// Cancelled to stop: no new polls, in-flight ones get the fetch timeout and a grace.
+    pub stop: CancellationToken,
+    /// Each message asks for the configuration file to be read again.
+    pub reload: mpsc::Receiver<()>,
+    /// Where [`Event`]s are sent (nobody need listen).
+    pub events: tokio::sync::broadcast::Sender<Event>,
+}
+
+impl Control {
+    /// A control with its stop token, the sender of reload requests, and a receiver of
+    /// events.
+    pub fn new() -> (Control, mpsc::Sender<()>, tokio::sync::broadcast::Receiver<Event>) {
+        let (reloads, reload) = mpsc::channel(4);
+        let (events, listen) = tokio::sync::broadcast::channel(EVENTS_BUFFERED);
+        (Control { stop: CancellationToken::new(), reload, events }, reloads, listen)
+    }
+}
+
+/// Events kept for a listener that lags: enough for a poll round of many feeds; a listener
+/// further behind misses the oldest (and is told so by the channel).
+const EVENTS_BUFFERED: usize = 4096;
+
 /// What the scheduler's polls share with the rest of the daemon.
 struct Shared {
     pipeline: RwLock<Arc<Pipeline>>,
-    grouper: Arc<Grouper>,
-    writer: Arc<Writer>,
+    parts: Parts,
     reader: Mutex<Store>,
     published: Arc<Published>,
     watchdog: Option<Watchdog>,
+    events: tokio::sync::broadcast::Sender<Event>,
 }
 
 impl Shared {
@@ -72,6 +126,7 @@ impl Poller for DaemonPoller {
             if counts.new + counts.duplicates > 0 {
                 shared.published.cache.invalidate();
             }
+            let _ = shared.events.send(Event::Polled { feed: feed.clone(), status: report.status(), new: counts.new });
             let ms = report.elapsed.as_millis() as u64;
             match &report.result {
                 PollResult::Failed(f) => {
@@ -98,7 +153,7 @@ impl Poller for DaemonPoller {
         feed: String,
         next: Option<DateTime<Utc>>,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let writer = self.0.writer.clone();
+        let writer = self.0.parts.writer.clone();
         async move {
             if let Err(e) = writer.set_next_poll(feed.clone(), next).await {
                 error!(feed = %feed, "cannot store the next poll time: {e}");
@@ -146,48 +201,99 @@ fn start_server(listener: TcpListener, listen: std::net::SocketAddr, published: 
 }
 
 async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-    info!("listening on http://{}/", listener.local_addr()?);
-    Ok(listener)
+    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))
 }
 
-/// Runs the daemon until SIGTERM or SIGINT. `path` is re-read on SIGHUP.
+/// Runs the daemon until SIGTERM or SIGINT, reloading `path` on SIGHUP, with systemd told
+/// of readiness, reloads and the stop.
 pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     // Installed first: a stop requested while starting up is then a clean stop, not the
     // default action (which kills the process).
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let listener = bind(config.server.listen).await?;
+    let (control, reloads, mut events) = Control::new();
+    let stop = control.stop.clone();
+    let mut daemon = tokio::spawn(serve(listener, path, config, control));
+    tokio::select! {
+        ended = &mut daemon => return ended?,
+        _ = next_event(&mut events, |e| *e == Event::Ready) => {
+            notify("READY=1");
+        }
+    }
+    let signals = async {
+        loop {
+            tokio::select! {
+                _ = hangup.recv() => {
+                    notify("RELOADING=1");
+                    let _ = reloads.send(()).await;
+                    // READY again once the reload is handled, applied or refused.
+                    next_event(&mut events, |e| matches!(e, Event::Reloaded { .. })).await;
+                    notify("READY=1");
+                }
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+            }
+        }
+    };
+    tokio::select! {
+        // The daemon ended on its own (it failed): its error is the result.
+        ended = &mut daemon => return ended?,
+        _ = signals => {}
+    }
+    notify("STOPPING=1");
+    stop.cancel();
+    daemon.await?
+}
+
+/// Waits for the next event that `wanted` accepts; `None` once the daemon is gone. A
+/// listener that lagged behind goes on with the events still buffered.
+pub async fn next_event(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    wanted: impl Fn(&Event) -> bool,
+) -> Option<Event> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(event) if wanted(&event) => return Some(event),
+            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// Runs the daemon on `listener` with `config` (read from `path`, which a reload reads
+/// again) until `control.stop` is cancelled.
+pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control: Control) -> anyhow::Result<()> {
+    let Control { stop, mut reload, events } = control;
     let tracker = TaskTracker::new();
-    let stop = CancellationToken::new();
     // Held until the daemon returns: no other storyline writes to this database meanwhile.
     let _lock = WriterLock::acquire(&config.storage.database, crate::app::DAEMON)?;
     let mut store = Store::open(&config.storage.database)?;
     store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
     let reader = Store::open_reader(&config.storage.database)?;
     let stored = reader.configured_feeds()?;
-    let writer = Arc::new(Writer::spawn(store));
     let published = Arc::new(Published::open(&config.storage.database, config.server.clone())?);
-    let listener = bind(config.server.listen).await?;
+    info!("listening on http://{}/", listener.local_addr()?);
     let mut server = start_server(listener, config.server.listen, published.clone());
 
-    let on_grouped = published.clone();
-    let grouper = Grouper::open(&config.storage.database, config.series.params(), writer.clone())?
-        .with_listener(move || on_grouped.cache.invalidate());
-    let grouper = Arc::new(grouper);
-    // Items stored by an earlier run but not grouped before it stopped.
-    grouper.group().await?;
-    let pipeline =
-        Pipeline::new(Fetcher::new(&config.fetch)?, writer.clone(), grouper.clone(), 2 * config.fetch.max_concurrent);
+    let on_grouped = (published.clone(), events.clone());
+    let parts = Parts::open(&config, store, move |items| {
+        on_grouped.0.cache.invalidate();
+        let _ = on_grouped.1.send(Event::Grouped { items });
+    })
+    .await?;
+    let pipeline = parts.pipeline(&config.fetch)?;
     let watchdog = Watchdog::from_env();
     let tick = watchdog.as_ref().map_or(Duration::from_secs(30), |w| w.every().min(Duration::from_secs(30)));
     let shared = Arc::new(Shared {
         pipeline: RwLock::new(Arc::new(pipeline)),
-        grouper,
-        writer: writer.clone(),
+        parts,
         reader: Mutex::new(reader),
         published: published.clone(),
         watchdog,
+        events: events.clone(),
     });
     let now = Utc::now();
     let mut scheduler = Scheduler::new(plans(&config, &stored), now);
@@ -200,26 +306,28 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     let (commands, queue) = mpsc::channel(4);
     let poller = Arc::new(DaemonPoller(shared.clone()));
     let scheduling = tokio::spawn(scheduler.run(poller, Clock::System, queue, stop.clone(), tracker.clone(), tick));
-    notify("READY=1");
+    let _ = events.send(Event::Ready);
 
     let mut config = config;
     loop {
         tokio::select! {
-            _ = hangup.recv() => {
-                notify("RELOADING=1");
-                if let Some(next) = reload(&path, &config, &shared, &commands, &mut server).await {
+            asked = reload.recv() => {
+                if asked.is_none() {
+                    // Nobody can ask for reloads any more; go on until stopped.
+                    stop.cancelled().await;
+                    break;
+                }
+                let next = reload_config(&path, &config, &shared, &commands, &mut server).await;
+                let _ = events.send(Event::Reloaded { applied: next.is_some() });
+                if let Some(next) = next {
                     config = next;
                 }
-                notify("READY=1");
             }
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
+            _ = stop.cancelled() => break,
         }
     }
 
-    notify("STOPPING=1");
     info!("stopping: no new polls; waiting for those in flight");
-    stop.cancel();
     server.stop.cancel();
     let _ = server.task.await;
     let _ = scheduling.await;
@@ -227,20 +335,15 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
     if tokio::time::timeout(config.fetch.timeout + STOP_GRACE, tracker.wait()).await.is_err() {
         warn!("polls still running after the stop deadline were abandoned");
     }
-    drop(shared);
-    drop(published);
-    // The writer commits what was queued and closes the database when its last user goes.
-    match Arc::try_unwrap(writer) {
-        Ok(writer) => tokio::task::spawn_blocking(move || drop(writer)).await?,
-        Err(_) => warn!("the database writer is still in use by an abandoned poll"),
-    }
+    // Commits what was queued and closes the database; an abandoned poll's late write
+    // then fails instead of landing after the stop.
+    shared.parts.close().await?;
     info!("stopped");
     Ok(())
 }
-
 /// Re-reads the configuration. A valid one is applied; an invalid one is refused with its
 /// errors logged, and the daemon goes on with `current`.
-async fn reload(
+async fn reload_config(
     path: &Path,
     current: &Config,
     shared: &Arc<Shared>,
@@ -257,14 +360,12 @@ async fn reload(
     if next.storage.database != current.storage.database {
         warn!("storage.database changed; the new database is used after a restart");
     }
-    if let Err(e) = shared.writer.sync_feeds(next.feeds.clone()).await {
+    if let Err(e) = shared.parts.writer.sync_feeds(next.feeds.clone()).await {
         error!("reload refused: cannot record the feeds: {e}");
         return None;
     }
-    match Fetcher::new(&next.fetch) {
-        Ok(fetcher) => {
-            let pipeline =
-                Pipeline::new(fetcher, shared.writer.clone(), shared.grouper.clone(), 2 * next.fetch.max_concurrent);
+    match shared.parts.pipeline(&next.fetch) {
+        Ok(pipeline) => {
             *shared.pipeline.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(pipeline);
         }
         Err(e) => error!("keeping the previous fetch settings: {e}"),
@@ -272,6 +373,9 @@ async fn reload(
     if next.server.listen != server.listen {
         match bind(next.server.listen).await {
             Ok(listener) => {
+                if let Ok(addr) = listener.local_addr() {
+                    info!("listening on http://{addr}/");
+                }
                 server.stop.cancel();
                 *server = start_server(listener, next.server.listen, shared.published.clone());
             }

@@ -36,7 +36,7 @@ pub struct Grouper {
     /// A background round is queued (see [`Grouper::kick`]).
     queued: AtomicBool,
     /// Called after a round grouped something (the daemon drops its cached feeds).
-    listener: Option<Box<dyn Fn() + Send + Sync>>,
+    listener: Option<Box<dyn Fn(usize) + Send + Sync>>,
 }
 
 impl Grouper {
@@ -56,8 +56,8 @@ impl Grouper {
         })
     }
 
-    /// Calls `listener` whenever a round has put items into series.
-    pub fn with_listener(mut self, listener: impl Fn() + Send + Sync + 'static) -> Grouper {
+    /// Calls `listener` with the number of items whenever a round has put items into series.
+    pub fn with_listener(mut self, listener: impl Fn(usize) + Send + Sync + 'static) -> Grouper {
         self.listener = Some(Box::new(listener));
         self
     }
@@ -170,7 +170,7 @@ impl Grouper {
     ) -> Result<(), StoreError> {
         write.await.map_err(|e| StoreError::Commit(format!("writing series stopped: {e}")))??;
         if let Some(listener) = &self.listener {
-            listener();
+            listener(items);
         }
         tracing::info!(items, "grouped into series");
         Ok(())

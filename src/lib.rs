@@ -21,3 +21,4 @@ pub mod render;
 pub mod scheduler;
 pub mod series;
 pub mod store;
+pub mod wiring;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use storyline::app::{App, UsageError};
-use storyline::config::Config;
+use storyline::app::{App, CommandError};
+use storyline::config::{Config, FetchSettings};
 use storyline::model::FeedStatus;
 use storyline::render::Format;
 
@@ -106,69 +106,118 @@ enum FormatArg {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(matches!(cli.command, Command::Run));
-    if let Command::Inspect { target, json } = &cli.command {
-        return inspect(&cli.config, target, *json);
-    }
-    let config = match Config::load(&cli.config) {
-        Ok(config) => config,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return ExitCode::from(2);
+    // One runtime for every command: the daemon's, and the one-shot commands' fetches.
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("storyline: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
         }
     };
-    if let Command::CheckConfig = cli.command {
-        println!("{}: ok, {} feed(s)", cli.config.display(), config.feeds.len());
-        return ExitCode::SUCCESS;
-    }
-    match run(cli.config, config, cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<UsageError>() => {
-            eprintln!("storyline: {e}");
-            ExitCode::from(2)
-        }
+    match runtime.block_on(dispatch(cli.config, cli.command)) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("storyline: {e:#}");
-            ExitCode::from(1)
+            match &e {
+                // Located errors are printed as they are (FILE:LINE:COL: message).
+                CommandError::Config(errors) => eprintln!("{errors}"),
+                _ => eprintln!("storyline: {e}"),
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }
 
-/// `inspect` reads the fetch settings of the configuration when there is one (so a feed
-/// is fetched as polls fetch it) and the defaults when there is none.
-fn inspect(config: &std::path::Path, target: &str, json: bool) -> ExitCode {
-    let settings = if config.exists() {
-        match Config::load(config) {
-            Ok(c) => c.fetch,
-            Err(errors) => {
-                eprintln!("{errors}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        storyline::config::FetchSettings::default()
-    };
-    let result = tokio::runtime::Runtime::new()
-        .map_err(anyhow::Error::from)
-        .and_then(|rt| rt.block_on(storyline::inspect::inspect(target, &settings)));
-    match result {
-        Ok(report) => {
+/// The configuration at `path`; its errors (every one, located) are a usage error.
+fn load(path: &std::path::Path) -> Result<Config, CommandError> {
+    Config::load(path).map_err(|errors| CommandError::Config(errors.to_string()))
+}
+
+/// Runs one command; its result decides the exit status (a successful `inspect` of a body
+/// that is not a feed exits 1, for scripts).
+async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandError> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Inspect { target, json } => {
+            // The fetch settings of the configuration when there is one (a feed is then
+            // fetched as polls fetch it), else the defaults.
+            let settings = if path.exists() { load(&path)?.fetch } else { FetchSettings::default() };
+            let report = storyline::inspect::inspect(&target, &settings).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
-                print!("{}", report.text());
+                write!(out, "{}", report.text())?;
             }
-            // Exit 1 when the body could not be read as a feed, for scripts.
-            if report.error.is_some() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            return Ok(if report.error.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+        Command::CheckConfig => {
+            let config = load(&path)?;
+            writeln!(out, "{}: ok, {} feed(s)", path.display(), config.feeds.len())?;
+        }
+        Command::Run => {
+            let config = load(&path)?;
+            drop(out);
+            storyline::daemon::run(path, config).await?;
+        }
+        Command::ImportOpml { file, dry_run } => {
+            for line in storyline::app::import_opml(&load(&path)?, &file, dry_run)? {
+                writeln!(out, "{line}")?;
             }
         }
-        Err(e) => {
-            eprintln!("storyline: {e:#}");
-            ExitCode::from(1)
+        Command::ExportOpml => {
+            let config = load(&path)?;
+            write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds))?;
+        }
+        Command::Poll { names } => {
+            let app = App::open_writer(load(&path)?, "poll")?;
+            drop(out);
+            app.poll(&names, |report| {
+                let _ = writeln!(std::io::stdout(), "{report}");
+            })
+            .await?;
+        }
+        Command::Feeds { json } => {
+            let feeds = App::open(load(&path)?)?.feeds()?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &feeds)?;
+                writeln!(out)?;
+            } else {
+                print_feeds(&mut out, &feeds)?;
+            }
+        }
+        Command::Export { what: Export::Items } => App::open(load(&path)?)?.export_items(&mut out)?,
+        Command::Explain { item, json } => {
+            let Some(explanation) = App::open(load(&path)?)?.explain(item)? else {
+                return Err(CommandError::Usage(format!("no item {item}")));
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut out, &explanation)?;
+                writeln!(out)?;
+            } else {
+                print_explanation(&mut out, &explanation)?;
+            }
+        }
+        Command::Render { format, series } => {
+            let format = match format {
+                FormatArg::Atom => Format::Atom,
+                FormatArg::Rss => Format::Rss,
+                FormatArg::Json => Format::Json,
+            };
+            out.write_all(App::open(load(&path)?)?.render(format, series.as_deref())?.as_bytes())?;
+        }
+        Command::Series { json, limit } => {
+            let series = App::open(load(&path)?)?.series(limit)?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &series)?;
+                writeln!(out)?;
+            } else {
+                for s in series {
+                    let keywords = s.keywords.join(", ");
+                    writeln!(out, "{:>6}  {} ({})  last {}  [{keywords}]", s.id, s.title, s.items, s.last_published)?;
+                }
+            }
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Logs go to stderr, filtered by STORYLINE_LOG, then RUST_LOG. The daemon logs at info
@@ -217,97 +266,6 @@ impl log::Log for LogBridge {
     }
 
     fn flush(&self) {}
-}
-
-fn run(path: PathBuf, config: Config, command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Run => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            return runtime.block_on(storyline::daemon::run(path, config));
-        }
-        Command::ImportOpml { file, dry_run } => {
-            for line in storyline::app::import_opml(&config, &file, dry_run)? {
-                println!("{line}");
-            }
-            return Ok(());
-        }
-        Command::ExportOpml => {
-            print!("{}", storyline::opml::write(&config.server.title, &config.feeds));
-            return Ok(());
-        }
-        _ => {}
-    }
-    let app = match command {
-        Command::Poll { .. } => App::open_writer(config, "poll")?,
-        _ => App::open(config)?,
-    };
-    let mut out = std::io::stdout().lock();
-    match command {
-        Command::CheckConfig
-        | Command::Run
-        | Command::ImportOpml { .. }
-        | Command::ExportOpml
-        | Command::Inspect { .. } => Ok(()),
-        Command::Poll { names } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(app.poll(&names, |report| {
-                let _ = writeln!(std::io::stdout(), "{report}");
-            }))?;
-            Ok(())
-        }
-        Command::Feeds { json } => {
-            let feeds = app.feeds()?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &feeds)?;
-                writeln!(out)?;
-            } else {
-                print_feeds(&mut out, &feeds)?;
-            }
-            Ok(())
-        }
-        Command::Export { what: Export::Items } => app.export_items(&mut out),
-        Command::Explain { item, json } => {
-            let Some(explanation) = app.explain(item)? else {
-                return Err(UsageError(format!("no item {item}")).into());
-            };
-            if json {
-                serde_json::to_writer_pretty(&mut out, &explanation)?;
-                writeln!(out)?;
-            } else {
-                print_explanation(&mut out, &explanation)?;
-            }
-            Ok(())
-        }
-        Command::Render { format, series } => {
-            let format = match format {
-                FormatArg::Atom => Format::Atom,
-                FormatArg::Rss => Format::Rss,
-                FormatArg::Json => Format::Json,
-            };
-            out.write_all(app.render(format, series.as_deref())?.as_bytes())?;
-            Ok(())
-        }
-        Command::Series { json, limit } => {
-            let series = app.series(limit)?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &series)?;
-                writeln!(out)?;
-            } else {
-                for s in series {
-                    writeln!(
-                        out,
-                        "{:>6}  {} ({})  last {}  [{}]",
-                        s.id,
-                        s.title,
-                        s.items,
-                        s.last_published,
-                        s.keywords.join(", ")
-                    )?;
-                }
-            }
-            Ok(())
-        }
-    }
 }
 
 fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) -> std::io::Result<()> {

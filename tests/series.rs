@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::daemon::Daemon;
+use common::running::Running;
 use common::{fixture, Route, Server, Setup};
 use serde_json::Value;
 
@@ -69,8 +69,7 @@ async fn two_outlets_two_stories_and_strays() {
     assert_eq!(s2["ebay-4"], s["ebay-1"], "a later item joins the running story after a restart");
 
     // The daemon's API and series routes.
-    let mut daemon = Daemon::start(&setup2.config).await;
-    daemon.wait_for("scheduler started").await;
+    let daemon = Running::start(&setup2.config).await;
     let http = reqwest::Client::new();
     let get = |path: String| {
         let http = http.clone();
@@ -100,7 +99,7 @@ async fn two_outlets_two_stories_and_strays() {
     let html = page.text().await.unwrap();
     let heading = format!("series/{}.atom\">{} (4)</a></h2>", s["ebay-1"], ebay["title"].as_str().unwrap());
     assert!(html.contains(&heading), "the page lists the story: {html}");
-    assert_eq!(daemon.stop().await.0, Some(0));
+    daemon.stop().await.unwrap();
 }
 
 /// An RSS feed of `n` items linking to the wire's stories, titled by `title`.

@@ -73,10 +73,28 @@ struct PollJob {
 /// Work for the writer thread.
 enum Job {
     Poll(Box<PollJob>),
-    Prune { cutoff: DateTime<Utc>, reply: oneshot::Sender<Result<usize, StoreError>> },
-    NextPoll { feed: String, next: Option<DateTime<Utc>>, reply: oneshot::Sender<Result<(), StoreError>> },
-    Sync { feeds: Vec<FeedSpec>, reply: oneshot::Sender<Result<(), StoreError>> },
-    Series { outcome: Outcome, through: Option<i64>, reply: oneshot::Sender<Result<(), StoreError>> },
+    Prune {
+        cutoff: DateTime<Utc>,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
+    NextPoll {
+        feed: String,
+        next: Option<DateTime<Utc>>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    Sync {
+        feeds: Vec<FeedSpec>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    Series {
+        outcome: Outcome,
+        through: Option<i64>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Everything queued before is committed; the connection is closed, then this answers.
+    Close {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 impl Store {
@@ -148,6 +166,12 @@ impl Writer {
                             let _ = reply.send(store.write_series(&outcome, through));
                             next = queue.recv().ok();
                         }
+                        Job::Close { reply } => {
+                            drop(store);
+                            let _ = reply.send(Ok(()));
+                            // Later jobs find their replies dropped: the writer is gone.
+                            return;
+                        }
                         Job::Poll(first) => {
                             let mut batch = vec![*first];
                             while batch.len() < MAX_BATCH {
@@ -195,6 +219,13 @@ impl Writer {
     /// Stores what grouping decided (see [`Store::write_series`] for `through`).
     pub async fn write_series(&self, outcome: Outcome, through: Option<i64>) -> Result<(), StoreError> {
         self.ask(|reply| Job::Series { outcome, through, reply }).await
+    }
+
+    /// Commits everything queued so far and closes the database connection; writes asked
+    /// for afterwards fail with [`StoreError::WriterGone`]. The daemon and `poll` close
+    /// their writer when they are done, instead of relying on the last handle's drop.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.ask(|reply| Job::Close { reply }).await
     }
 
     async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {
@@ -271,5 +302,35 @@ mod tests {
         let titles: Vec<String> = store.newest_items(10).unwrap().into_iter().map(|i| i.title).collect();
         assert_eq!(titles.len(), 2, "{titles:?}");
         assert!(!titles.contains(&"http://x.example/2".to_string()));
+    }
+
+    /// `close` commits what was queued before it and refuses what comes after.
+    #[tokio::test]
+    async fn closing_the_writer_commits_then_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let spec = FeedSpec {
+            name: "a".into(),
+            url: Url::parse("http://a.example/f").unwrap(),
+            schedule: None,
+            tags: vec![],
+            enabled: true,
+        };
+        store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
+        let feed = store.feed("a").unwrap();
+        let writer = Writer::spawn(store);
+        let PollJob { write, .. } = job(feed.clone(), "http://x.example/1");
+        let queued = writer.write(feed.clone(), write, Utc::now());
+        let (written, closed) = tokio::join!(queued, writer.close());
+        assert_eq!(written.unwrap().new, 1);
+        closed.unwrap();
+        let PollJob { write, .. } = job(feed, "http://x.example/2");
+        assert!(matches!(writer.write(feed_ref_of(&dir), write, Utc::now()).await, Err(StoreError::WriterGone)));
+        let reader = Store::open_reader(&dir.path().join("s.db")).unwrap();
+        assert_eq!(reader.newest_items(10).unwrap().len(), 1, "what was queued before closing is stored");
+    }
+
+    fn feed_ref_of(dir: &tempfile::TempDir) -> FeedRef {
+        Store::open_reader(&dir.path().join("s.db")).unwrap().feed("a").unwrap()
     }
 }

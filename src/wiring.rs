@@ -1,0 +1,55 @@
+//! The parts a writing command is built from, assembled in one place for `poll`, `run`
+//! and a reload: the store's single writer, the grouping engine behind it, and poll
+//! pipelines over them.
+//!
+//! Wiring only: no SQL, parsing or HTTP of its own.
+
+use std::sync::Arc;
+
+use crate::config::{Config, FetchSettings};
+use crate::fetch::Fetcher;
+use crate::grouping::Grouper;
+use crate::poll::Pipeline;
+use crate::store::{Store, StoreError, Writer};
+
+/// Polls that may hold a response in memory, per concurrent fetch (`fetch.max_concurrent`):
+/// twice the fetch concurrency keeps fetching busy while earlier responses are parsed and
+/// written, and bounds the memory of responses waiting for the writer.
+pub const IN_FLIGHT_PER_FETCH: usize = 2;
+
+/// The writer and the grouper of one database.
+pub struct Parts {
+    /// The database's single writer.
+    pub writer: Arc<Writer>,
+    /// The grouping engine, writing through `writer`.
+    pub grouper: Arc<Grouper>,
+}
+
+impl Parts {
+    /// Puts `store` (a write connection, feeds synced) behind the writer, opens the
+    /// grouper (`on_grouped` hears how many items each round put into series), and groups
+    /// the items an interrupted run stored but did not group.
+    pub async fn open(
+        config: &Config,
+        store: Store,
+        on_grouped: impl Fn(usize) + Send + Sync + 'static,
+    ) -> Result<Parts, StoreError> {
+        let writer = Arc::new(Writer::spawn(store));
+        let grouper =
+            Grouper::open(&config.storage.database, config.series.params(), writer.clone())?.with_listener(on_grouped);
+        let grouper = Arc::new(grouper);
+        grouper.group().await?;
+        Ok(Parts { writer, grouper })
+    }
+
+    /// A poll pipeline fetching with `fetch`'s settings (a reload builds a new one).
+    pub fn pipeline(&self, fetch: &FetchSettings) -> anyhow::Result<Pipeline> {
+        let in_flight = IN_FLIGHT_PER_FETCH * fetch.max_concurrent;
+        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight))
+    }
+
+    /// Commits what is queued and closes the database.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.writer.close().await
+    }
+}
