@@ -43,6 +43,13 @@ pub enum Event {
         /// Items stored as new.
         new: usize,
     },
+    /// A feed's next poll time was stored (`None`: not polled again, a gone feed).
+    Scheduled {
+        /// The feed's name.
+        feed: String,
+        /// When it is polled next.
+        next: Option<DateTime<Utc>>,
+    },
     /// A grouping round put `items` items into series (readers see them).
     Grouped {
         /// Items grouped.
@@ -153,10 +160,13 @@ impl Poller for DaemonPoller {
         feed: String,
         next: Option<DateTime<Utc>>,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let writer = self.0.parts.writer.clone();
+        let shared = self.0.clone();
         async move {
-            if let Err(e) = writer.set_next_poll(feed.clone(), next).await {
-                error!(feed = %feed, "cannot store the next poll time: {e}");
+            match shared.parts.writer.set_next_poll(feed.clone(), next).await {
+                Ok(()) => {
+                    let _ = shared.events.send(Event::Scheduled { feed, next });
+                }
+                Err(e) => error!(feed = %feed, "cannot store the next poll time: {e}"),
             }
         }
     }
@@ -251,7 +261,7 @@ pub async fn run(path: PathBuf, config: Config) -> anyhow::Result<()> {
 /// listener that lagged behind goes on with the events still buffered.
 pub async fn next_event(
     events: &mut tokio::sync::broadcast::Receiver<Event>,
-    wanted: impl Fn(&Event) -> bool,
+    mut wanted: impl FnMut(&Event) -> bool,
 ) -> Option<Event> {
     use tokio::sync::broadcast::error::RecvError;
     loop {

@@ -88,12 +88,7 @@ pub fn entry_uid(feed_name: &str, identity: &str) -> String {
 /// A 64-bit FNV-1a hash of a key, for compact indexes. Stable across versions and
 /// platforms (it is stored); collisions are resolved by comparing the full key.
 pub fn key_hash(key: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
+    crate::text::stable_hash([key.as_bytes()]) as i64
 }
 
 fn hex_digest(parts: &[&[u8]], bytes: usize) -> String {

@@ -124,7 +124,7 @@ fn entry(e: &crate::model::Entry) -> InspectedEntry {
         published: time(e.published),
         updated: time(e.updated),
         author: e.author.clone(),
-        summary: crate::parse::html::shorten(&e.summary, 160),
+        summary: crate::text::shorten(&e.summary, 160),
     }
 }
 

@@ -21,4 +21,5 @@ pub mod render;
 pub mod scheduler;
 pub mod series;
 pub mod store;
+pub mod text;
 pub mod wiring;

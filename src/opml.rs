@@ -8,7 +8,7 @@ use url::Url;
 use crate::config::edit::NewFeed;
 use crate::model::FeedSpec;
 use crate::parse::html::to_text;
-use crate::render::xml_escape;
+use crate::text::escape_text as xml_escape;
 
 /// A feed found in an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]

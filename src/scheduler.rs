@@ -73,8 +73,8 @@ pub fn jitter(name: &str, schedule: &Schedule, at: DateTime<Utc>) -> Duration {
     if span == 0 {
         return Duration::ZERO;
     }
-    // FNV-1a: stable across runs and platforms, unlike the std hasher.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    // Stable across runs and platforms, unlike the std hasher.
+    let hash = crate::text::stable_hash([name.as_bytes()]);
     Duration::from_secs(hash % span)
 }
 

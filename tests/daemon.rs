@@ -72,6 +72,7 @@ async fn the_api_health_and_metrics_tell_what_was_polled() {
     std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
     let mut daemon = Running::start(&path).await;
     assert_eq!(daemon.polled("a").await, ("ok", 3));
+    daemon.scheduled("a").await;
     daemon.grouped().await;
     let (http, base) = (client(), daemon.base.clone());
 
@@ -133,6 +134,7 @@ async fn a_restart_keeps_the_stored_schedule() {
     std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
     let mut daemon = Running::start(&path).await;
     daemon.polled("a").await;
+    daemon.scheduled("a").await;
     daemon.stop().await.unwrap();
     let polls = feeds.requests("/a.xml").len();
 

@@ -11,6 +11,7 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 use super::{markup_limits, plain_markup};
+use crate::text::collapse_whitespace;
 
 /// Distinct messages counted per document; any others are counted together.
 const DISTINCT_NOTES: usize = 8;
@@ -117,59 +118,6 @@ fn parsed_text(html: &str) -> String {
     collapse_whitespace(&text)
 }
 
-/// At most the first `max_bytes` bytes of `text`, cut at a character boundary.
-pub fn prefix(text: &str, max_bytes: usize) -> &str {
-    if text.len() <= max_bytes {
-        return text;
-    }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// Escapes plain text for HTML and XML alike, dropping the control characters XML 1.0
-/// cannot carry (a stray one would make a whole feed unreadable).
-pub fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Trims and turns every run of whitespace into one space.
-pub fn collapse_whitespace(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-/// Cuts text to at most `max` characters at a word boundary, adding an ellipsis.
-pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{}…", cut.trim_end())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,13 +184,5 @@ mod tests {
         let caught = std::panic::catch_unwind(|| collecting_parser_notes(|| panic!("boom")));
         assert!(caught.is_err());
         assert!(!note_parser_message(&"after a panic"), "a panic leaves no collection behind");
-    }
-
-    #[test]
-    fn shortening_cuts_at_words() {
-        assert_eq!(shorten("one two three", 9), "one two…");
-        assert_eq!(shorten("short", 9), "short");
-        assert_eq!(prefix("añb", 2), "a");
-        assert_eq!(prefix("añb", 3), "añ");
     }
 }

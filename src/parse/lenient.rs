@@ -162,14 +162,14 @@ fn entry(e: &Element, xml_base: Option<&str>, base: &Url, dropped: &mut DroppedL
         // Atom may carry XHTML as child elements; everything else is (escaped) text.
         let markup = if b.elements().next().is_some() { b.inner_markup() } else { b.text() };
         if b.attr("type").is_some_and(|t| t == "text" || t == "plain") || !looks_like_html(&markup) {
-            html::escape_text(markup.trim())
+            crate::text::escape_text(markup.trim())
         } else {
             html::sanitize(&sanitizer, &markup)
         }
     });
     let author = child(e, &["creator", "author"])
         .map(|a| child(a, &["name"]).map_or_else(|| a.text(), |n| n.text()))
-        .map(|a| html::collapse_whitespace(&a))
+        .map(|a| crate::text::collapse_whitespace(&a))
         .filter(|a| !a.is_empty());
     let updated = updated_raw(e).as_deref().and_then(dates::parse);
     Entry {
@@ -178,7 +178,7 @@ fn entry(e: &Element, xml_base: Option<&str>, base: &Url, dropped: &mut DroppedL
         link,
         guid,
         title,
-        summary: html::shorten(&html::to_text(&content_html), SUMMARY_CHARS),
+        summary: crate::text::shorten(&html::to_text(&content_html), SUMMARY_CHARS),
         content_html,
         author,
         published: published_raw(e).as_deref().and_then(dates::parse).or(updated),

@@ -326,7 +326,7 @@ fn redact(message: &str) -> String {
             (None, c) => out.push(c),
         }
     }
-    html::shorten(&html::collapse_whitespace(&out), MESSAGE_CHARS)
+    crate::text::shorten(&crate::text::collapse_whitespace(&out), MESSAGE_CHARS)
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ fn entry(
         link,
         guid,
         title: raw.title.as_ref().map(text).unwrap_or_default(),
-        summary: html::shorten(&summary_source, SUMMARY_CHARS),
+        summary: crate::text::shorten(&summary_source, SUMMARY_CHARS),
         content_html,
         author: Some(
             raw.authors.iter().map(|p| html::to_text(&p.name)).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", "),
@@ -186,7 +186,7 @@ fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> (String, Optio
         }
         _ => return (String::new(), None),
     };
-    let html = if is_html { html::sanitize(sanitizer, body) } else { html::escape_text(body.trim()) };
+    let html = if is_html { html::sanitize(sanitizer, body) } else { crate::text::escape_text(body.trim()) };
     (html, None)
 }
 

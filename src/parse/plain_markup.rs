@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::tolerant::decode_entities;
+use crate::text::decode_entities;
 
 /// Tags kept as they are. Each carries no script or style; ammonia keeps them all.
 const TAGS: &[&str] = &[

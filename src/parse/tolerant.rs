@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::text::decode_entities;
+
 /// An element: its name as written (with prefix), attributes and children.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Element {
@@ -328,59 +330,6 @@ fn parse_tag(s: &str, entities: &HashMap<String, String>) -> (Element, bool, usi
         if !key.is_empty() {
             element.attrs.push((key, value));
         }
-    }
-}
-
-/// Decodes character references: XML's five, ones a DOCTYPE declared, HTML's named ones,
-/// decimal and hex (either case of `x`). An `&` that starts none of these is literal.
-pub fn decode_entities(raw: &str, declared: &HashMap<String, String>) -> String {
-    if !raw.contains('&') {
-        return raw.to_string();
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        // Looked for within the longest reference only: a scan to the next `;` for every
-        // bare `&` would be quadratic.
-        let semi = rest.as_bytes()[1..].iter().take(40).position(|b| *b == b';').map(|i| i + 1);
-        let decoded = semi.and_then(|semi| reference(&rest[1..semi], declared).map(|t| (t, semi + 1)));
-        match decoded {
-            Some((text, len)) => {
-                out.push_str(&text);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn reference(name: &str, declared: &HashMap<String, String>) -> Option<String> {
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
-        };
-        return char::from_u32(code).filter(|c| *c != '\0').map(String::from);
-    }
-    match name {
-        "amp" => Some("&".into()),
-        "lt" => Some("<".into()),
-        "gt" => Some(">".into()),
-        "quot" => Some("\"".into()),
-        "apos" => Some("'".into()),
-        _ => declared.get(name).cloned().or_else(|| {
-            let (a, b) = markup5ever::data::NAMED_ENTITIES.get(format!("{name};").as_str())?;
-            let mut s: String = char::from_u32(*a).into_iter().collect();
-            s.extend(char::from_u32(*b).filter(|_| *b != 0));
-            Some(s)
-        }),
     }
 }
 

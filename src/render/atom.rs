@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::{entry_html, rfc3339, series_label, xml_escape as x, FeedMeta, Format};
 use crate::model::{Item, SeriesEntry};
-use crate::parse::html::escape_text;
+use crate::text::escape_text;
 
 /// The XML declaration and the feed's own elements.
 fn head(out: &mut String, meta: &FeedMeta) {

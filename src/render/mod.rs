@@ -17,7 +17,7 @@ pub use page::{content_security_policy, page};
 pub use rss::rss;
 
 use crate::model::{Item, Source};
-use crate::parse::html::escape_text;
+use crate::text::escape_text;
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +144,7 @@ fn source_link(out: &mut String, s: &Source) {
 }
 
 /// Escapes text for XML (the same escaping as HTML text gets).
-pub use crate::parse::html::escape_text as xml_escape;
+pub use crate::text::escape_text as xml_escape;
 
 /// RFC 3339 as Atom and JSON Feed want it.
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {

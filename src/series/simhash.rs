@@ -18,15 +18,8 @@ fn mix(mut x: u64) -> u64 {
 
 /// FNV-1a of the strings' bytes joined by spaces, mixed.
 fn hash(parts: &[&str]) -> u64 {
-    let fnv = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    let mut h = 0xcbf2_9ce4_8422_2325_u64;
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            h = fnv(h, b' ');
-        }
-        h = part.bytes().fold(h, fnv);
-    }
-    mix(h)
+    let joined = parts.iter().enumerate().flat_map(|(i, p)| [if i > 0 { &b" "[..] } else { &b""[..] }, p.as_bytes()]);
+    mix(crate::text::stable_hash(joined))
 }
 
 /// The SimHash of a sequence of tokens (words and word pairs both count).

@@ -195,7 +195,7 @@ pub fn clean_headline(title: &str) -> String {
             }
         }
     }
-    crate::parse::html::collapse_whitespace(strip_media_tags(&t))
+    crate::text::collapse_whitespace(strip_media_tags(&t))
 }
 
 /// "Journal says: The first default ..." without its attribution, when what follows is

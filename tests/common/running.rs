@@ -18,6 +18,8 @@ pub struct Running {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     events: broadcast::Receiver<Event>,
+    /// Events received while waiting for others, oldest first: each is waited for once.
+    seen: Vec<Event>,
     reloads: mpsc::Sender<()>,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -32,17 +34,29 @@ impl Running {
         let (control, reloads, events) = Control::new();
         let stop = control.stop.clone();
         let task = tokio::spawn(serve(listener, path.to_path_buf(), config, control));
-        let mut running = Running { base, events, reloads, stop, task };
+        let mut running = Running { base, events, seen: Vec::new(), reloads, stop, task };
         running.wait(|e| *e == Event::Ready).await;
         running
     }
 
-    /// Waits for the next event that `wanted` accepts.
+    /// Waits for the next event that `wanted` accepts (one already received while waiting
+    /// for another counts).
     pub async fn wait(&mut self, wanted: impl Fn(&Event) -> bool) -> Event {
-        match tokio::time::timeout(PATIENCE, next_event(&mut self.events, wanted)).await {
+        if let Some(i) = self.seen.iter().position(&wanted) {
+            return self.seen.remove(i);
+        }
+        let seen = &mut self.seen;
+        let keep = |e: &Event| {
+            if wanted(e) {
+                return true;
+            }
+            seen.push(e.clone());
+            false
+        };
+        match tokio::time::timeout(PATIENCE, next_event(&mut self.events, keep)).await {
             Ok(Some(event)) => event,
-            Ok(None) => panic!("the daemon stopped"),
-            Err(_) => panic!("no such event within {PATIENCE:?}"),
+            Ok(None) => panic!("the daemon stopped; events: {:?}", self.seen),
+            Err(_) => panic!("no such event within {PATIENCE:?}; events: {:?}", self.seen),
         }
     }
 
@@ -52,6 +66,11 @@ impl Running {
             Event::Polled { status, new, .. } => (status, new),
             _ => unreachable!("only polls are waited for"),
         }
+    }
+
+    /// Waits until feed `name`'s next poll time is stored.
+    pub async fn scheduled(&mut self, name: &str) {
+        self.wait(|e| matches!(e, Event::Scheduled { feed, .. } if feed == name)).await;
     }
 
     /// Waits until a grouping round put items into series; returns how many.

@@ -61,9 +61,7 @@ impl Engine {
         }
         // The opening of a summary carries its topic; the rest costs time and adds noise.
         let summary = if self.params.summary_weight > 0.0 { item.summary.as_str() } else { "" };
-        for w in
-            words(crate::parse::html::prefix(summary, SUMMARY_BYTES)).iter().filter(|w| !w.stop && w.stem.len() >= 2)
-        {
+        for w in words(crate::text::prefix(summary, SUMMARY_BYTES)).iter().filter(|w| !w.stop && w.stem.len() >= 2) {
             let id = self.term_id(&w.stem);
             counts.push((id, self.params.summary_weight));
         }
