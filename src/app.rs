@@ -148,7 +148,9 @@ impl App {
             return Err(e.into());
         }
         // Only polls need the writer and the grouping engine (whose warm-up reads items).
-        let parts = Parts::open(&self.config, Store::open(&self.config.storage.database)?, |_| {}).await?;
+        let background = tokio_util::task::TaskTracker::new();
+        let store = Store::open(&self.config.storage.database)?;
+        let parts = Parts::open(&self.config, store, background.clone(), |_| {}).await?;
         let pipeline = Arc::new(parts.pipeline(&self.config.fetch)?);
         // One batch: grouped after every poll is stored, in published order.
         let hold = pipeline.hold();
@@ -170,6 +172,8 @@ impl App {
             let pruned = pipeline.prune(retention).await?;
             tracing::info!(pruned, "retention applied");
         }
+        background.close();
+        background.wait().await;
         parts.close().await?;
         Ok(reports)
     }

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::series::{Engine, NewItem, Outcome, Params};
+use tokio_util::task::TaskTracker;
+
+use crate::series::{Assignments, Engine, NewItem, Params};
 use crate::store::{Store, StoreError, Writer};
 
 /// Most recent items replayed into the engine at start (bounds start-up time).
@@ -37,13 +39,21 @@ pub struct Grouper {
     queued: AtomicBool,
     /// Called after a round grouped something (the daemon drops its cached feeds).
     listener: Option<Box<dyn Fn(usize) + Send + Sync>>,
+    /// Where background rounds run: the owner waits for them before closing the writer.
+    tasks: TaskTracker,
 }
 
 impl Grouper {
     /// Opens a reader on `store_path`. On first use the engine is warmed up from the items
     /// grouped within two windows of the newest one (at most [`WARM_UP`]), and older series
     /// still within the horizon are resumed from their stored strongest terms.
-    pub fn open(store_path: &std::path::Path, params: Params, writer: Arc<Writer>) -> Result<Grouper, StoreError> {
+    /// Background rounds run on `tasks`.
+    pub fn open(
+        store_path: &std::path::Path,
+        params: Params,
+        writer: Arc<Writer>,
+        tasks: TaskTracker,
+    ) -> Result<Grouper, StoreError> {
         let reader = Store::open_reader(store_path)?;
         Ok(Grouper {
             engine: Mutex::new(None),
@@ -53,6 +63,7 @@ impl Grouper {
             turn: tokio::sync::Mutex::new(()),
             queued: AtomicBool::new(false),
             listener: None,
+            tasks,
         })
     }
 
@@ -69,7 +80,7 @@ impl Grouper {
             return;
         }
         let me = self.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let _turn = me.turn.lock().await;
             // Cleared once this round owns the turn: items stored from now on queue another.
             me.queued.store(false, Ordering::SeqCst);
@@ -77,6 +88,11 @@ impl Grouper {
                 tracing::error!("grouping items into series failed: {e}");
             }
         });
+    }
+
+    /// The tracker background rounds run on (the poll pipeline's grouping timers too).
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.tasks
     }
 
     fn warm_up(reader: &Store, params: &Params) -> Result<Engine, StoreError> {
@@ -100,7 +116,7 @@ impl Grouper {
 
     /// Runs one chunk of a backlog through the engine (warming it up on first use). A copy
     /// of an item assigned earlier in the backlog goes where its original went.
-    fn assign(&self, mut chunk: Vec<NewItem>, assigned: &HashMap<i64, u64>) -> Result<Outcome, StoreError> {
+    fn assign(&self, mut chunk: Vec<NewItem>, assigned: &HashMap<i64, u64>) -> Result<Assignments, StoreError> {
         for item in chunk.iter_mut().filter(|i| i.series.is_none()) {
             item.series = item.copy_of.and_then(|original| assigned.get(&original).copied());
         }
@@ -129,7 +145,7 @@ impl Grouper {
             let me = self.clone();
             let backlog = tokio::task::spawn_blocking(move || me.backlog())
                 .await
-                .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
+                .map_err(|e| StoreError::TaskStopped { task: "grouping", reason: e.to_string() })??;
             let Some(through) = backlog.iter().map(|i| i.id).max() else { return Ok(total) };
             let full = backlog.len() == BACKLOG;
             let mut rest = backlog.into_iter().peekable();
@@ -140,7 +156,7 @@ impl Grouper {
                 let (me, so_far) = (self.clone(), assigned.clone());
                 let outcome = tokio::task::spawn_blocking(move || me.assign(chunk, &so_far))
                     .await
-                    .map_err(|e| StoreError::Commit(format!("grouping stopped: {e}")))??;
+                    .map_err(|e| StoreError::TaskStopped { task: "grouping", reason: e.to_string() })??;
                 if let Some((previous, items)) = writing.take() {
                     self.written(previous, items).await?;
                 }
@@ -168,7 +184,7 @@ impl Grouper {
         write: tokio::task::JoinHandle<Result<(), StoreError>>,
         items: usize,
     ) -> Result<(), StoreError> {
-        write.await.map_err(|e| StoreError::Commit(format!("writing series stopped: {e}")))??;
+        write.await.map_err(|e| StoreError::TaskStopped { task: "writing series", reason: e.to_string() })??;
         if let Some(listener) = &self.listener {
             listener(items);
         }

@@ -12,18 +12,27 @@ pub fn notify(state: &str) -> bool {
     let Ok(socket) = UnixDatagram::unbound() else { return false };
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
     let sent = match bytes.first() {
-        // A leading '@' names a socket in the abstract namespace.
-        Some(b'@') => {
-            use std::os::linux::net::SocketAddrExt;
-            std::os::unix::net::SocketAddr::from_abstract_name(&bytes[1..])
-                .and_then(|addr| socket.send_to_addr(state.as_bytes(), &addr))
-        }
+        // A leading '@' names a socket in the abstract namespace (Linux only; systemd is
+        // Linux only, so elsewhere there is nothing to notify).
+        Some(b'@') => send_abstract(&socket, &bytes[1..], state),
         _ => socket.send_to(state.as_bytes(), &path),
     };
     if let Err(e) = &sent {
         tracing::warn!("cannot notify systemd ({state}): {e}");
     }
     sent.is_ok()
+}
+
+#[cfg(target_os = "linux")]
+fn send_abstract(socket: &UnixDatagram, name: &[u8], state: &str) -> std::io::Result<usize> {
+    use std::os::linux::net::SocketAddrExt;
+    std::os::unix::net::SocketAddr::from_abstract_name(name)
+        .and_then(|addr| socket.send_to_addr(state.as_bytes(), &addr))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_abstract(_: &UnixDatagram, _: &[u8], _: &str) -> std::io::Result<usize> {
+    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "abstract sockets exist only on Linux"))
 }
 
 /// Pings systemd's watchdog at half the interval it asked for (`WATCHDOG_USEC`).

@@ -192,7 +192,7 @@ impl Pipeline {
             self.grouper.kick();
         } else if quiet {
             let (b, grouper) = (b.clone(), self.grouper.clone());
-            tokio::spawn(async move {
+            self.grouper.tasks().spawn(async move {
                 tokio::time::sleep(QUIET).await;
                 if b.active.load(Ordering::SeqCst) == 0 && b.take_if(|_| true) {
                     grouper.kick();

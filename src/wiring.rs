@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use tokio_util::task::TaskTracker;
+
 use crate::config::{Config, FetchSettings};
 use crate::fetch::Fetcher;
 use crate::grouping::Grouper;
@@ -28,15 +30,17 @@ pub struct Parts {
 impl Parts {
     /// Puts `store` (a write connection, feeds synced) behind the writer, opens the
     /// grouper (`on_grouped` hears how many items each round put into series), and groups
-    /// the items an interrupted run stored but did not group.
+    /// the items an interrupted run stored but did not group. Background grouping runs on
+    /// `tasks`, which the owner waits for before closing.
     pub async fn open(
         config: &Config,
         store: Store,
+        tasks: TaskTracker,
         on_grouped: impl Fn(usize) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
         let writer = Arc::new(Writer::spawn(store));
-        let grouper =
-            Grouper::open(&config.storage.database, config.series.params(), writer.clone())?.with_listener(on_grouped);
+        let params = config.series.params();
+        let grouper = Grouper::open(&config.storage.database, params, writer.clone(), tasks)?.with_listener(on_grouped);
         let grouper = Arc::new(grouper);
         grouper.group().await?;
         Ok(Parts { writer, grouper })

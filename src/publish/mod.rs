@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use cache::{Cache, Rendered};
 pub use metrics::{Metrics, PollKind};
-use readers::{Cost, Readers};
+use readers::{Cost, ReadError, Readers};
 
 use crate::config::ServerSettings;
 use crate::render::{self, FeedMeta, Format};
@@ -93,17 +93,38 @@ impl Published {
         query: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let cost = if rows > LIGHT_ROWS { Cost::Heavy } else { Cost::Light };
-        self.readers.read(cost, query).await.map_err(|e| ApiError(e.to_string()))
+        self.readers.read(cost, query).await.map_err(ApiError::from)
     }
 }
 
-/// A failure to answer, sent as 500 with a one-line reason.
+/// A failure to answer (a missing thing is a 404 response, not an error), sent with its
+/// status and a one-line reason.
 #[derive(Debug)]
-pub struct ApiError(String);
+pub enum ApiError {
+    /// The daemon is stopping: its read connections are closed (503, to be retried).
+    Unavailable(String),
+    /// The store failed or a render crashed (500).
+    Internal(String),
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> ApiError {
+        match e {
+            ReadError::Closed => ApiError::Unavailable(e.to_string()),
+            ReadError::Store(_) | ReadError::Crashed(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (StatusCode::INTERNAL_SERVER_ERROR, self.0).into_response()
+        let (status, reason) = match self {
+            ApiError::Unavailable(r) => (StatusCode::SERVICE_UNAVAILABLE, r),
+            ApiError::Internal(r) => (StatusCode::INTERNAL_SERVER_ERROR, r),
+        };
+        // One line, whatever the error's text held.
+        let line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+        (status, format!("{line}\n")).into_response()
     }
 }
 
@@ -167,7 +188,7 @@ async fn feed(
         Ok(Some(render::render(format, &meta, &items)))
     })
     .await?
-    .ok_or_else(|| ApiError("feed unavailable".into()))?;
+    .ok_or_else(|| ApiError::Internal("feed unavailable".into()))?;
     Ok(conditional(&headers, &doc, format.content_type()))
 }
 
@@ -238,7 +259,9 @@ async fn cached(
     let settings = state.settings();
     let Some(text) = state.read(rows, move |store| render(store, &settings, changed)).await? else { return Ok(None) };
     let doc = Arc::new(
-        tokio::task::spawn_blocking(move || Rendered::new(text, changed)).await.map_err(|e| ApiError(e.to_string()))?,
+        tokio::task::spawn_blocking(move || Rendered::new(text, changed))
+            .await
+            .map_err(|e| ApiError::Internal(format!("rendering crashed: {e}")))?,
     );
     if let Some(key) = key {
         state.cache.put(key, generation, doc.clone());
@@ -333,7 +356,7 @@ async fn overview(
         }))
     })
     .await?
-    .ok_or_else(|| ApiError(format!("{name} unavailable")))
+    .ok_or_else(|| ApiError::Internal(format!("{name} unavailable")))
 }
 
 async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
@@ -349,8 +372,9 @@ async fn api_one_series(State(state): State<Arc<Published>>, Path(id): Path<Stri
         })
         .await?;
     let Some((series, entries)) = found else { return Ok((StatusCode::NOT_FOUND, "no such series").into_response()) };
-    let mut value = serde_json::to_value(series).map_err(|e| ApiError(e.to_string()))?;
-    value["entries"] = serde_json::to_value(entries).map_err(|e| ApiError(e.to_string()))?;
+    let json = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut value = serde_json::to_value(series).map_err(json)?;
+    value["entries"] = serde_json::to_value(entries).map_err(json)?;
     Ok(Json(value).into_response())
 }
 
@@ -410,5 +434,24 @@ mod tests {
         assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
         let r = conditional(&headers(&[("accept-encoding", "gzip;q=0")]), &doc, "a/b");
         assert!(r.headers().get(CONTENT_ENCODING).is_none());
+    }
+
+    #[test]
+    fn failures_answer_with_their_status_and_one_line() {
+        let closed = ApiError::from(ReadError::Closed).into_response();
+        assert_eq!(closed.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let crashed = ApiError::from(ReadError::Crashed("boom\nat line 2".into())).into_response();
+        assert_eq!(crashed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_text(crashed);
+        assert_eq!(body, "a read crashed: boom at line 2\n");
+    }
+
+    fn body_text(r: Response) -> String {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(r.into_body(), 1 << 16))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 }

@@ -16,7 +16,7 @@ use super::semantic::{Packed, Topic, DIMS};
 use super::simhash::NearIndex;
 use super::vector::{cosine, norm, prune, IdMap};
 use super::why::How;
-use super::{NewItem, Outcome, Params};
+use super::{Assignments, NewItem, Params};
 use features::Features;
 use scoring::Scored;
 
@@ -188,8 +188,8 @@ impl Engine {
     }
 
     /// Assigns each item of a batch (in the order given) to a series.
-    pub fn assign(&mut self, items: &[NewItem]) -> Outcome {
-        let mut out = Outcome::default();
+    pub fn assign(&mut self, items: &[NewItem]) -> Assignments {
+        let mut out = Assignments::default();
         let mut changed: Vec<u64> = Vec::new();
         let mut batch: IdMap<i64, u64> = IdMap::default();
         for item in items {

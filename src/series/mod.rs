@@ -59,7 +59,7 @@ pub struct Summary {
 
 /// What grouping a batch did.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Outcome {
+pub struct Assignments {
     /// (item id, series id, item published) for every item of the batch; the time rides
     /// along so that storing membership needs no read of the (wide) item row.
     pub assigned: Vec<(i64, u64, i64)>,

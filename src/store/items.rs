@@ -248,8 +248,6 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
     Ok(None)
 }
 
-/// An item not grouped yet (between its storing and the next grouping round) is a series
-/// of its own, `item-ID`: never the id of a real series.
 /// Newest first, through `items_newest`.
 pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";
 
@@ -258,6 +256,8 @@ pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";
 pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
 
 /// An article of a merged feed (`i`), its feed (`f`), membership (`m`) and series (`s`).
+/// An item not grouped yet (between its storing and the next grouping round) is a series
+/// of its own, `item-ID`: never the id of a real series.
 pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
             COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items

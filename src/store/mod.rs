@@ -47,6 +47,15 @@ pub enum StoreError {
     /// A batch of polls could not be committed.
     #[error("database commit failed: {0}")]
     Commit(String),
+    /// A background task of the store (a grouping round, a series write) stopped before
+    /// it answered: it panicked or was cancelled.
+    #[error("{task} stopped: {reason}")]
+    TaskStopped {
+        /// What the task was doing.
+        task: &'static str,
+        /// Why it stopped.
+        reason: String,
+    },
     /// The writer thread has stopped.
     #[error("the database writer has stopped")]
     WriterGone,

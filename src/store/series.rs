@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
 use crate::model::{web_link, Related, SeriesEntry};
-use crate::series::{NewItem, Outcome, Summary};
+use crate::series::{Assignments, NewItem, Summary};
 
 /// A series as `series --json` and `/api/series` show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,7 +223,7 @@ impl Store {
     /// Writes what grouping decided, in one transaction. `through`, when given, is the
     /// newest item id up to which every item is grouped once this is written: where the
     /// next [`Store::ungrouped`] starts.
-    pub fn write_series(&mut self, outcome: &Outcome, through: Option<i64>) -> Result<(), StoreError> {
+    pub fn write_series(&mut self, outcome: &Assignments, through: Option<i64>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         apply_outcome(&tx, outcome, through)?;
         tx.commit()?;
@@ -232,7 +232,7 @@ impl Store {
 }
 
 /// Assignments, merges (members move to the surviving series) and summaries.
-pub(super) fn apply_outcome(conn: &Connection, outcome: &Outcome, through: Option<i64>) -> Result<(), StoreError> {
+pub(super) fn apply_outcome(conn: &Connection, outcome: &Assignments, through: Option<i64>) -> Result<(), StoreError> {
     // An upsert, not INSERT OR REPLACE: a REPLACE may delete rows, so SQLite journals every
     // page the statement touches (measured: a third of this function's work).
     let mut assign = conn.prepare_cached(

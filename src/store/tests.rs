@@ -181,7 +181,7 @@ fn gone_feeds_are_marked_until_their_url_changes() {
 
 #[test]
 fn series_terms_are_stored_and_read_back_for_dormant_series() {
-    use crate::series::{Outcome, Summary};
+    use crate::series::{Assignments, Summary};
     let (_dir, mut store) = open();
     let summary = |id: u64, last: i64, terms: Vec<(String, f32)>| Summary {
         id,
@@ -192,14 +192,14 @@ fn series_terms_are_stored_and_read_back_for_dormant_series() {
         last,
         terms,
     };
-    let outcome = Outcome {
+    let outcome = Assignments {
         changed: vec![
             summary(1, 1_000, vec![("volcano".into(), 1.5), ("iceland reykjanes".into(), 0.75)]),
             summary(2, 2_000, vec![("comet".into(), 1.0)]),
             summary(3, 9_000, vec![("recent".into(), 1.0)]),
             summary(4, 1_500, vec![]),
         ],
-        ..Outcome::default()
+        ..Assignments::default()
     };
     store.write_series(&outcome, None).unwrap();
     let dormant = store.dormant_series(0, 5_000, 10).unwrap();
@@ -212,7 +212,7 @@ fn series_terms_are_stored_and_read_back_for_dormant_series() {
 
 #[test]
 fn items_not_grouped_yet_never_show_another_series_id() {
-    use crate::series::{Outcome, Summary};
+    use crate::series::{Assignments, Summary};
     let (_dir, mut store) = open();
     store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
     let now = Utc::now();
@@ -224,7 +224,10 @@ fn items_not_grouped_yet_never_show_another_series_id() {
     // of item 2 from another feed.
     let summary = Summary { id: 2, title: "t".into(), keywords: vec![], count: 1, first: 0, last: 0, terms: vec![] };
     store
-        .write_series(&Outcome { assigned: vec![(1, 2, 0)], changed: vec![summary], ..Outcome::default() }, Some(1))
+        .write_series(
+            &Assignments { assigned: vec![(1, 2, 0)], changed: vec![summary], ..Assignments::default() },
+            Some(1),
+        )
         .unwrap();
     store.write_poll(&b, &stored(vec![entry("b-3", "http://x.example/2?utm_source=b")], "1"), now).unwrap();
     let mut records = Vec::new();

@@ -14,7 +14,7 @@ use super::items::insert_entries;
 use super::{PollCounts, Store, StoreError};
 use crate::model::{Failure, FeedSpec, ParsedFeed, Validators};
 use crate::scheduler::ADOPT_REDIRECT_AFTER;
-use crate::series::Outcome;
+use crate::series::Assignments;
 
 /// Most polls committed together; bounds how much one failed commit can cost.
 const MAX_BATCH: usize = 64;
@@ -87,7 +87,7 @@ enum Job {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     Series {
-        outcome: Outcome,
+        outcome: Assignments,
         through: Option<i64>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
@@ -217,7 +217,7 @@ impl Writer {
     }
 
     /// Stores what grouping decided (see [`Store::write_series`] for `through`).
-    pub async fn write_series(&self, outcome: Outcome, through: Option<i64>) -> Result<(), StoreError> {
+    pub async fn write_series(&self, outcome: Assignments, through: Option<i64>) -> Result<(), StoreError> {
         self.ask(|reply| Job::Series { outcome, through, reply }).await
     }
 

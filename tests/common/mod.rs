@@ -142,7 +142,6 @@ impl Server {
     }
 }
 
-/// A fixture file's bytes.
 /// Reads a request up to the blank line after its headers; `None` when the client goes
 /// away first.
 pub async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<String> {
@@ -157,6 +156,7 @@ pub async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// A fixture file's bytes.
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
