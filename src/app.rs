@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::model::FeedStatus;
 use crate::opml;
 use crate::poll::PollReport;
-use crate::render::{self, FeedMeta, Format};
+use crate::publish::assemble::{self, Which};
+use crate::render::Format;
 use crate::store::{Store, StoreError, WriterLock};
 use crate::wiring::Parts;
 
@@ -199,19 +200,10 @@ impl App {
 
     /// The merged feed (or one series' feed) in `format`.
     pub fn render(&self, format: Format, series: Option<&str>) -> Result<String, CommandError> {
-        let store = self.read();
-        let limit = self.config.server.items;
-        let (items, title, path) = match series {
-            Some(id) => {
-                let s = store.series(id)?.ok_or_else(|| CommandError::Usage(format!("no series `{id}`")))?;
-                let title = format!("{} ({}): {}", s.title, s.items, self.config.server.title);
-                (store.series_items(id, limit)?, title, format!("series/{id}"))
-            }
-            None => (store.newest_items(limit)?, self.config.server.title.clone(), "feed".into()),
-        };
-        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or_else(Utc::now);
-        let meta = FeedMeta { title, base_url: self.config.server.base_url.clone(), path, updated };
-        Ok(render::render(format, &meta, &items))
+        let which = series.map_or(Which::Merged, Which::Series);
+        let settings = &self.config.server;
+        assemble::feed(&self.read(), settings, which, format, settings.items, Utc::now())?
+            .ok_or_else(|| CommandError::Usage(format!("no series `{}`", series.unwrap_or_default())))
     }
 
     /// Why item `id` is in its series; `None` when there is no such item.

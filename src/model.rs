@@ -11,6 +11,9 @@ use url::Url;
 mod schedule;
 pub use schedule::{parse_duration, parse_size, Schedule};
 
+/// The project's home: named in the default User-Agent and in the feeds' generator.
+pub const HOMEPAGE: &str = env!("CARGO_PKG_REPOSITORY");
+
 /// Whether `link` may be stored or published as a link: an absolute `http` or `https`
 /// URL, the scheme compared after trimming and case folding. Anything else (`javascript:`,
 /// `vbscript:`, `data:`, relative or empty) is never a link storyline republishes.

@@ -17,8 +17,8 @@ use crate::fetch::Fetcher;
 use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, FetchOutcome};
 use crate::parse;
-use crate::scheduler::Outcome;
-use crate::store::{FeedRef, PollCounts, PollWrite, StoreError, Writer};
+use crate::scheduler::{Outcome, ADOPT_REDIRECT_AFTER};
+use crate::store::{FeedRef, PollCounts, PollWrite, Redirect, StoreError, Writer};
 
 /// How one feed's poll ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +206,7 @@ impl Pipeline {
         let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");
         let started = Instant::now();
         let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
-        let moved_to = fetched.moved_to;
+        let moved_to = fetched.moved_to.map(|to| Redirect { to, adopt_after: ADOPT_REDIRECT_AFTER });
         let write = match fetched.outcome {
             FetchOutcome::NotModified => PollWrite::NotModified { moved_to },
             FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
@@ -235,7 +235,7 @@ impl Pipeline {
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a
     /// recorded failure of the feed.
-    async fn parse(&self, body: Body, moved_to: Option<url::Url>) -> PollWrite {
+    async fn parse(&self, body: Body, moved_to: Option<Redirect>) -> PollWrite {
         let _cpu = self.cpu.acquire().await.expect("the CPU semaphore is never closed");
         let status = body.status;
         let parsed = tokio::task::spawn_blocking(move || {

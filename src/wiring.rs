@@ -12,6 +12,7 @@ use crate::config::{Config, FetchSettings};
 use crate::fetch::Fetcher;
 use crate::grouping::Grouper;
 use crate::poll::Pipeline;
+use crate::series::Params;
 use crate::store::{Store, StoreError, Writer};
 
 /// Polls that may hold a response in memory, per concurrent fetch (`fetch.max_concurrent`):
@@ -39,7 +40,7 @@ impl Parts {
         on_grouped: impl Fn(usize) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
         let writer = Arc::new(Writer::spawn(store));
-        let params = config.series.params();
+        let params = Params { window: config.series.window.as_secs() as i64, ..Params::default() };
         let grouper = Grouper::open(&config.storage.database, params, writer.clone(), tasks)?.with_listener(on_grouped);
         let grouper = Arc::new(grouper);
         grouper.group().await?;

@@ -19,9 +19,6 @@ use url::Url;
 
 use crate::model::{parse_duration, parse_size, FeedSpec, Schedule};
 
-/// The project's home, named in the default User-Agent.
-pub const HOMEPAGE: &str = env!("CARGO_PKG_REPOSITORY");
-
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -238,13 +235,6 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
-impl SeriesSettings {
-    /// The grouping engine's parameters under these settings.
-    pub fn params(&self) -> crate::series::Params {
-        crate::series::Params { window: self.window.as_secs() as i64, ..crate::series::Params::default() }
-    }
-}
-
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
@@ -286,7 +276,7 @@ impl Config {
 }
 
 fn default_user_agent() -> String {
-    format!("storyline/{} (+{})", env!("CARGO_PKG_VERSION"), HOMEPAGE)
+    format!("storyline/{} (+{})", env!("CARGO_PKG_VERSION"), crate::model::HOMEPAGE)
 }
 
 fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {

@@ -4,6 +4,7 @@
 //! Reads the store through its own connection and renders through `render`; must not
 //! fetch from sources or write to the database.
 
+pub mod assemble;
 mod cache;
 mod metrics;
 mod readers;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use assemble::Which;
 pub use cache::{Cache, Rendered};
 pub use metrics::{Metrics, PollKind};
 use readers::{Cost, ReadError, Readers};
@@ -177,15 +179,7 @@ async fn feed(
     let limit = q.limit.unwrap_or(default).clamp(1, MAX_LIMIT);
     let key = (limit == default).then(|| format!("feed.{}", format.extension()));
     let doc = cached(&state, key, limit, move |store, settings, changed| {
-        let items = store.newest_items(limit)?;
-        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: "feed".into(),
-            updated,
-        };
-        Ok(Some(render::render(format, &meta, &items)))
+        assemble::feed(store, settings, Which::Merged, format, limit, changed)
     })
     .await?
     .ok_or_else(|| ApiError::Internal("feed unavailable".into()))?;
@@ -287,12 +281,7 @@ async fn series_feed(
     let id = id.to_string();
     let key = (limit == SERIES_ITEMS).then(|| format!("series/{id}.{ext}"));
     let doc = cached(&state, key, limit, move |store, settings, changed| {
-        let Some(series) = store.series(&id)? else { return Ok(None) };
-        let items = store.series_items(&id, limit)?;
-        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
-        let title = format!("{} ({}): {}", series.title, series.items, settings.title);
-        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: format!("series/{id}"), updated };
-        Ok(Some(render::render(format, &meta, &items)))
+        assemble::feed(store, settings, Which::Series(&id), format, limit, changed)
     })
     .await?;
     Ok(match doc {

@@ -19,7 +19,7 @@ fn head(out: &mut String, meta: &FeedMeta) {
     let _ = writeln!(
         out,
         "  <generator uri=\"{}\" version=\"{}\">storyline</generator>",
-        x(crate::config::HOMEPAGE),
+        x(crate::model::HOMEPAGE),
         env!("CARGO_PKG_VERSION")
     );
 }

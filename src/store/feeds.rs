@@ -196,11 +196,10 @@ pub(super) fn record_failure(
 pub(super) fn record_move(
     conn: &Connection,
     feed_id: i64,
-    moved_to: Option<&Url>,
-    adopt_after: u32,
+    moved_to: Option<&super::writes::Redirect>,
 ) -> Result<(), StoreError> {
     match moved_to {
-        Some(url) => {
+        Some(super::writes::Redirect { to: url, adopt_after }) => {
             conn.execute(
                 "UPDATE feeds SET moved_count = CASE WHEN moved_to = ?2 THEN moved_count + 1 ELSE 1 END, moved_to = ?2
                  WHERE id = ?1",

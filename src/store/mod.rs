@@ -20,7 +20,7 @@ pub use feeds::FeedRef;
 pub use items::PollCounts;
 pub use lock::WriterLock;
 pub use series::{Explanation, SeriesRow};
-pub use writes::{PollWrite, Writer};
+pub use writes::{PollWrite, Redirect, Writer};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

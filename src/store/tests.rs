@@ -141,7 +141,9 @@ fn a_permanent_redirect_is_adopted_after_consecutive_polls() {
     store.sync_feeds(&[spec("a", "http://a.example/old")]).unwrap();
     let new = Url::parse("http://a.example/new").unwrap();
     let other = Url::parse("http://a.example/elsewhere").unwrap();
-    let moved = |to: &Url| PollWrite::NotModified { moved_to: Some(to.clone()) };
+    let moved = |to: &Url| PollWrite::NotModified {
+        moved_to: Some(crate::store::Redirect { to: to.clone(), adopt_after: crate::scheduler::ADOPT_REDIRECT_AFTER }),
+    };
     let a = store.feed("a").unwrap();
     store.write_poll(&a, &moved(&new), Utc::now()).unwrap();
     store.write_poll(&a, &moved(&other), Utc::now()).unwrap();

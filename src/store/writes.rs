@@ -13,8 +13,18 @@ use super::feeds::{record_failure, record_move, record_not_modified, record_succ
 use super::items::insert_entries;
 use super::{PollCounts, Store, StoreError};
 use crate::model::{Failure, FeedSpec, ParsedFeed, Validators};
-use crate::scheduler::ADOPT_REDIRECT_AFTER;
 use crate::series::Assignments;
+
+/// A permanent redirect chain a poll ended at, and the policy for it: the feed's stored
+/// URL moves there once `adopt_after` consecutive polls ended there (the caller's policy,
+/// the scheduler's; the store only counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redirect {
+    /// Where the chain ended.
+    pub to: Url,
+    /// Consecutive polls ending there before the feed moves.
+    pub adopt_after: u32,
+}
 
 /// Most polls committed together; bounds how much one failed commit can cost.
 const MAX_BATCH: usize = 64;
@@ -31,12 +41,12 @@ pub enum PollWrite {
         /// Validators to send next time (stored only now, after a successful parse).
         validators: Validators,
         /// Where a permanent redirect chain ended.
-        moved_to: Option<Url>,
+        moved_to: Option<Redirect>,
     },
     /// 304 Not Modified.
     NotModified {
         /// Where a permanent redirect chain ended.
-        moved_to: Option<Url>,
+        moved_to: Option<Redirect>,
     },
     /// Fetching or parsing failed.
     Failed(Failure),
@@ -47,12 +57,12 @@ fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc
         PollWrite::Stored { parsed, status, validators, moved_to } => {
             let counts = insert_entries(conn, feed, parsed, now)?;
             record_success(conn, feed, parsed, *status, validators, now)?;
-            record_move(conn, feed.id, moved_to.as_ref(), ADOPT_REDIRECT_AFTER)?;
+            record_move(conn, feed.id, moved_to.as_ref())?;
             Ok(counts)
         }
         PollWrite::NotModified { moved_to } => {
             record_not_modified(conn, feed, now)?;
-            record_move(conn, feed.id, moved_to.as_ref(), ADOPT_REDIRECT_AFTER)?;
+            record_move(conn, feed.id, moved_to.as_ref())?;
             Ok(PollCounts::default())
         }
         PollWrite::Failed(failure) => {
