@@ -1,4 +1,6 @@
-//! Wiring: opens the store, builds the fetcher, runs the commands' work.
+//! The one-shot commands' work (`poll`, `feeds`, `render`, `explain`, `import-opml`, ...):
+//! opens the store for reading or, holding the writer lock, for writing, and how a command
+//! fails ([`CommandError`]).
 //!
 //! Must not parse feeds or write SQL itself; it calls the modules that do.
 

@@ -45,7 +45,7 @@ pub struct Grouper {
 
 impl Grouper {
     /// Opens a reader on `store_path`. On first use the engine is warmed up from the items
-    /// grouped within two windows of the newest one (at most [`WARM_UP`]), and older series
+    /// grouped within two windows of the newest one (at most `WARM_UP`), and older series
     /// still within the horizon are resumed from their stored strongest terms.
     /// Background rounds run on `tasks`.
     pub fn open(

@@ -1,8 +1,31 @@
+#![warn(missing_docs)]
 //! storyline: a feed aggregator that stores every item once, groups items into story
 //! series and republishes one merged feed.
 //!
 //! The library holds every stage so tests drive the same code as the binary; `main.rs`
 //! only parses arguments and maps results to exit codes.
+//!
+//! # Layout
+//!
+//! The data flows config -> scheduler -> fetch -> parse -> dedupe -> store ->
+//! grouping/series -> render -> publish; a module per stage, in that order:
+//!
+//! - [`config`]: the TOML configuration, validated, every error located.
+//! - [`scheduler`]: when each feed is polled (schedule, jitter, backoff, per-host limits).
+//! - [`poll`]: one poll of one feed, fetch -> parse -> store, its outcome recorded on the feed.
+//! - [`fetch`]: the only HTTP to sources (conditional GET, redirects, limits); failures are data.
+//! - [`parse`]: bytes to normalized entries (charset, format, sanitizing, dates).
+//! - [`dedupe`]: which entries are the same article (identity fallback chain, canonical links).
+//! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock).
+//! - [`grouping`]: puts stored items into series, a poll round at a time, through the store.
+//! - [`series`]: the pure grouping engine (terms, topics, decisions and their explanations).
+//! - [`render`]: pure: items to Atom, RSS, JSON Feed, the digest and the HTML page.
+//! - [`publish`]: the HTTP server, its routes, cache, read pool and metrics.
+//!
+//! Around them: [`daemon`] (`run`: serve, reload, stop), [`app`] (the one-shot commands),
+//! [`wiring`] (the writer, grouper and pipelines every writing command is built from),
+//! [`inspect`], [`opml`], [`notify`] (systemd), [`model`] (shared vocabulary) and [`text`]
+//! (escaping, whitespace, the stable hash: a leaf).
 
 pub mod app;
 pub mod config;

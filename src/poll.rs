@@ -178,8 +178,8 @@ impl Pipeline {
     }
 
     /// Polls one feed and records the outcome. Only database failures are errors. Its new
-    /// items are grouped once polls have been quiet for [`QUIET`] (or after
-    /// [`GROUP_AT_THE_LATEST`]).
+    /// items are grouped once polls have been quiet for `QUIET` (or after
+    /// `GROUP_AT_THE_LATEST`).
     pub async fn poll(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
         let b = &self.batching;
         b.active.fetch_add(1, Ordering::SeqCst);

@@ -29,7 +29,7 @@ impl Store {
     /// Retention: drops the bodies of items first seen before `cutoff`. The rows stay,
     /// with identity, title and link, so a feed that still lists an old item does not bring
     /// it back as new, and series keep their members. Runs at most once per
-    /// [`PRUNE_EVERY`] (it scans the table), remembered across runs.
+    /// `PRUNE_EVERY` (it scans the table), remembered across runs.
     pub fn prune(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let last: Option<i64> = tx
