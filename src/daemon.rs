@@ -289,9 +289,10 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let mut server = start_server(listener, config.server.listen, published.clone());
 
     let on_grouped = (published.clone(), events.clone());
-    let parts = Parts::open(&config, store, tracker.clone(), move |items| {
+    let parts = Parts::open(&config, store, tracker.clone(), move |round| {
         on_grouped.0.cache.invalidate();
-        let _ = on_grouped.1.send(Event::Grouped { items });
+        on_grouped.0.metrics.grouped(round);
+        let _ = on_grouped.1.send(Event::Grouped { items: round.items });
     })
     .await?;
     let pipeline = parts.pipeline(&config.fetch)?;

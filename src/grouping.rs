@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio_util::task::TaskTracker;
 
@@ -26,6 +27,23 @@ const BACKLOG: usize = 100_000;
 /// Items assigned per write: a chunk's series are stored while the next is assigned.
 const CHUNK: usize = 2000;
 
+/// What one write of grouped items did, for the grouper's owner (metrics, events).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grouped {
+    /// Items put into series.
+    pub items: usize,
+    /// From the start of their assignment to the end of their write.
+    pub elapsed: Duration,
+    /// Series the engine holds in memory (open within its horizon).
+    pub series_open: usize,
+}
+
+/// Hears what each write of grouped items did.
+type Listener = Box<dyn Fn(&Grouped) + Send + Sync>;
+
+/// A chunk's series being written: the write, its items, when the chunk's assignment began.
+type PendingWrite = (tokio::task::JoinHandle<Result<(), StoreError>>, usize, Instant);
+
 /// The engine, its read connection, and the writer its results go through.
 pub struct Grouper {
     /// Built (and warmed up) on first use: runs that store nothing never pay for it.
@@ -38,7 +56,7 @@ pub struct Grouper {
     /// A background round is queued (see [`Grouper::kick`]).
     queued: AtomicBool,
     /// Called after a round grouped something (the daemon drops its cached feeds).
-    listener: Option<Box<dyn Fn(usize) + Send + Sync>>,
+    listener: Option<Listener>,
     /// Where background rounds run: the owner waits for them before closing the writer.
     tasks: TaskTracker,
 }
@@ -67,8 +85,8 @@ impl Grouper {
         })
     }
 
-    /// Calls `listener` with the number of items whenever a round has put items into series.
-    pub fn with_listener(mut self, listener: impl Fn(usize) + Send + Sync + 'static) -> Grouper {
+    /// Calls `listener` whenever a round has put items into series (and readers see them).
+    pub fn with_listener(mut self, listener: impl Fn(&Grouped) + Send + Sync + 'static) -> Grouper {
         self.listener = Some(Box::new(listener));
         self
     }
@@ -150,26 +168,27 @@ impl Grouper {
             let full = backlog.len() == BACKLOG;
             let mut rest = backlog.into_iter().peekable();
             let mut assigned: Arc<HashMap<i64, u64>> = Arc::default();
-            let mut writing: Option<(tokio::task::JoinHandle<Result<(), StoreError>>, usize)> = None;
+            let mut writing: Option<PendingWrite> = None;
             while rest.peek().is_some() {
+                let started = Instant::now();
                 let chunk: Vec<NewItem> = rest.by_ref().take(CHUNK).collect();
                 let (me, so_far) = (self.clone(), assigned.clone());
                 let outcome = tokio::task::spawn_blocking(move || me.assign(chunk, &so_far))
                     .await
                     .map_err(|e| StoreError::TaskStopped { task: "grouping", reason: e.to_string() })??;
-                if let Some((previous, items)) = writing.take() {
-                    self.written(previous, items).await?;
+                if let Some((previous, items, since)) = writing.take() {
+                    self.written(previous, items, since).await?;
                 }
                 let n = outcome.assigned.len();
                 Arc::make_mut(&mut assigned).extend(outcome.assigned.iter().map(|&(item, series, _)| (item, series)));
                 // Only the round's last write moves the mark past its items.
                 let mark = rest.peek().is_none().then_some(through);
                 let writer = self.writer.clone();
-                writing = Some((tokio::spawn(async move { writer.write_series(outcome, mark).await }), n));
+                writing = Some((tokio::spawn(async move { writer.write_series(outcome, mark).await }), n, started));
                 total += n;
             }
-            if let Some((last, items)) = writing.take() {
-                self.written(last, items).await?;
+            if let Some((last, items, since)) = writing.take() {
+                self.written(last, items, since).await?;
             }
             if !full {
                 return Ok(total);
@@ -177,16 +196,19 @@ impl Grouper {
         }
     }
 
-    /// Waits for a round's write of `items` assignments and tells the listener; only then
-    /// is the round logged, so the log never runs ahead of what readers see.
+    /// Waits for a round's write of `items` assignments (a chunk started at `since`) and
+    /// tells the listener; only then is the round logged, so the log never runs ahead of
+    /// what readers see.
     async fn written(
         &self,
         write: tokio::task::JoinHandle<Result<(), StoreError>>,
         items: usize,
+        since: Instant,
     ) -> Result<(), StoreError> {
         write.await.map_err(|e| StoreError::TaskStopped { task: "writing series", reason: e.to_string() })??;
         if let Some(listener) = &self.listener {
-            listener(items);
+            let series_open = self.engine.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map_or(0, Engine::active);
+            listener(&Grouped { items, elapsed: since.elapsed(), series_open });
         }
         tracing::info!(items, "grouped into series");
         Ok(())

@@ -327,8 +327,8 @@ fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()
             f.name,
             status,
             f.items,
-            f.last_poll.as_deref().unwrap_or("-"),
-            f.next_poll.as_deref().unwrap_or("due")
+            f.last_poll.map_or("-".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            f.next_poll.map_or("due".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         )?;
         writeln!(out, "    {}{}", f.url, if f.enabled { "" } else { "  (disabled)" })?;
         if f.url != f.config_url {

@@ -267,8 +267,9 @@ pub struct ItemRecord {
     pub duplicate_of: Option<i64>,
 }
 
-/// A feed's row in the store, for `feeds` and `/api/feeds`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A feed's row in the store, for `feeds` and `/api/feeds`. Times stay `DateTime`s up to
+/// the outputs, which write them as RFC 3339 in UTC to the second.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct FeedStatus {
     /// Configured name.
     pub name: String,
@@ -278,10 +279,10 @@ pub struct FeedStatus {
     pub config_url: String,
     /// The feed's own title.
     pub title: Option<String>,
-    /// RFC 3339 time of the last poll.
-    pub last_poll: Option<String>,
-    /// RFC 3339 time of the last successful poll (200 or 304).
-    pub last_success: Option<String>,
+    /// Time of the last poll.
+    pub last_poll: Option<DateTime<Utc>>,
+    /// Time of the last successful poll (200 or 304).
+    pub last_success: Option<DateTime<Utc>>,
     /// `ok`, `not_modified`, or a failure kind such as `http_error`, `parse_error`.
     pub last_status: Option<String>,
     /// HTTP status of the last response.
@@ -292,8 +293,8 @@ pub struct FeedStatus {
     pub error_count: u32,
     /// Items received from this feed (duplicates included).
     pub items: u64,
-    /// RFC 3339 time of the next scheduled poll.
-    pub next_poll: Option<String>,
+    /// Time of the next scheduled poll.
+    pub next_poll: Option<DateTime<Utc>>,
     /// Where the last permanent redirect pointed.
     pub moved_to: Option<String>,
     /// Whether the feed is enabled in the configuration.

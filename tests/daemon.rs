@@ -87,6 +87,9 @@ async fn the_api_health_and_metrics_tell_what_was_polled() {
     assert!(metrics.contains("storyline_polls_total{result=\"ok\"} 1"), "{metrics}");
     assert!(metrics.contains("storyline_items_stored_total 3"), "{metrics}");
     assert!(metrics.contains("storyline_feed_last_success_timestamp_seconds{feed=\"a\"}"), "{metrics}");
+    assert!(metrics.contains("storyline_items_grouped_total 3"), "{metrics}");
+    assert!(metrics.contains("storyline_http_requests_total{route=\"/api/feeds\",status=\"200\"} 1"), "{metrics}");
+    assert!(metrics.contains("storyline_http_requests_total{route=\"/healthz\",status=\"200\"} 1"), "{metrics}");
     daemon.stop().await.unwrap();
 }
 

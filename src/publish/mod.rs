@@ -14,8 +14,8 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
-    IF_NONE_MATCH, LAST_MODIFIED, REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -147,7 +147,21 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::map_response(no_sniffing))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// Counts each answered request by its route's pattern and status.
+async fn count_request(
+    State(state): State<Arc<Published>>,
+    route: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = route.as_ref().map_or("unmatched", |r| r.as_str()).to_string();
+    let response = next.run(request).await;
+    state.metrics.request(&route, response.status().as_u16());
+    response
 }
 
 /// Every answer is read as the type it declares: a feed or JSON document carrying
@@ -385,10 +399,18 @@ async fn api_why(State(state): State<Arc<Published>>, Path(id): Path<String>) ->
     })
 }
 
-async fn metrics(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {
+async fn metrics(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let feeds = state.read(0, |store| store.feed_statuses()).await?;
     let text = state.metrics.render(&feeds, state.cache.bytes());
-    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+    // OpenMetrics to a scraper that asks for it; else the Prometheus text format (the
+    // same lines parse as both).
+    let asked = headers.get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let kind = if asked.contains("application/openmetrics-text") {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; version=0.0.4; charset=utf-8"
+    };
+    Ok(([(CONTENT_TYPE, kind)], text).into_response())
 }
 
 #[cfg(test)]

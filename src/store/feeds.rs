@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use url::Url;
 
-use super::{rfc3339, secs, Store, StoreError};
+use super::{secs, Store, StoreError};
 use crate::model::{Failure, FailureKind, FeedSpec, FeedStatus, ParsedFeed, Validators};
 
 /// What a poll needs to know about a stored feed.
@@ -105,7 +105,7 @@ impl Store {
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
-            let time = |i| r.get::<_, Option<i64>>(i).map(|t| t.map(rfc3339));
+            let time = |i| r.get::<_, Option<i64>>(i).map(|t| t.map(super::time));
             Ok(FeedStatus {
                 name: r.get(0)?,
                 url: r.get(1)?,
