@@ -20,10 +20,11 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
+use crate::model::{PollReport, PollResult};
 use crate::notify::{notify, Watchdog};
-use crate::poll::{Pipeline, PollResult};
-use crate::publish::{self, PollKind, Published};
-use crate::scheduler::{Clock, Command, Outcome, Plan, Poller, Scheduler};
+use crate::poll::Pipeline;
+use crate::publish::{self, Published};
+use crate::scheduler::{Clock, Command, Plan, Poller, Scheduler};
 use crate::store::{FeedRef, Store, WriterLock};
 use crate::wiring::Parts;
 
@@ -113,23 +114,19 @@ impl Shared {
 struct DaemonPoller(Arc<Shared>);
 
 impl Poller for DaemonPoller {
-    fn poll(&self, feed: String) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+    fn poll(&self, feed: String) -> impl std::future::Future<Output = Option<PollReport>> + Send + 'static {
         let shared = self.0.clone();
         async move {
-            let Some(feed_ref) = shared.feed(&feed) else { return Outcome::Skipped };
+            let feed_ref = shared.feed(&feed)?;
             let report = match shared.pipeline().poll(feed_ref).await {
                 Ok(report) => report,
                 Err(e) => {
                     error!(feed = %feed, "poll not stored: {e}");
-                    return Outcome::Skipped;
+                    return None;
                 }
             };
-            let (kind, counts) = match &report.result {
-                PollResult::Stored(c) => (PollKind::Ok, *c),
-                PollResult::NotModified => (PollKind::NotModified, Default::default()),
-                PollResult::Failed(_) => (PollKind::Failed, Default::default()),
-            };
-            shared.published.metrics.record(kind, counts.new, counts.duplicates, report.elapsed);
+            let counts = report.counts();
+            shared.published.metrics.record(&report);
             if counts.new + counts.duplicates > 0 {
                 shared.published.cache.invalidate();
             }
@@ -151,7 +148,7 @@ impl Poller for DaemonPoller {
                     "poll"
                 ),
             }
-            report.outcome()
+            Some(report)
         }
     }
 

@@ -3,6 +3,7 @@
 //! Plain data only. This module must not depend on any other module of the crate, nor on
 //! reqwest, rusqlite or axum, so that every stage can speak it without pulling in another.
 
+use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -320,4 +321,76 @@ pub struct SeriesEntry {
     pub keywords: Vec<String>,
     /// Its newest headlines.
     pub headlines: Vec<Related>,
+}
+
+/// What storing one poll did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollCounts {
+    /// Entries stored as new items.
+    pub new: usize,
+    /// Entries stored as copies of an article already received from another feed or link.
+    pub duplicates: usize,
+    /// Entries already stored from this feed.
+    pub unchanged: usize,
+}
+
+/// How one feed's poll ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollResult {
+    /// A new document was parsed and stored.
+    Stored(PollCounts),
+    /// 304 Not Modified.
+    NotModified,
+    /// Fetching or parsing failed; recorded on the feed row.
+    Failed(Failure),
+}
+
+/// How one poll went: the one outcome type that the scheduler, the metrics, the log and
+/// `storyline poll`'s output all read.
+#[derive(Debug, Clone)]
+pub struct PollReport {
+    /// Configured feed name.
+    pub feed: String,
+    /// What happened.
+    pub result: PollResult,
+    /// Wall time of the whole poll.
+    pub elapsed: Duration,
+    /// The publisher's own hint to poll no more often (ttl, sy:updatePeriod, max-age).
+    pub min_interval: Option<Duration>,
+    /// Consecutive failures, this poll included (0 after a success).
+    pub error_count: u32,
+    /// What reading the document had to repair or guess (also stored on the feed).
+    pub warnings: Vec<String>,
+}
+
+impl PollReport {
+    /// What the poll stored (all zero unless a document was stored).
+    pub fn counts(&self) -> PollCounts {
+        match &self.result {
+            PollResult::Stored(c) => *c,
+            _ => PollCounts::default(),
+        }
+    }
+
+    /// A short word for logs and metrics: `ok`, `not_modified` or the failure kind.
+    pub fn status(&self) -> &'static str {
+        match &self.result {
+            PollResult::Stored(_) => "ok",
+            PollResult::NotModified => "not_modified",
+            PollResult::Failed(f) => f.kind.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for PollReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.feed)?;
+        match &self.result {
+            PollResult::Stored(c) => {
+                write!(f, "{} new, {} duplicates, {} already stored", c.new, c.duplicates, c.unchanged)
+            }
+            PollResult::NotModified => f.write_str("not modified"),
+            PollResult::Failed(failure) => write!(f, "error: {}", failure.message),
+        }
+    }
 }

@@ -5,7 +5,6 @@
 //! Parsing runs on blocking threads, at most one per core, so the async workers keep
 //! fetching; writes go to the store's single writer thread.
 
-use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,74 +14,10 @@ use tokio::sync::Semaphore;
 
 use crate::fetch::Fetcher;
 use crate::grouping::Grouper;
-use crate::model::{Body, Failure, FailureKind, FetchOutcome};
+use crate::model::{Body, Failure, FailureKind, FetchOutcome, PollReport, PollResult};
 use crate::parse;
-use crate::scheduler::{Outcome, ADOPT_REDIRECT_AFTER};
-use crate::store::{FeedRef, PollCounts, PollWrite, Redirect, StoreError, Writer};
-
-/// How one feed's poll ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PollResult {
-    /// A new document was parsed and stored.
-    Stored(PollCounts),
-    /// 304 Not Modified.
-    NotModified,
-    /// Fetching or parsing failed; recorded on the feed row.
-    Failed(Failure),
-}
-
-/// One line of `poll` output.
-#[derive(Debug, Clone)]
-pub struct PollReport {
-    /// Configured feed name.
-    pub feed: String,
-    /// What happened.
-    pub result: PollResult,
-    /// Wall time of the whole poll.
-    pub elapsed: Duration,
-    /// The publisher's own hint to poll no more often (ttl, sy:updatePeriod, max-age).
-    pub min_interval: Option<Duration>,
-    /// Consecutive failures, this poll included (0 after a success).
-    pub error_count: u32,
-    /// What reading the document had to repair or guess (also stored on the feed).
-    pub warnings: Vec<String>,
-}
-
-impl PollReport {
-    /// What the scheduler needs from this poll.
-    pub fn outcome(&self) -> Outcome {
-        match &self.result {
-            PollResult::Failed(f) => Outcome::Failure {
-                consecutive: self.error_count,
-                retry_after: f.retry_after,
-                gone: f.kind == FailureKind::Gone,
-            },
-            _ => Outcome::Success { min_interval: self.min_interval },
-        }
-    }
-
-    /// A short word for logs and metrics: `ok`, `not_modified` or the failure kind.
-    pub fn status(&self) -> &'static str {
-        match &self.result {
-            PollResult::Stored(_) => "ok",
-            PollResult::NotModified => "not_modified",
-            PollResult::Failed(f) => f.kind.as_str(),
-        }
-    }
-}
-
-impl fmt::Display for PollReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.feed)?;
-        match &self.result {
-            PollResult::Stored(c) => {
-                write!(f, "{} new, {} duplicates, {} already stored", c.new, c.duplicates, c.unchanged)
-            }
-            PollResult::NotModified => f.write_str("not modified"),
-            PollResult::Failed(failure) => write!(f, "error: {}", failure.message),
-        }
-    }
-}
+use crate::scheduler::ADOPT_REDIRECT_AFTER;
+use crate::store::{FeedRef, PollWrite, Redirect, StoreError, Writer};
 
 /// What every poll shares: the fetcher, the store's writer, and a bound on parsing threads.
 pub struct Pipeline {

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::model::Schedule;
+use crate::model::{FailureKind, PollReport, PollResult, Schedule};
 
 /// Longest wait after repeated failures.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(86_400);
@@ -28,25 +28,12 @@ pub const ADOPT_REDIRECT_AFTER: u32 = 3;
 /// Largest jitter added to a scheduled time.
 pub const MAX_JITTER: Duration = Duration::from_secs(300);
 
-/// What the scheduler needs to know about a finished poll.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// 200 or 304; `min_interval` is the feed's own hint (ttl, sy:updatePeriod, max-age).
-    Success {
-        /// Shortest interval the publisher asks for.
-        min_interval: Option<Duration>,
-    },
-    /// Any failure; `consecutive` counts this one.
-    Failure {
-        /// Failures in a row, this one included.
-        consecutive: u32,
-        /// Retry-After from a 429/503, applied to every feed of the host.
-        retry_after: Option<Duration>,
-        /// 410 Gone: never poll again (until the configuration changes).
-        gone: bool,
-    },
-    /// Nothing to schedule (the feed left the configuration, or storing failed).
-    Skipped,
+/// Retry-After from a failed poll (a 429/503), applied to every feed of its host.
+fn retry_after(report: &PollReport) -> Option<Duration> {
+    match &report.result {
+        PollResult::Failed(f) => f.retry_after,
+        _ => None,
+    }
 }
 
 /// A feed as the scheduler sees it.
@@ -106,22 +93,24 @@ pub fn scheduled_after(name: &str, schedule: &Schedule, polled: DateTime<Utc>) -
     }
 }
 
-/// When to poll again after a poll that ended at `polled` with `outcome`; None = never.
-pub fn next_poll(name: &str, schedule: &Schedule, polled: DateTime<Utc>, outcome: &Outcome) -> Option<DateTime<Utc>> {
+/// When to poll again after a poll that ended at `polled` as `report` says; None = never
+/// (410 Gone, until the configuration changes). After a success the publisher's own hint
+/// (ttl, sy:updatePeriod, max-age) may only lengthen the interval; after `error_count`
+/// failures in a row, backoff and Retry-After may.
+pub fn next_poll(name: &str, schedule: &Schedule, polled: DateTime<Utc>, report: &PollReport) -> Option<DateTime<Utc>> {
     let scheduled = scheduled_after(name, schedule, polled);
-    match outcome {
-        Outcome::Skipped => None,
-        Outcome::Success { min_interval } => {
-            let hinted = min_interval.map(|m| after(polled, m.min(MAX_HINT)));
-            Some(hinted.map_or(scheduled, |h| h.max(scheduled)))
-        }
-        Outcome::Failure { gone: true, .. } => None,
-        Outcome::Failure { consecutive, retry_after, .. } => {
-            let mut next = scheduled.max(after(polled, backoff(*consecutive)));
-            if let Some(wait) = retry_after {
-                next = next.max(after(polled, (*wait).min(MAX_BACKOFF)));
+    match &report.result {
+        PollResult::Failed(f) if f.kind == FailureKind::Gone => None,
+        PollResult::Failed(f) => {
+            let mut next = scheduled.max(after(polled, backoff(report.error_count)));
+            if let Some(wait) = f.retry_after {
+                next = next.max(after(polled, wait.min(MAX_BACKOFF)));
             }
             Some(next)
+        }
+        PollResult::Stored(_) | PollResult::NotModified => {
+            let hinted = report.min_interval.map(|m| after(polled, m.min(MAX_HINT)));
+            Some(hinted.map_or(scheduled, |h| h.max(scheduled)))
         }
     }
 }
@@ -164,8 +153,9 @@ impl Clock {
 
 /// What the scheduler asks of the rest of storyline.
 pub trait Poller: Send + Sync + 'static {
-    /// Polls the named feed and reports how it went.
-    fn poll(&self, feed: String) -> impl Future<Output = Outcome> + Send + 'static;
+    /// Polls the named feed and reports how it went; `None` when there was nothing to
+    /// schedule (the feed left the configuration, or storing the poll failed).
+    fn poll(&self, feed: String) -> impl Future<Output = Option<PollReport>> + Send + 'static;
     /// Persists the next poll time of a feed (None: not scheduled).
     fn scheduled(&self, feed: String, next: Option<DateTime<Utc>>) -> impl Future<Output = ()> + Send + 'static;
     /// Called on every turn of the loop and at least every `tick`: a liveness signal.
@@ -273,16 +263,16 @@ impl Scheduler {
     }
 
     /// Records a finished poll and returns the feed's next poll time.
-    pub fn finished(&mut self, name: &str, polled: DateTime<Utc>, outcome: &Outcome) -> Option<DateTime<Utc>> {
+    pub fn finished(&mut self, name: &str, polled: DateTime<Utc>, report: &PollReport) -> Option<DateTime<Utc>> {
         self.running.remove(name);
         let plan = self.plans.get(name)?;
-        if let Outcome::Failure { retry_after: Some(wait), .. } = outcome {
-            let until = after(polled, (*wait).min(MAX_BACKOFF));
+        if let Some(wait) = retry_after(report) {
+            let until = after(polled, wait.min(MAX_BACKOFF));
             let host = plan.host.clone();
             let entry = self.blocked.entry(host).or_insert(until);
             *entry = (*entry).max(until);
         }
-        let next = next_poll(name, &plan.schedule, polled, outcome);
+        let next = next_poll(name, &plan.schedule, polled, report);
         self.set(name, next);
         next
     }
@@ -298,7 +288,7 @@ impl Scheduler {
         tracker: TaskTracker,
         tick: Duration,
     ) {
-        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>, Outcome)>();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, DateTime<Utc>, Option<PollReport>)>();
         loop {
             poller.alive();
             for name in self.take_due(clock.now()) {
@@ -313,12 +303,17 @@ impl Scheduler {
             tokio::select! {
                 biased;
                 _ = token.cancelled() => break,
-                Some((name, polled, outcome)) = done_rx.recv() => {
-                    let next = self.finished(&name, polled, &outcome);
-                    if outcome != Outcome::Skipped {
+                Some((name, polled, report)) = done_rx.recv() => match report {
+                    Some(report) => {
+                        let next = self.finished(&name, polled, &report);
                         poller.scheduled(name, next).await;
                     }
-                }
+                    // Nothing to schedule: the feed waits for its plan to change.
+                    None => {
+                        self.running.remove(&name);
+                        self.set(&name, None);
+                    }
+                },
                 Some(Command::Replace(plans)) = commands.recv() => self.replace(plans, clock.now()),
                 _ = tokio::time::sleep_until(wake) => {}
             }

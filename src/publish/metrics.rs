@@ -2,8 +2,6 @@
 //! at each scrape (failing feeds, each feed's last success, the render cache), in the
 //! Prometheus/OpenMetrics text format through `prometheus-client`.
 
-use std::time::Duration;
-
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -13,7 +11,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::grouping::Grouped;
-use crate::model::FeedStatus;
+use crate::model::{FeedStatus, PollReport, PollResult};
 
 /// Upper bounds of the poll duration histogram, in seconds: from a local 304 to the fetch
 /// timeout's range.
@@ -22,17 +20,6 @@ const POLL_BUCKETS: [f64; 9] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]
 /// Upper bounds of the grouping round histogram, in seconds: a round of one poll's items
 /// takes milliseconds, a cold start's chunk of 2,000 items tenths of a second.
 const ROUND_BUCKETS: [f64; 8] = [0.001, 0.005, 0.025, 0.1, 0.25, 1.0, 2.5, 10.0];
-
-/// How a poll ended, for counting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PollKind {
-    /// A new document was stored.
-    Ok,
-    /// 304.
-    NotModified,
-    /// Any failure.
-    Failed,
-}
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
@@ -122,16 +109,17 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one finished poll.
-    pub fn record(&self, kind: PollKind, new: usize, duplicates: usize, elapsed: Duration) {
-        let result = match kind {
-            PollKind::Ok => "ok",
-            PollKind::NotModified => "not_modified",
-            PollKind::Failed => "error",
+    pub fn record(&self, report: &PollReport) {
+        let result = match report.result {
+            PollResult::Stored(_) => "ok",
+            PollResult::NotModified => "not_modified",
+            PollResult::Failed(_) => "error",
         };
         self.polls.get_or_create(&ResultLabel { result }).inc();
-        self.items.inc_by(new as u64);
-        self.duplicates.inc_by(duplicates as u64);
-        self.poll_duration.observe(elapsed.as_secs_f64());
+        let counts = report.counts();
+        self.items.inc_by(counts.new as u64);
+        self.duplicates.inc_by(counts.duplicates as u64);
+        self.poll_duration.observe(report.elapsed.as_secs_f64());
     }
 
     /// Counts one write of grouped items.
@@ -170,11 +158,22 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
+    use crate::model::{Failure, FailureKind, PollCounts};
+
+    fn report(result: PollResult, elapsed: Duration) -> PollReport {
+        PollReport { feed: "a".into(), result, elapsed, min_interval: None, error_count: 0, warnings: Vec::new() }
+    }
+
     #[test]
     fn counts_and_buckets() {
         let m = Metrics::default();
-        m.record(PollKind::Ok, 3, 1, Duration::from_millis(200));
-        m.record(PollKind::Failed, 0, 0, Duration::from_secs(40));
+        let counts = PollCounts { new: 3, duplicates: 1, unchanged: 0 };
+        m.record(&report(PollResult::Stored(counts), Duration::from_millis(200)));
+        let failure =
+            Failure { kind: FailureKind::Timeout, http_status: None, message: "timed out".into(), retry_after: None };
+        m.record(&report(PollResult::Failed(failure), Duration::from_secs(40)));
         m.grouped(&Grouped { items: 3, elapsed: Duration::from_millis(20), series_open: 2 });
         m.request("/feed.atom", 200);
         m.request("/feed.atom", 200);

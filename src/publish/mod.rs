@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use assemble::Which;
 pub use cache::{Cache, Rendered};
-pub use metrics::{Metrics, PollKind};
+pub use metrics::Metrics;
 use readers::{Cost, ReadError, Readers};
 
 use crate::config::ServerSettings;

@@ -14,6 +14,22 @@ fn every(mins: u64) -> Schedule {
     Schedule::Every(Duration::from_secs(mins * 60))
 }
 
+/// A successful poll, with the publisher's hint to poll no more often.
+fn ok(min_interval: Option<Duration>) -> PollReport {
+    report(crate::model::PollResult::NotModified, min_interval, 0)
+}
+
+/// The `n`th failure in a row, with a Retry-After, or a 410 Gone.
+fn failed(n: u32, retry_after: Option<Duration>, gone: bool) -> PollReport {
+    let kind = if gone { FailureKind::Gone } else { FailureKind::Network };
+    let failure = crate::model::Failure { kind, http_status: None, message: "failed".into(), retry_after };
+    report(crate::model::PollResult::Failed(failure), None, n)
+}
+
+fn report(result: crate::model::PollResult, min_interval: Option<Duration>, error_count: u32) -> PollReport {
+    PollReport { feed: "f".into(), result, elapsed: Duration::ZERO, min_interval, error_count, warnings: Vec::new() }
+}
+
 fn plan(name: &str, host: &str, schedule: Schedule, next: Option<DateTime<Utc>>) -> Plan {
     Plan { name: name.into(), schedule, host: host.into(), next, parked: false }
 }
@@ -41,12 +57,12 @@ fn backoff_doubles_up_to_a_day() {
 #[test]
 fn hints_only_slow_a_feed_down() {
     let s = every(10);
-    let regular = next_poll("a", &s, t0(), &Outcome::Success { min_interval: None }).unwrap();
-    let faster = next_poll("a", &s, t0(), &Outcome::Success { min_interval: Some(Duration::from_secs(60)) }).unwrap();
+    let regular = next_poll("a", &s, t0(), &ok(None)).unwrap();
+    let faster = next_poll("a", &s, t0(), &ok(Some(Duration::from_secs(60)))).unwrap();
     assert_eq!(faster, regular, "a hint shorter than the schedule changes nothing");
-    let slower = next_poll("a", &s, t0(), &Outcome::Success { min_interval: Some(Duration::from_secs(3600)) }).unwrap();
+    let slower = next_poll("a", &s, t0(), &ok(Some(Duration::from_secs(3600)))).unwrap();
     assert_eq!(slower, t0() + chrono::Duration::hours(1));
-    let capped = next_poll("a", &s, t0(), &Outcome::Success { min_interval: Some(Duration::from_secs(90 * 86_400)) });
+    let capped = next_poll("a", &s, t0(), &ok(Some(Duration::from_secs(90 * 86_400))));
     assert_eq!(capped.unwrap(), t0() + chrono::Duration::days(1));
 }
 
@@ -63,11 +79,7 @@ fn intervals_keep_their_period_after_the_first_poll() {
 #[test]
 fn failures_back_off_and_gone_stops() {
     let s = every(1);
-    let fail = |n, retry: Option<u64>, gone| Outcome::Failure {
-        consecutive: n,
-        retry_after: retry.map(Duration::from_secs),
-        gone,
-    };
+    let fail = |n, retry: Option<u64>, gone| failed(n, retry.map(Duration::from_secs), gone);
     let next = next_poll("a", &s, t0(), &fail(5, None, false)).unwrap();
     assert!(next >= t0() + chrono::Duration::minutes(16));
     let next = next_poll("a", &s, t0(), &fail(1, Some(7200), false)).unwrap();
@@ -84,10 +96,10 @@ fn retry_after_pushes_back_every_feed_of_the_host() {
     let mut due = s.take_due(t0());
     due.sort();
     assert_eq!(due, ["a", "b", "c"]);
-    let throttled = Outcome::Failure { consecutive: 1, retry_after: Some(Duration::from_secs(3600)), gone: false };
+    let throttled = failed(1, Some(Duration::from_secs(3600)), false);
     s.finished("a", t0(), &throttled);
-    s.finished("b", t0(), &Outcome::Success { min_interval: None });
-    s.finished("c", t0(), &Outcome::Success { min_interval: None });
+    s.finished("b", t0(), &ok(None));
+    s.finished("c", t0(), &ok(None));
     let later = t0() + chrono::Duration::minutes(15);
     assert_eq!(s.take_due(later), ["c"], "b shares a's host and must wait");
     assert_eq!(s.due_at("b"), Some(t0() + chrono::Duration::hours(1)));
@@ -111,11 +123,11 @@ struct FakePoller {
     clock: Clock,
     polls: Mutex<Vec<(String, DateTime<Utc>)>>,
     persisted: Mutex<HashMap<String, Option<DateTime<Utc>>>>,
-    script: fn(&str, usize) -> Outcome,
+    script: fn(&str, usize) -> PollReport,
 }
 
 impl Poller for Arc<FakePoller> {
-    fn poll(&self, feed: String) -> impl Future<Output = Outcome> + Send + 'static {
+    fn poll(&self, feed: String) -> impl Future<Output = Option<PollReport>> + Send + 'static {
         let me = self.clone();
         async move {
             let n = {
@@ -124,7 +136,7 @@ impl Poller for Arc<FakePoller> {
                 polls.iter().filter(|(f, _)| *f == feed).count()
             };
             tokio::time::sleep(Duration::from_secs(2)).await;
-            (me.script)(&feed, n)
+            Some((me.script)(&feed, n))
         }
     }
 
@@ -134,7 +146,7 @@ impl Poller for Arc<FakePoller> {
     }
 }
 
-async fn run_for(plans: Vec<Plan>, hours: u64, script: fn(&str, usize) -> Outcome) -> Arc<FakePoller> {
+async fn run_for(plans: Vec<Plan>, hours: u64, script: fn(&str, usize) -> PollReport) -> Arc<FakePoller> {
     let clock = Clock::virtual_at(t0());
     let poller = Arc::new(FakePoller { clock, polls: Mutex::default(), persisted: Mutex::default(), script });
     let token = CancellationToken::new();
@@ -162,8 +174,7 @@ fn times(p: &FakePoller, feed: &str) -> Vec<i64> {
 #[tokio::test(start_paused = true)]
 async fn the_loop_follows_cron_schedules() {
     let cron: Schedule = "*/15 * * * *".parse().unwrap();
-    let p =
-        run_for(vec![plan("cron", "h", cron.clone(), None)], 2, |_, _| Outcome::Success { min_interval: None }).await;
+    let p = run_for(vec![plan("cron", "h", cron.clone(), None)], 2, |_, _| ok(None)).await;
     let t = times(&p, "cron");
     let j = jitter("cron", &cron, t0()).as_secs() as i64;
     let expected: Vec<i64> = (0..8).map(|k| if k == 0 { 0 } else { k * 900 + j }).collect();
@@ -176,8 +187,8 @@ async fn the_loop_follows_cron_schedules() {
 async fn the_loop_backs_off_and_stops_on_gone() {
     let p =
         run_for(vec![plan("flaky", "h", every(1), None), plan("gone", "g", every(1), None)], 1, |feed, n| match feed {
-            "gone" => Outcome::Failure { consecutive: n as u32, retry_after: None, gone: n >= 2 },
-            _ => Outcome::Failure { consecutive: n as u32, retry_after: None, gone: false },
+            "gone" => failed(n as u32, None, n >= 2),
+            _ => failed(n as u32, None, false),
         })
         .await;
     let t = times(&p, "flaky");

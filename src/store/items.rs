@@ -9,21 +9,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
-use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, Related, Source};
+use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, PollCounts, Related, Source};
 
 /// Retention scans the items table, so it runs at most this often.
 pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(12);
-
-/// What storing one poll did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PollCounts {
-    /// Entries stored as new items.
-    pub new: usize,
-    /// Entries stored as copies of an article already received from another feed or link.
-    pub duplicates: usize,
-    /// Entries already stored from this feed.
-    pub unchanged: usize,
-}
 
 impl Store {
     /// Retention: drops the bodies of items first seen before `cutoff`. The rows stay,

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+pub use crate::model::PollCounts;
 pub use feeds::FeedRef;
-pub use items::PollCounts;
 pub use lock::WriterLock;
 pub use series::{Explanation, SeriesRow};
 pub use writes::{PollWrite, Redirect, Writer};
