@@ -199,6 +199,13 @@ pub struct Source {
     pub link: Option<String>,
 }
 
+impl Source {
+    /// Who published through this feed: its own title, else its configured name.
+    pub fn publisher(&self) -> &str {
+        self.feed_title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&self.feed)
+    }
+}
+
 /// A stored item, as published: the original plus every source that carried it.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -236,6 +243,13 @@ pub struct Item {
     pub related: Vec<Related>,
 }
 
+impl Item {
+    /// Who the entry is by: its author when the source names one, else its publisher.
+    pub fn byline(&self) -> &str {
+        self.author.as_deref().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| self.source.publisher())
+    }
+}
+
 /// A headline of the same series, shown under an entry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Related {
@@ -243,6 +257,8 @@ pub struct Related {
     pub title: String,
     /// Its link.
     pub link: Option<String>,
+    /// Who published it: its feed's own title, else the feed's configured name.
+    pub publisher: String,
 }
 
 /// One line of `export items` and one element of `/api/items`.

@@ -144,7 +144,8 @@ async fn a_restart_keeps_the_stored_schedule() {
     let daemon = Running::start(&path).await;
     let api: Vec<Value> = get_json(&client(), format!("{}/api/feeds", daemon.base)).await;
     let next: chrono::DateTime<chrono::Utc> = api[0]["next_poll"].as_str().unwrap().parse().unwrap();
-    assert!(next > chrono::Utc::now() + chrono::Duration::minutes(50), "due in about an hour: {next}");
+    // An hourly schedule puts the next poll on its grid, at least half an hour on.
+    assert!(next > chrono::Utc::now() + chrono::Duration::minutes(25), "not due yet: {next}");
     daemon.stop().await.unwrap();
     assert_eq!(feeds.requests("/a.xml").len(), polls, "not polled again on restart");
 }

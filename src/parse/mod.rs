@@ -369,6 +369,17 @@ mod tests {
     }
 
     #[test]
+    fn authors_are_names_in_every_format() {
+        let doc = br#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>
+            <item><title>a</title><guid>1</guid><author>jane@x.example (Jane Roe)</author></item>
+            <item><title>b</title><guid>2</guid><dc:creator>Max Mustermann</dc:creator></item>
+            </channel></rss>"#;
+        let feed = parse(doc, None, &url()).unwrap();
+        let authors: Vec<Option<&str>> = feed.entries.iter().map(|e| e.author.as_deref()).collect();
+        assert_eq!(authors, [Some("Jane Roe"), Some("Max Mustermann")]);
+    }
+
+    #[test]
     fn reading_stops_at_its_deadline_with_a_specific_error() {
         let doc = br#"<rss version="2.0"><channel><title>T</title>
             <item><title>a</title><link>http://x.example/1</link></item>

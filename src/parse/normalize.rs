@@ -160,10 +160,8 @@ fn entry(
         title: raw.title.as_ref().map(text).unwrap_or_default(),
         summary: crate::text::shorten(&summary_source, SUMMARY_CHARS),
         content_html,
-        author: Some(
-            raw.authors.iter().map(|p| html::to_text(&p.name)).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", "),
-        )
-        .filter(|a| !a.is_empty()),
+        author: Some(raw.authors.iter().map(person_name).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", "))
+            .filter(|a| !a.is_empty()),
         published: raw.published.or(raw.updated),
         updated: raw.updated,
     }
@@ -193,4 +191,42 @@ fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> (String, Optio
 /// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.
 pub(super) fn looks_like_html(s: &str) -> bool {
     s.contains('<') && s.contains('>')
+}
+
+/// The name to show for an author. RSS's `<author>` reaches feed-rs as a person named
+/// "author" whose email holds the element's text, by the spec `email (Name)`: the name in
+/// parentheses, else a name before `<email>`, else the text as written.
+fn person_name(p: &feed_rs::model::Person) -> String {
+    match (&*p.name, &p.email) {
+        ("author", Some(text)) => rss_author(&html::to_text(text)),
+        _ => html::to_text(&p.name),
+    }
+}
+
+fn rss_author(text: &str) -> String {
+    let t = text.trim();
+    if let (Some(open), true) = (t.find('('), t.ends_with(')')) {
+        let name = t[open + 1..t.len() - 1].trim();
+        if !name.is_empty() {
+            return name.to_string();
+        }
+    }
+    match t.find('<') {
+        Some(lt) if !t[..lt].trim().is_empty() => t[..lt].trim().to_string(),
+        _ => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod author_tests {
+    use super::rss_author;
+
+    #[test]
+    fn rss_authors_are_read_as_names() {
+        assert_eq!(rss_author("jane@x.example (Jane Roe)"), "Jane Roe");
+        assert_eq!(rss_author("Jane Roe <jane@x.example>"), "Jane Roe");
+        assert_eq!(rss_author("jane@x.example"), "jane@x.example");
+        assert_eq!(rss_author("Jane Roe"), "Jane Roe");
+        assert_eq!(rss_author("jane@x.example ()"), "jane@x.example ()");
+    }
 }

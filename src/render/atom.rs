@@ -69,9 +69,7 @@ fn entry(out: &mut String, item: &Item) {
     let _ = writeln!(out, "    <published>{}</published>", rfc3339(item.published));
     let _ =
         writeln!(out, "    <updated>{}</updated>", rfc3339(item.updated.unwrap_or(item.published).max(item.published)));
-    if let Some(author) = &item.author {
-        let _ = writeln!(out, "    <author><name>{}</name></author>", x(author));
-    }
+    let _ = writeln!(out, "    <author><name>{}</name></author>", x(item.byline()));
     if !item.summary.is_empty() {
         let _ = writeln!(out, "    <summary type=\"text\">{}</summary>", x(&item.summary));
     }

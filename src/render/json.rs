@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{entry_html, rfc3339, FeedMeta, Format};
+use super::{entry_html, rfc3339, series_label, FeedMeta, Format};
 use crate::model::Item;
 
 /// The items as a JSON Feed 1.1 document.
@@ -20,19 +20,34 @@ pub fn json(meta: &FeedMeta, items: &[Item]) -> String {
     text
 }
 
+/// Where the `_storyline` extension is described (JSON Feed asks extensions for one).
+const EXTENSION_ABOUT: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "#json-feed-extension");
+
 fn item(item: &Item) -> Value {
     let mut v = json!({
         "id": item.uid,
         "title": item.title,
-        "content_html": entry_html(item),
         "date_published": rfc3339(item.published),
+        "authors": [{ "name": item.byline() }],
         "_storyline": {
+            "about": EXTENSION_ABOUT,
             "series": { "id": item.series, "title": item.series_title, "items": item.series_count },
             "related": item.related,
             "source": item.source,
             "also": item.also,
         },
     });
+    // A body when there is one (the item's own, the story, the other sources), else the
+    // text a reader can show: the summary, else the title.
+    let body = entry_html(item);
+    if body.trim().is_empty() {
+        v["content_text"] = json!(if item.summary.is_empty() { &item.title } else { &item.summary });
+    } else {
+        v["content_html"] = json!(body);
+    }
+    if series_label(item).is_some() {
+        v["tags"] = json!([format!("series:{}", item.series)]);
+    }
     if let Some(link) = &item.link {
         v["url"] = json!(link);
     }
@@ -41,9 +56,6 @@ fn item(item: &Item) -> Value {
     }
     if let Some(updated) = item.updated {
         v["date_modified"] = json!(rfc3339(updated));
-    }
-    if let Some(author) = &item.author {
-        v["authors"] = json!([{ "name": author }]);
     }
     v
 }
@@ -63,5 +75,22 @@ mod tests {
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
         assert_eq!(v["items"][0]["_storyline"]["also"][0]["feed"], "paper");
+        assert!(v["items"][0]["_storyline"]["about"].as_str().unwrap().starts_with("http"));
+        assert_eq!(v["items"][0]["tags"][0], "series:1");
+        assert!(v["items"][0]["content_html"].is_string() && v["items"][0].get("content_text").is_none());
+    }
+
+    #[test]
+    fn an_item_without_a_body_carries_text_not_empty_html() {
+        let (meta, mut items) = sample();
+        let item = &mut items[0];
+        (item.content_html, item.also, item.related, item.series_count) = (String::new(), vec![], vec![], 1);
+        let v: Value = serde_json::from_str(&json(&meta, &items)).unwrap();
+        assert!(v["items"][0].get("content_html").is_none(), "{v}");
+        assert_eq!(v["items"][0]["content_text"], "Summary");
+        assert!(v["items"][0].get("tags").is_none(), "a series of one item is no tag");
+        items[0].summary.clear();
+        let v: Value = serde_json::from_str(&json(&meta, &items)).unwrap();
+        assert_eq!(v["items"][0]["content_text"], items[0].title.as_str());
     }
 }

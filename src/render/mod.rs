@@ -114,10 +114,12 @@ pub fn entry_html(item: &Item) -> String {
     if !item.related.is_empty() {
         html.push_str(&format!("<p><strong>In this story ({})</strong></p><ul>", item.series_count));
         for r in &item.related {
-            let title = escape_text(&r.title);
+            let (title, publisher) = (escape_text(&r.title), escape_text(&r.publisher));
             match &r.link {
-                Some(link) => html.push_str(&format!("<li><a href=\"{}\">{title}</a></li>", escape_text(link))),
-                None => html.push_str(&format!("<li>{title}</li>")),
+                Some(link) => {
+                    html.push_str(&format!("<li><a href=\"{}\">{title}</a> ({publisher})</li>", escape_text(link)))
+                }
+                None => html.push_str(&format!("<li>{title} ({publisher})</li>")),
             }
         }
         html.push_str("</ul>");
@@ -183,8 +185,12 @@ pub(crate) mod tests {
             series_title: Some("Talks & truce".into()),
             series_count: 3,
             related: vec![
-                Related { title: "Truce <holds>".into(), link: Some("http://127.0.0.1/c".into()) },
-                Related { title: "Talks begin".into(), link: None },
+                Related {
+                    title: "Truce <holds>".into(),
+                    link: Some("http://127.0.0.1/c".into()),
+                    publisher: "Wire".into(),
+                },
+                Related { title: "Talks begin".into(), link: None, publisher: "Paper & Co".into() },
             ],
         };
         let meta = FeedMeta {
@@ -206,8 +212,27 @@ pub(crate) mod tests {
         let (_, items) = sample();
         let html = entry_html(&items[0]);
         assert!(html.ends_with("<p>Also reported by: <a href=\"http://127.0.0.1/b\">paper &amp; co</a></p>"), "{html}");
-        assert!(html.contains("<p><strong>In this story (3)</strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a></li><li>Talks begin</li></ul>"), "{html}");
+        let story =
+            "<p><strong>In this story (3)</strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a> \
+                     (Wire)</li><li>Talks begin (Paper &amp; Co)</li></ul>";
+        assert!(html.contains(story), "each related headline names its publisher: {html}");
         assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
+    }
+
+    #[test]
+    fn entries_are_by_their_author_else_their_publisher() {
+        let (meta, mut items) = sample();
+        assert_eq!(items[0].byline(), "Ann");
+        items[0].author = None;
+        assert_eq!(items[0].byline(), "wire & co", "the feed's own title");
+        items[0].source.feed_title = None;
+        assert_eq!(items[0].byline(), items[0].source.feed, "else its configured name");
+        let atom = render(Format::Atom, &meta, &items);
+        assert!(atom.contains(&format!("    <author><name>{}</name></author>", items[0].source.feed)), "{atom}");
+        let rss = render(Format::Rss, &meta, &items);
+        assert!(rss.contains(&format!("<dc:creator>{}</dc:creator>", items[0].source.feed)), "{rss}");
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &meta, &items)).unwrap();
+        assert_eq!(json["items"][0]["authors"][0]["name"], items[0].source.feed.as_str());
     }
 
     #[test]

@@ -107,8 +107,12 @@ mod tests {
             last: Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap(),
             keywords: vec!["NATO".into(), "Russia".into()],
             headlines: vec![
-                Related { title: "Truce \"holds\"".into(), link: Some("http://127.0.0.1/c?a=1&b=2".into()) },
-                Related { title: "<script>alert(1)</script>".into(), link: None },
+                Related {
+                    title: "Truce \"holds\"".into(),
+                    link: Some("http://127.0.0.1/c?a=1&b=2".into()),
+                    publisher: "Wire".into(),
+                },
+                Related { title: "<script>alert(1)</script>".into(), link: None, publisher: "Wire & Co".into() },
             ],
         }];
         let html = page(&meta, &series);

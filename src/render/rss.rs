@@ -33,9 +33,8 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
         }
         let _ = writeln!(out, "    <guid isPermaLink=\"false\">{}</guid>", x(&item.uid));
         let _ = writeln!(out, "    <pubDate>{}</pubDate>", item.published.to_rfc2822());
-        if let Some(author) = &item.author {
-            let _ = writeln!(out, "    <dc:creator>{}</dc:creator>", x(author));
-        }
+        // A name, so dc:creator: RSS's own <author> must be an email address.
+        let _ = writeln!(out, "    <dc:creator>{}</dc:creator>", x(item.byline()));
         if let Some(label) = series_label(item) {
             let _ =
                 writeln!(out, "    <category domain=\"storyline:series:{}\">{}</category>", x(&item.series), x(&label));

@@ -100,7 +100,8 @@ impl Store {
              WHERE d.duplicate_of = ?1 ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
-            "SELECT i.title, i.link FROM item_series m JOIN items i ON i.id = m.item
+            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
+             FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
              WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2
              ORDER BY m.published DESC, m.item DESC LIMIT ?3",
         )?;
@@ -110,7 +111,7 @@ impl Store {
             item.also.dedup_by(|a, b| a.feed == b.feed);
             if item.series_count > 1 {
                 let rows = related.query_map(params![item.series, item.id, RELATED as i64], |r| {
-                    Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?) })
+                    Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?), publisher: r.get(2)? })
                 })?;
                 item.related = rows.collect::<Result<_, _>>()?;
             }

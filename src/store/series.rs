@@ -203,12 +203,13 @@ impl Store {
         })?;
         let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
         let mut newest = self.conn.prepare_cached(
-            "SELECT i.title, i.link FROM item_series m JOIN items i ON i.id = m.item
+            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
+             FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
              WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
             let rows = newest.query_map(params![e.id, headlines as i64], |r| {
-                Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?) })
+                Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?), publisher: r.get(2)? })
             })?;
             e.headlines = rows.collect::<Result<_, _>>()?;
         }
