@@ -218,3 +218,42 @@ async fn systemd_is_notified_of_readiness_reloads_stops_and_liveness() {
     assert_eq!(last, "STOPPING=1");
     assert_eq!(stopping.await.unwrap().0, Some(0));
 }
+
+/// A feed whose `[[feed]]` table is removed leaves every output on reload; its items stay
+/// stored, so putting it back shows them again without storing them anew.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_feed_leaves_the_outputs_and_comes_back_whole() {
+    let feeds = Server::start().await;
+    feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml").with_validators("\"a1\"", LM));
+    feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml").with_validators("\"b1\"", LM));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let both = config(&[("a", feeds.url("/a.xml")), ("b", feeds.url("/b.xml"))], "");
+    std::fs::write(&path, &both).unwrap();
+    let mut daemon = Running::start(&path).await;
+    daemon.polled("a").await;
+    daemon.polled("b").await;
+    let (http, base) = (client(), daemon.base.clone());
+    let titles = |body: String| body.contains("Chip maker unveils new design");
+    assert!(titles(http.get(format!("{base}/feed.atom")).send().await.unwrap().text().await.unwrap()));
+    let items: Vec<Value> = get_json(&http, format!("{base}/api/items?limit=100")).await;
+    assert_eq!(items.len(), 5);
+
+    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    assert!(daemon.reload().await);
+    for route in ["/feed.atom", "/feed.rss", "/feed.json", "/"] {
+        let body = http.get(format!("{base}{route}")).send().await.unwrap().text().await.unwrap();
+        assert!(!titles(body), "{route} still shows the removed feed's items");
+    }
+    let items: Vec<Value> = get_json(&http, format!("{base}/api/items?limit=100")).await;
+    assert_eq!(items.len(), 3, "only feed a's items: {items:?}");
+
+    let fetched = feeds.requests("/b.xml").len();
+    std::fs::write(&path, &both).unwrap();
+    assert!(daemon.reload().await);
+    assert!(titles(http.get(format!("{base}/feed.atom")).send().await.unwrap().text().await.unwrap()));
+    let items: Vec<Value> = get_json(&http, format!("{base}/api/items?limit=100")).await;
+    assert_eq!(items.len(), 5, "back, from the store");
+    assert_eq!(feeds.requests("/b.xml").len(), fetched, "not fetched again: its next poll time was kept");
+    daemon.stop().await.unwrap();
+}

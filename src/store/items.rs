@@ -49,9 +49,10 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` items, duplicates included, newest first (for `/api/items`).
+    /// The newest `limit` items of configured feeds, duplicates included, newest first (for
+    /// `/api/items`).
     pub fn newest_records(&self, limit: usize) -> Result<Vec<ItemRecord>, StoreError> {
-        self.records_where("1", NEWEST, None, limit)
+        self.records_where(CONFIGURED, NEWEST, None, limit)
     }
 
     pub(super) fn records_where(
@@ -73,12 +74,13 @@ impl Store {
     /// The newest `limit` articles for a merged feed: originals only, each with the other
     /// sources that carried it and its series' newest other headlines.
     pub fn newest_items(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where("i.duplicate_of IS NULL", NEWEST, None, limit)
+        self.items_where(&format!("i.duplicate_of IS NULL AND {CONFIGURED}"), NEWEST, None, limit)
     }
 
     /// The newest `limit` articles of one series.
     pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where("i.duplicate_of IS NULL AND m.series = ?2", SERIES_NEWEST, Some(series), limit)
+        let filter = format!("i.duplicate_of IS NULL AND m.series = ?2 AND {CONFIGURED}");
+        self.items_where(&filter, SERIES_NEWEST, Some(series), limit)
     }
 
     fn items_where(
@@ -97,12 +99,12 @@ impl Store {
         let mut items = rows?;
         let mut copies = self.conn.prepare_cached(
             "SELECT f.name, f.title, f.url, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
-             WHERE d.duplicate_of = ?1 ORDER BY d.id",
+             WHERE d.duplicate_of = ?1 AND f.in_config = 1 ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
             "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2 AND f.in_config = 1
              ORDER BY m.published DESC, m.item DESC LIMIT ?3",
         )?;
         for item in &mut items {
@@ -237,6 +239,10 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
     }
     Ok(None)
 }
+
+/// Only items of feeds in the configuration reach the outputs: a feed's `[[feed]]` table
+/// removed (and the configuration reloaded), its items stay stored but are not shown.
+pub(super) const CONFIGURED: &str = "f.in_config = 1";
 
 /// Newest first, through `items_newest`.
 pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";

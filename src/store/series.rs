@@ -205,7 +205,8 @@ impl Store {
         let mut newest = self.conn.prepare_cached(
             "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1
+             ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
             let rows = newest.query_map(params![e.id, headlines as i64], |r| {
@@ -218,7 +219,8 @@ impl Store {
 
     /// The records of a series' items (duplicates included), newest first.
     pub fn series_records(&self, id: &str, limit: usize) -> Result<Vec<crate::model::ItemRecord>, StoreError> {
-        self.records_where("m.series = ?2", super::items::SERIES_NEWEST, Some(id), limit)
+        let filter = format!("m.series = ?2 AND {}", super::items::CONFIGURED);
+        self.records_where(&filter, super::items::SERIES_NEWEST, Some(id), limit)
     }
 
     /// Writes what grouping decided, in one transaction. `through`, when given, is the
