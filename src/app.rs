@@ -186,6 +186,17 @@ impl App {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Deletes for good the items of feeds no longer in the configuration (see
+    /// [`Store::purge_removed`]); needs the writer lock (`App::open_writer`).
+    pub fn purge_removed(&self) -> Result<crate::store::Purged, CommandError> {
+        if self.lock.is_none() {
+            return Err(
+                anyhow::anyhow!("purging needs the database's writer lock: open it with `App::open_writer`").into()
+            );
+        }
+        Ok(Store::open(&self.config.storage.database)?.purge_removed()?)
+    }
+
     /// Every configured feed's stored state.
     pub fn feeds(&self) -> anyhow::Result<Vec<FeedStatus>> {
         Ok(self.read().feed_statuses()?)

@@ -70,6 +70,9 @@ enum Command {
     },
     /// Print the configured feeds as OPML 2.0.
     ExportOpml,
+    /// Delete for good the items of feeds removed from the configuration (until then they
+    /// are kept, hidden from every output, so putting a feed back does not fetch them anew).
+    PurgeRemoved,
     /// Show how storyline reads a feed (URL or file): format, charset, every entry's
     /// normalized fields, warnings. Stores nothing; works without a configuration file.
     Inspect {
@@ -166,6 +169,10 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
         Command::ExportOpml => {
             let config = load(&path)?;
             write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds))?;
+        }
+        Command::PurgeRemoved => {
+            let purged = App::open_writer(load(&path)?, "purge-removed")?.purge_removed()?;
+            writeln!(out, "purged {} item(s) of {} removed feed(s)", purged.items, purged.feeds)?;
         }
         Command::Poll { names } => {
             let app = App::open_writer(load(&path)?, "poll")?;

@@ -314,3 +314,30 @@ async fn redirects_are_followed_recorded_and_bounded() {
     assert_eq!(row("looping")["last_status"], "redirect_error");
     assert!(server.requests("/new.xml")[0].headers["accept-encoding"].contains("gzip"));
 }
+
+/// `purge-removed` deletes the items of feeds no longer configured and says how many; a
+/// feed put back afterwards brings its items in again as new.
+#[tokio::test(flavor = "multi_thread")]
+async fn purging_removed_feeds_deletes_their_items_for_good() {
+    let server = Server::start().await;
+    server.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
+    server.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml"));
+    let both = [("a", server.url("/a.xml")), ("b", server.url("/b.xml"))];
+    let setup = Setup::new("", &both);
+    assert_eq!(setup.run(&["poll"]).await.0, 0);
+    assert_eq!(setup.items().await.len(), 5);
+    let only_a = Setup::new("", &both[..1]);
+    std::fs::copy(&only_a.config, &setup.config).unwrap();
+
+    let (code, out, err) = setup.run(&["purge-removed"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "purged 2 item(s) of 1 removed feed(s)");
+    let items = setup.items().await;
+    assert!(items.iter().all(|i| i["feed"] == "a") && items.len() == 3, "{items:?}");
+
+    let full = Setup::new("", &both);
+    std::fs::copy(&full.config, &setup.config).unwrap();
+    let (code, out, _) = setup.run(&["poll", "b"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("2 new"), "purged items come back as new: {out}");
+}

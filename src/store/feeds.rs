@@ -220,3 +220,56 @@ pub(super) fn set_next_poll(conn: &Connection, name: &str, next: Option<DateTime
     conn.execute("UPDATE feeds SET next_poll = ?2 WHERE name = ?1", params![name, next.map(secs)])?;
     Ok(())
 }
+
+/// What `purge_removed` deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Items deleted.
+    pub items: usize,
+    /// Feed rows deleted (feeds no longer in the configuration).
+    pub feeds: usize,
+}
+
+impl Store {
+    /// Deletes for good the items of feeds no longer in the configuration, with their
+    /// series memberships and recorded decisions, and those feeds' rows. A copy of one of
+    /// them received from a configured feed survives it: the oldest such copy becomes the
+    /// original, in its original's series, and the other copies point to it. Series lose
+    /// the deleted members from their counts and dates; a series left empty is deleted.
+    pub fn purge_removed(&mut self) -> Result<Purged, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(
+            "CREATE TEMP TABLE gone AS
+                 SELECT i.id FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.in_config = 0;
+             CREATE TEMP TABLE heir AS
+                 SELECT d.duplicate_of AS original, MIN(d.id) AS item
+                 FROM items d JOIN feeds f ON f.id = d.feed_id
+                 WHERE f.in_config = 1 AND d.duplicate_of IN (SELECT id FROM gone)
+                 GROUP BY d.duplicate_of;
+             CREATE TEMP TABLE touched AS
+                 SELECT DISTINCT series FROM item_series WHERE item IN (SELECT id FROM gone);
+             UPDATE items SET duplicate_of = (SELECT h.item FROM heir h WHERE h.original = items.duplicate_of)
+                 WHERE duplicate_of IN (SELECT original FROM heir);
+             UPDATE items SET duplicate_of = NULL WHERE id IN (SELECT item FROM heir);
+             INSERT OR IGNORE INTO item_series (item, series, published)
+                 SELECT h.item, s.series, i.published
+                 FROM heir h JOIN item_series s ON s.item = h.original JOIN items i ON i.id = h.item;
+             DELETE FROM item_series WHERE item IN (SELECT id FROM gone);
+             DELETE FROM decisions WHERE item IN (SELECT id FROM gone);
+             DELETE FROM items WHERE id IN (SELECT id FROM gone);",
+        )?;
+        let items: usize = tx.query_row("SELECT COUNT(*) FROM gone", [], |r| r.get(0))?;
+        tx.execute_batch(
+            "UPDATE series SET
+                 items = (SELECT COUNT(*) FROM item_series m WHERE m.series = series.id),
+                 first_published = COALESCE((SELECT MIN(published) FROM item_series m WHERE m.series = series.id), first_published),
+                 last_published = COALESCE((SELECT MAX(published) FROM item_series m WHERE m.series = series.id), last_published)
+             WHERE id IN (SELECT series FROM touched);
+             DELETE FROM series WHERE id IN (SELECT series FROM touched) AND items = 0;
+             DROP TABLE gone; DROP TABLE heir; DROP TABLE touched;",
+        )?;
+        let feeds = tx.execute("DELETE FROM feeds WHERE in_config = 0", [])?;
+        tx.commit()?;
+        Ok(Purged { items, feeds })
+    }
+}

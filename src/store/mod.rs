@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use crate::model::PollCounts;
-pub use feeds::FeedRef;
+pub use feeds::{FeedRef, Purged};
 pub use lock::WriterLock;
 pub use series::{Explanation, SeriesRow};
 pub use writes::{PollWrite, Redirect, Writer};

@@ -310,3 +310,35 @@ fn a_first_poll_stores_a_repeated_entry_once() {
     assert_eq!((c.new, c.unchanged), (1, 1));
     assert_eq!(store.newest_items(10).unwrap().len(), 3);
 }
+
+/// Purging a removed feed deletes its items, keeps a configured feed's copy of one of them
+/// as the new original in its series, and brings the series' count down.
+#[test]
+fn purging_a_removed_feed_keeps_the_copies_of_configured_feeds() {
+    use crate::series::{Assignments, Summary};
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    let now = Utc::now();
+    let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
+    // b's items 1 and 2; a's item 3 is a copy of item 1.
+    let from_b =
+        vec![entry("http://x.example/1", "http://x.example/1"), entry("http://x.example/2", "http://x.example/2")];
+    store.write_poll(&b, &stored(from_b, "1"), now).unwrap();
+    store.write_poll(&a, &stored(vec![entry("a-3", "http://x.example/1?utm_source=a")], "1"), now).unwrap();
+    let summary = Summary { id: 7, title: "t".into(), keywords: vec![], count: 3, first: 0, last: 0, terms: vec![] };
+    let assigned = vec![(1, 7, 10), (2, 7, 20), (3, 7, 10)];
+    store.write_series(&Assignments { assigned, changed: vec![summary], ..Assignments::default() }, Some(3)).unwrap();
+
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    assert_eq!(store.purge_removed().unwrap(), Purged { items: 2, feeds: 1 });
+    let mut records = Vec::new();
+    store
+        .export_items(|r| {
+            records.push((r.id, r.feed.clone(), r.duplicate_of, r.series.clone()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(records, [(3, "a".to_string(), None, "7".to_string())], "a's copy is the original now, in series 7");
+    assert_eq!(store.series("7").unwrap().unwrap().items, 1);
+    assert_eq!(store.purge_removed().unwrap(), Purged::default(), "nothing left to purge");
+}
