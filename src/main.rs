@@ -167,8 +167,10 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             }
         }
         Command::ExportOpml => {
-            let config = load(&path)?;
-            write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds))?;
+            let app = App::open(load(&path)?)?;
+            // Each feed's own title where a poll has read one.
+            let titles = app.feeds()?.into_iter().filter_map(|f| Some((f.name, f.title?))).collect();
+            write!(out, "{}", storyline::opml::write(&app.config.server.title, &app.config.feeds, &titles))?;
         }
         Command::PurgeRemoved => {
             let purged = App::open_writer(load(&path)?, "purge-removed")?.purge_removed()?;

@@ -241,6 +241,8 @@ pub struct Item {
     pub series_count: u64,
     /// The series' newest other headlines.
     pub related: Vec<Related>,
+    /// Its feed's tags (from the configuration).
+    pub tags: Vec<String>,
 }
 
 impl Item {
@@ -320,6 +322,8 @@ pub struct FeedStatus {
     pub gone: bool,
     /// What the last successful read had to repair or guess (`inspect` shows details).
     pub warning: Option<String>,
+    /// The feed's tags, from the configuration.
+    pub tags: Vec<String>,
 }
 
 /// A series as the digest shows it: one entry per series, updated as it grows.

@@ -1,6 +1,8 @@
 //! OPML, the subscription lists feed readers import and export: reading the outlines of
 //! sloppy real-world files and writing OPML 2.0. Pure; no I/O.
 
+use std::collections::HashMap;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use url::Url;
@@ -19,6 +21,8 @@ pub struct Outline {
     pub url: String,
     /// Names of the folders (parent outlines) it sits in.
     pub folders: Vec<String>,
+    /// Its `category` attribute's categories (comma-separated, a leading `/` dropped).
+    pub categories: Vec<String>,
 }
 
 /// Why an OPML file could not be read at all.
@@ -73,7 +77,15 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
         match attribute(&e, &["xmlurl", "url"]) {
             Some(url) => {
                 let parents = folders.iter().flatten().cloned().collect();
-                found.push(Outline { title: title.unwrap_or_default(), url, folders: parents });
+                let categories = attribute(&e, &["category"])
+                    .map(|c| {
+                        c.split(',')
+                            .map(|t| t.trim().trim_start_matches('/').to_string())
+                            .filter(|t| !t.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                found.push(Outline { title: title.unwrap_or_default(), url, folders: parents, categories });
                 if opens {
                     folders.push(None);
                 }
@@ -145,24 +157,51 @@ pub fn plan_import(existing: &[FeedSpec], outlines: Vec<Outline>) -> ImportPlan 
         let name = name.expect("some suffix is free");
         names.push(name.clone());
         urls.push((url.clone(), name.clone()));
-        plan.add.push(NewFeed { name, url: url.into(), tags: outline.folders });
+        let mut tags = outline.folders;
+        for c in outline.categories {
+            if !tags.contains(&c) {
+                tags.push(c);
+            }
+        }
+        plan.add.push(NewFeed { name, url: url.into(), tags });
     }
     plan
 }
 
-/// The configured feeds as an OPML 2.0 document; tags become the `category` attribute.
-pub fn write(title: &str, feeds: &[FeedSpec]) -> String {
+/// The configured feeds as an OPML 2.0 document, as readers lay them out: feeds without
+/// tags at the top level, then one folder per first tag (in the order first seen); each
+/// outline named by the feed's own title (`titles`, by configured name) or else its
+/// name, its other tags in `category`. `read` takes folders and categories back as tags.
+pub fn write(title: &str, feeds: &[FeedSpec], titles: &HashMap<String, String>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
     out.push_str(&format!("    <title>{}</title>\n", xml_escape(title)));
     out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", chrono::Utc::now().to_rfc2822()));
-    for f in feeds {
+    let outline = |f: &FeedSpec, indent: &str| {
+        let text = titles.get(&f.name).filter(|t| !t.trim().is_empty()).unwrap_or(&f.name);
+        let rest = f.tags.get(1..).unwrap_or_default();
         let category =
-            if f.tags.is_empty() { String::new() } else { format!(" category=\"{}\"", xml_escape(&f.tags.join(","))) };
-        out.push_str(&format!(
-            "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{category}/>\n",
-            xml_escape(&f.name),
+            if rest.is_empty() { String::new() } else { format!(" category=\"{}\"", xml_escape(&rest.join(","))) };
+        format!(
+            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{category}/>\n",
+            xml_escape(text),
             xml_escape(f.url.as_str())
-        ));
+        )
+    };
+    for f in feeds.iter().filter(|f| f.tags.is_empty()) {
+        out.push_str(&outline(f, "    "));
+    }
+    let mut folders: Vec<&str> = Vec::new();
+    for tag in feeds.iter().filter_map(|f| f.tags.first()) {
+        if !folders.contains(&tag.as_str()) {
+            folders.push(tag);
+        }
+    }
+    for folder in folders {
+        out.push_str(&format!("    <outline text=\"{0}\" title=\"{0}\">\n", xml_escape(folder)));
+        for f in feeds.iter().filter(|f| f.tags.first().map(String::as_str) == Some(folder)) {
+            out.push_str(&outline(f, "      "));
+        }
+        out.push_str("    </outline>\n");
     }
     out.push_str("  </body>\n</opml>\n");
     out
@@ -205,7 +244,12 @@ mod tests {
             tags: vec![],
             enabled: true,
         }];
-        let outline = |title: &str, url: &str| Outline { title: title.into(), url: url.into(), folders: vec![] };
+        let outline = |title: &str, url: &str| Outline {
+            title: title.into(),
+            url: url.into(),
+            folders: vec![],
+            categories: vec![],
+        };
         let plan = plan_import(
             &existing,
             vec![
@@ -225,17 +269,39 @@ mod tests {
     }
 
     #[test]
-    fn written_opml_reads_back() {
-        let feeds = vec![FeedSpec {
-            name: "x&y".into(),
-            url: Url::parse("http://x.example/f?a=1&b=2").unwrap(),
+    fn written_opml_reads_back_with_folders_titles_and_tags() {
+        let spec = |name: &str, url: &str, tags: &[&str]| FeedSpec {
+            name: name.into(),
+            url: Url::parse(url).unwrap(),
             schedule: None,
-            tags: vec!["world".into()],
+            tags: tags.iter().map(|t| t.to_string()).collect(),
             enabled: true,
-        }];
-        let text = write("Mine", &feeds);
+        };
+        let feeds = vec![
+            spec("p0000", "http://x.example/f?a=1&b=2", &["world", "daily"]),
+            spec("p0001", "http://y.example/f", &[]),
+            spec("p0002", "http://z.example/f", &["world"]),
+        ];
+        let titles = HashMap::from([("p0000".to_string(), "X & Y News".to_string())]);
+        let text = write("Mine", &feeds, &titles);
+        assert!(text.contains("<outline text=\"world\" title=\"world\">"), "{text}");
         let back = read(&text).unwrap();
-        assert_eq!(back[0].url, "http://x.example/f?a=1&b=2");
-        assert_eq!(back[0].title, "x&y");
+        let summary: Vec<(&str, &str, Vec<String>)> = back
+            .iter()
+            .map(|o| {
+                let mut tags = o.folders.clone();
+                tags.extend(o.categories.iter().cloned());
+                (o.url.as_str(), o.title.as_str(), tags)
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("http://y.example/f", "p0001", vec![]),
+                ("http://x.example/f?a=1&b=2", "X & Y News", vec!["world".to_string(), "daily".to_string()]),
+                ("http://z.example/f", "p0002", vec!["world".to_string()]),
+            ],
+            "untagged at the top, one folder per first tag, the own title as text, the other tags kept"
+        );
     }
 }

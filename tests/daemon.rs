@@ -257,3 +257,38 @@ async fn a_removed_feed_leaves_the_outputs_and_comes_back_whole() {
     assert_eq!(feeds.requests("/b.xml").len(), fetched, "not fetched again: its next poll time was kept");
     daemon.stop().await.unwrap();
 }
+
+/// `/tags/{tag}` feeds hold the items of the feeds carrying the tag; entries carry their
+/// feed's tags; `/api/feeds` lists them.
+#[tokio::test(flavor = "multi_thread")]
+async fn tag_feeds_select_by_the_feeds_tags() {
+    let feeds = Server::start().await;
+    feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
+    feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let mut text = config(&[("b", feeds.url("/b.xml"))], "");
+    text.push_str(&format!(
+        "[[feed]]\nname = \"a\"\nurl = \"{}\"\ntags = [\"world\", \"news\"]\n",
+        feeds.url("/a.xml")
+    ));
+    std::fs::write(&path, text).unwrap();
+    let mut daemon = Running::start(&path).await;
+    daemon.polled("a").await;
+    daemon.polled("b").await;
+    let (http, base) = (client(), daemon.base.clone());
+
+    let r = http.get(format!("{base}/tags/world.atom")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let feed = feed_rs::parser::parse(r.text().await.unwrap().as_bytes()).unwrap();
+    assert_eq!(feed.entries.len(), 3, "feed a's three items, none of b's");
+    assert!(feed.entries.iter().all(|e| e.categories.iter().any(|c| c.term == "world")));
+    for format in ["rss", "json"] {
+        assert_eq!(http.get(format!("{base}/tags/news.{format}")).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(http.get(format!("{base}/tags/sport.atom")).send().await.unwrap().status(), 404);
+    let api: Vec<Value> = get_json(&http, format!("{base}/api/feeds")).await;
+    let a = api.iter().find(|f| f["name"] == "a").unwrap();
+    assert_eq!(a["tags"], serde_json::json!(["world", "news"]));
+    daemon.stop().await.unwrap();
+}

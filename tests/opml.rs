@@ -63,3 +63,33 @@ async fn exported_opml_imports_into_an_empty_config() {
     let body = |t: &str| t.lines().filter(|l| l.contains("<outline")).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(body(&again), body(&exported), "the round trip keeps every feed");
 }
+
+/// Tags round-trip: export writes a folder per first tag (the feed's own title as text,
+/// once a poll has read it) and the other tags as categories; import reads both back.
+#[tokio::test(flavor = "multi_thread")]
+async fn tags_survive_an_export_and_import_as_folders() {
+    let server = common::Server::start().await;
+    server.route("/a.xml", common::Route::feed(common::fixture("rss2.xml"), "application/rss+xml"));
+    let setup = Setup::new("", &[]);
+    let config = format!(
+        "[storage]\ndatabase = \"test.db\"\n[[feed]]\nname = \"a\"\nurl = \"{}\"\ntags = [\"world\", \"daily\"]\n\
+         [[feed]]\nname = \"untagged\"\nurl = \"http://127.0.0.1:9/u.xml\"\n",
+        server.url("/a.xml")
+    );
+    std::fs::write(&setup.config, config).unwrap();
+    assert_eq!(setup.run(&["poll", "a"]).await.0, 0);
+    let (code, exported, err) = setup.run(&["export-opml"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(exported.contains("<outline text=\"world\" title=\"world\">"), "{exported}");
+    let feed_title = exported.lines().find(|l| l.contains("/a.xml")).unwrap();
+    assert!(!feed_title.contains("text=\"a\"") && feed_title.contains("category=\"daily\""), "{feed_title}");
+    let file = setup.dir.path().join("out.opml");
+    std::fs::write(&file, &exported).unwrap();
+
+    let fresh = Setup::new("", &[]);
+    std::fs::write(&fresh.config, "# nothing yet\n").unwrap();
+    let (code, _, err) = fresh.run(&["import-opml", file.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(&fresh.config).unwrap();
+    assert!(written.contains("tags = [\"world\", \"daily\"]"), "{written}");
+}

@@ -17,11 +17,13 @@ pub enum Which<'a> {
     Merged,
     /// One series' items (by its id).
     Series(&'a str),
+    /// The items of the feeds carrying a tag.
+    Tag(&'a str),
 }
 
 /// The feed `which` in `format`, with at most `limit` items, under `settings`' title and
 /// base URL; updated at its newest item's time, or `empty_updated` when it has none.
-/// `None` when the series does not exist.
+/// `None` when the series does not exist, or no configured feed carries the tag.
 pub fn feed(
     store: &Store,
     settings: &ServerSettings,
@@ -36,6 +38,12 @@ pub fn feed(
             let Some(series) = store.series(id)? else { return Ok(None) };
             let title = format!("{} ({}): {}", series.title, series.items, settings.title);
             (store.series_items(id, limit)?, title, format!("series/{id}"))
+        }
+        Which::Tag(tag) => {
+            if !store.tag_exists(tag)? {
+                return Ok(None);
+            }
+            (store.tag_items(tag, limit)?, format!("{tag}: {}", settings.title), format!("tags/{tag}"))
         }
     };
     let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(empty_updated);

@@ -140,6 +140,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/series", get(api_series))
         .route("/api/series/{id}", get(api_one_series))
         .route("/series/{file}", get(series_feed))
+        .route("/tags/{file}", get(tag_feed))
         .route("/digest.atom", get(digest))
         .route("/", get(page))
         .route("/api/items", get(api_items))
@@ -284,13 +285,7 @@ async fn series_feed(
     Query(q): Query<Limit>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some((id, ext)) = file.rsplit_once('.') else { return Ok(StatusCode::NOT_FOUND.into_response()) };
-    let format = match ext {
-        "atom" => Format::Atom,
-        "rss" => Format::Rss,
-        "json" => Format::Json,
-        _ => return Ok(StatusCode::NOT_FOUND.into_response()),
-    };
+    let Some((id, ext, format)) = feed_file(&file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
     let limit = q.limit.unwrap_or(SERIES_ITEMS).clamp(1, MAX_LIMIT);
     let id = id.to_string();
     let key = (limit == SERIES_ITEMS).then(|| format!("series/{id}.{ext}"));
@@ -302,6 +297,40 @@ async fn series_feed(
         Some(doc) => conditional(&headers, &doc, format.content_type()),
         None => (StatusCode::NOT_FOUND, "no such series").into_response(),
     })
+}
+
+/// `/tags/{tag}.atom|.rss|.json`: the merged feed restricted to the feeds carrying a tag.
+async fn tag_feed(
+    State(state): State<Arc<Published>>,
+    Path(file): Path<String>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((tag, ext, format)) = feed_file(&file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
+    let default = state.settings().items;
+    let limit = q.limit.unwrap_or(default).clamp(1, MAX_LIMIT);
+    let tag = tag.to_string();
+    let key = (limit == default).then(|| format!("tags/{tag}.{ext}"));
+    let doc = cached(&state, key, limit, move |store, settings, changed| {
+        assemble::feed(store, settings, Which::Tag(&tag), format, limit, changed)
+    })
+    .await?;
+    Ok(match doc {
+        Some(doc) => conditional(&headers, &doc, format.content_type()),
+        None => (StatusCode::NOT_FOUND, "no configured feed carries this tag").into_response(),
+    })
+}
+
+/// `NAME.atom|.rss|.json` as (name, extension, format).
+fn feed_file(file: &str) -> Option<(&str, &str, Format)> {
+    let (name, ext) = file.rsplit_once('.')?;
+    let format = match ext {
+        "atom" => Format::Atom,
+        "rss" => Format::Rss,
+        "json" => Format::Json,
+        _ => return None,
+    };
+    Some((name, ext, format))
 }
 
 /// `/digest.atom`: one entry per active series.

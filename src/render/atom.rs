@@ -76,6 +76,9 @@ fn entry(out: &mut String, item: &Item) {
     if let Some(label) = series_label(item) {
         let _ = writeln!(out, "    <category term=\"series:{}\" label=\"{}\"/>", x(&item.series), x(&label));
     }
+    for tag in &item.tags {
+        let _ = writeln!(out, "    <category term=\"{}\"/>", x(tag));
+    }
     let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item)));
     let s = &item.source;
     out.push_str("    <source>\n");

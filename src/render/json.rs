@@ -45,8 +45,12 @@ fn item(item: &Item) -> Value {
     } else {
         v["content_html"] = json!(body);
     }
+    let mut tags = item.tags.clone();
     if series_label(item).is_some() {
-        v["tags"] = json!([format!("series:{}", item.series)]);
+        tags.push(format!("series:{}", item.series));
+    }
+    if !tags.is_empty() {
+        v["tags"] = json!(tags);
     }
     if let Some(link) = &item.link {
         v["url"] = json!(link);
@@ -76,7 +80,7 @@ mod tests {
         assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
         assert_eq!(v["items"][0]["_storyline"]["also"][0]["feed"], "paper");
         assert!(v["items"][0]["_storyline"]["about"].as_str().unwrap().starts_with("http"));
-        assert_eq!(v["items"][0]["tags"][0], "series:1");
+        assert_eq!(v["items"][0]["tags"][2], "series:1");
         assert!(v["items"][0]["content_html"].is_string() && v["items"][0].get("content_text").is_none());
     }
 
@@ -88,7 +92,8 @@ mod tests {
         let v: Value = serde_json::from_str(&json(&meta, &items)).unwrap();
         assert!(v["items"][0].get("content_html").is_none(), "{v}");
         assert_eq!(v["items"][0]["content_text"], "Summary");
-        assert!(v["items"][0].get("tags").is_none(), "a series of one item is no tag");
+        let tags = v["items"][0]["tags"].as_array().unwrap();
+        assert!(!tags.iter().any(|t| t.as_str().unwrap().starts_with("series:")), "a series of one item is no tag");
         items[0].summary.clear();
         let v: Value = serde_json::from_str(&json(&meta, &items)).unwrap();
         assert_eq!(v["items"][0]["content_text"], items[0].title.as_str());

@@ -192,6 +192,7 @@ pub(crate) mod tests {
                 },
                 Related { title: "Talks begin".into(), link: None, publisher: "Paper & Co".into() },
             ],
+            tags: vec!["world".into(), "news & views".into()],
         };
         let meta = FeedMeta {
             title: "Storyline".into(),
@@ -217,6 +218,20 @@ pub(crate) mod tests {
                      (Wire)</li><li>Talks begin (Paper &amp; Co)</li></ul>";
         assert!(html.contains(story), "each related headline names its publisher: {html}");
         assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
+    }
+
+    #[test]
+    fn entries_carry_their_feeds_tags_as_categories() {
+        let (meta, items) = sample();
+        let atom = render(Format::Atom, &meta, &items);
+        assert!(atom.contains("<category term=\"world\"/>") && atom.contains("<category term=\"news &amp; views\"/>"));
+        let rss = render(Format::Rss, &meta, &items);
+        assert!(rss.contains("<category>world</category>") && rss.contains("<category>news &amp; views</category>"));
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json, &meta, &items)).unwrap();
+        assert_eq!(json["items"][0]["tags"], serde_json::json!(["world", "news & views", "series:1"]));
+        let entry = &feed_rs::parser::parse(atom.as_bytes()).unwrap().entries[0];
+        let terms: Vec<&str> = entry.categories.iter().map(|c| c.term.as_str()).collect();
+        assert_eq!(terms, ["series:1", "world", "news & views"]);
     }
 
     #[test]

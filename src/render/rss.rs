@@ -39,6 +39,9 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
             let _ =
                 writeln!(out, "    <category domain=\"storyline:series:{}\">{}</category>", x(&item.series), x(&label));
         }
+        for tag in &item.tags {
+            let _ = writeln!(out, "    <category>{}</category>", x(tag));
+        }
         let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item)));
         let s = &item.source;
         let _ = writeln!(

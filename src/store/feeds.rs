@@ -59,10 +59,11 @@ impl Store {
         tx.execute("UPDATE feeds SET in_config = 0", [])?;
         {
             let mut upsert = tx.prepare_cached(
-                "INSERT INTO feeds (name, config_url, url, enabled) VALUES (?1, ?2, ?2, ?3)
+                "INSERT INTO feeds (name, config_url, url, enabled, tags) VALUES (?1, ?2, ?2, ?3, ?4)
                  ON CONFLICT(name) DO UPDATE SET
                     in_config = 1,
                     enabled = excluded.enabled,
+                    tags = excluded.tags,
                     url = CASE WHEN config_url = excluded.config_url THEN url ELSE excluded.url END,
                     etag = CASE WHEN config_url = excluded.config_url THEN etag END,
                     last_modified = CASE WHEN config_url = excluded.config_url THEN last_modified END,
@@ -72,7 +73,8 @@ impl Store {
                     config_url = excluded.config_url",
             )?;
             for spec in specs {
-                upsert.execute(params![spec.name, spec.url.as_str(), spec.enabled])?;
+                let tags = serde_json::to_string(&spec.tags).unwrap_or_else(|_| "[]".into());
+                upsert.execute(params![spec.name, spec.url.as_str(), spec.enabled, tags])?;
             }
         }
         tx.commit()?;
@@ -101,7 +103,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
                     error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
-                    last_warning
+                    last_warning, tags
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -123,6 +125,7 @@ impl Store {
                 enabled: r.get(13)?,
                 gone: r.get(14)?,
                 warning: r.get(15)?,
+                tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

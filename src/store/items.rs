@@ -77,6 +77,18 @@ impl Store {
         self.items_where(&format!("i.duplicate_of IS NULL AND {CONFIGURED}"), NEWEST, None, limit)
     }
 
+    /// The newest `limit` articles of the configured feeds carrying `tag`.
+    pub fn tag_items(&self, tag: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let filter = format!("i.duplicate_of IS NULL AND {CONFIGURED} AND {TAGGED}");
+        self.items_where(&filter, NEWEST, Some(tag), limit)
+    }
+
+    /// Whether a configured feed carries `tag`.
+    pub fn tag_exists(&self, tag: &str) -> Result<bool, StoreError> {
+        let sql = format!("SELECT 1 FROM feeds f WHERE {CONFIGURED} AND {TAGGED}");
+        Ok(self.conn.prepare_cached(&sql.replace("?2", "?1"))?.exists([tag])?)
+    }
+
     /// The newest `limit` articles of one series.
     pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
         let filter = format!("i.duplicate_of IS NULL AND m.series = ?2 AND {CONFIGURED}");
@@ -244,6 +256,9 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
 /// removed (and the configuration reloaded), its items stay stored but are not shown.
 pub(super) const CONFIGURED: &str = "f.in_config = 1";
 
+/// The feed (`f`) carries the tag `?2`.
+pub(super) const TAGGED: &str = "EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = ?2)";
+
 /// Newest first, through `items_newest`.
 pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";
 
@@ -256,7 +271,8 @@ pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
 /// of its own, `item-ID`: never the id of a real series.
 pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-            COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items
+            COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items,
+            f.tags
      FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN series s ON s.id = m.series";
 
@@ -317,5 +333,6 @@ fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
         series_title: r.get(15)?,
         series_count: r.get::<_, Option<u64>>(16)?.unwrap_or(1),
         related: Vec::new(),
+        tags: serde_json::from_str(&r.get::<_, String>(17)?).unwrap_or_default(),
     })
 }
