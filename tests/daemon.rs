@@ -292,3 +292,43 @@ async fn tag_feeds_select_by_the_feeds_tags() {
     assert_eq!(a["tags"], serde_json::json!(["world", "news"]));
     daemon.stop().await.unwrap();
 }
+
+/// The pages a person reads: a series' page names every item's publisher and links the
+/// series' feeds; `/feeds` puts the failing feed first with its error; one stylesheet.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_series_and_feeds_pages_show_what_a_reader_needs() {
+    let feeds = Server::start().await;
+    feeds.route("/x.xml", Route::feed(fixture("outlet-x.xml"), "application/rss+xml"));
+    feeds.route("/y.xml", Route::feed(fixture("outlet-y.xml"), "application/rss+xml"));
+    feeds.route("/broken.xml", Route::status(500));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let named = [("x", feeds.url("/x.xml")), ("y", feeds.url("/y.xml")), ("broken", feeds.url("/broken.xml"))];
+    std::fs::write(&path, config(&named, "")).unwrap();
+    let mut daemon = Running::start(&path).await;
+    for name in ["x", "y", "broken"] {
+        daemon.polled(name).await;
+    }
+    daemon.grouped().await;
+    let (http, base) = (client(), daemon.base.clone());
+
+    let series: Vec<Value> = get_json(&http, format!("{base}/api/series?limit=10")).await;
+    let banana = series.iter().find(|s| s["title"].as_str().unwrap().contains("Fyffes")).unwrap();
+    let r = http.get(format!("{base}/series/{}", banana["id"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("style-src 'self'"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Outlet X") && page.contains("Outlet Y"), "every item names its publisher: {page}");
+    assert!(page.contains("(3)</h1>") && page.contains("<svg class=\"timeline\""), "{page}");
+    assert!(page.contains("application/rss+xml") && page.contains(".rss\">"), "the series' feeds are announced");
+    assert_eq!(http.get(format!("{base}/series/999999")).send().await.unwrap().status(), 404);
+
+    let page = http.get(format!("{base}/feeds")).send().await.unwrap().text().await.unwrap();
+    let (broken, x) = (page.find("broken.xml").unwrap(), page.find("x.xml").unwrap());
+    assert!(broken < x, "the failing feed comes first: {page}");
+    assert!(page.contains("class=\"failing\"") && page.contains("HTTP 500"), "{page}");
+    let css = http.get(format!("{base}/style.css")).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains("prefers-color-scheme:dark"));
+    daemon.stop().await.unwrap();
+}

@@ -141,6 +141,8 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/series/{id}", get(api_one_series))
         .route("/series/{file}", get(series_feed))
         .route("/tags/{file}", get(tag_feed))
+        .route("/feeds", get(feeds_page))
+        .route("/style.css", get(stylesheet))
         .route("/digest.atom", get(digest))
         .route("/", get(page))
         .route("/api/items", get(api_items))
@@ -285,6 +287,9 @@ async fn series_feed(
     Query(q): Query<Limit>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if !file.contains('.') {
+        return series_page(state, file, headers).await;
+    }
     let Some((id, ext, format)) = feed_file(&file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
     let limit = q.limit.unwrap_or(SERIES_ITEMS).clamp(1, MAX_LIMIT);
     let id = id.to_string();
@@ -297,6 +302,61 @@ async fn series_feed(
         Some(doc) => conditional(&headers, &doc, format.content_type()),
         None => (StatusCode::NOT_FOUND, "no such series").into_response(),
     })
+}
+
+/// `/series/{id}`: the series' HTML page, every item (up to `MAX_LIMIT`) with its
+/// publisher and time.
+async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> Result<Response, ApiError> {
+    let key = Some(format!("page/series/{id}"));
+    let doc = cached(&state, key, MAX_LIMIT, move |store, settings, changed| {
+        let Some(series) = store.series(&id)? else { return Ok(None) };
+        let items = store.series_items(&id, MAX_LIMIT)?;
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: format!("series/{id}"),
+            updated: changed,
+        };
+        let (title, keywords, count) = (&series.title, &series.keywords, series.items);
+        Ok(Some(render::html::series_page(&meta, &id, title, keywords, &items, count, Utc::now())))
+    })
+    .await?;
+    Ok(match doc {
+        Some(doc) => pages(conditional(&headers, &doc, "text/html; charset=utf-8")),
+        None => (StatusCode::NOT_FOUND, "no such series").into_response(),
+    })
+}
+
+/// `/feeds`: every configured feed's health. Not cached: a poll that stores nothing
+/// (a 304, a failure) changes it without changing the store's generation.
+async fn feeds_page(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = cached(&state, None, 0, move |store, settings, changed| {
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: "feeds".into(),
+            updated: changed,
+        };
+        Ok(Some(render::html::feeds_page(&meta, &store.feed_statuses()?, Utc::now())))
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("feeds page unavailable".into()))?;
+    Ok(pages(conditional(&headers, &doc, "text/html; charset=utf-8")))
+}
+
+/// `/style.css`: the pages' one stylesheet.
+async fn stylesheet() -> Response {
+    let headers = [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "max-age=3600")];
+    (headers, render::html::STYLESHEET).into_response()
+}
+
+/// The headers of the HTML pages (`render::html`): their policy, no framing, no referrer.
+fn pages(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(render::html::CONTENT_SECURITY_POLICY));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 /// `/tags/{tag}.atom|.rss|.json`: the merged feed restricted to the feeds carrying a tag.

@@ -4,6 +4,7 @@
 //! Must not do I/O; callers fetch the items from the store and decide where text goes.
 
 mod atom;
+pub mod html;
 mod json;
 mod page;
 mod rss;

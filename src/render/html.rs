@@ -1,0 +1,318 @@
+//! HTML pages a person reads in a browser: a series' page (`/series/{id}`) and the feeds'
+//! health (`/feeds`), in one layout with one stylesheet (`/style.css`), light and dark,
+//! readable from 390 px up, no JavaScript. Written with maud, which escapes everything
+//! interpolated: titles, links and errors come from the sources.
+//!
+//! Pure: data in, text out; no I/O.
+
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, DOCTYPE};
+
+use super::FeedMeta;
+use crate::model::{FeedStatus, Item};
+
+/// The stylesheet every page links (served at `/style.css`).
+pub const STYLESHEET: &str = "\
+:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5f6368;--bg:#fff;--line:#e3e3e3;--accent:#1a56c4;--bad:#b3261e}
+@media(prefers-color-scheme:dark){:root{--fg:#e6e6e6;--muted:#a0a4a8;--bg:#141414;--line:#2c2c2c;--accent:#8ab4f8;--bad:#f28b82}}
+body{font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);max-width:48rem;margin:0 auto;padding:1rem}
+a{color:var(--accent)}h1{font-size:1.45rem;line-height:1.25;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .4rem}
+nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.meta{color:var(--muted);font-size:.85rem}
+ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:var(--muted);font-size:.85rem}
+.timeline{display:block;width:100%;max-width:30rem;height:3rem}.timeline rect{fill:var(--accent)}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
+td{overflow-wrap:anywhere}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
+@media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}}
+";
+
+/// The Content-Security-Policy these pages work under: nothing loads or runs but the
+/// stylesheet from this server; no frames, forms or base URL.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// A page in the common layout: `title`, alternate feeds to announce, the body.
+fn layout(meta: &FeedMeta, title: &str, alternates: &[(String, &str, &str)], body: Markup) -> String {
+    let base = meta.base_url.as_str();
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href={ (base) "style.css" };
+                @for (href, kind, label) in alternates {
+                    link rel="alternate" type=(kind) title=(label) href=(href);
+                }
+            }
+            body {
+                nav {
+                    a href=(base) { (meta.title) }
+                    a href={ (base) "feeds" } { "Feeds" }
+                    a href={ (base) "feed.atom" } { "Atom" }
+                    a href={ (base) "feed.rss" } { "RSS" }
+                    a href={ (base) "feed.json" } { "JSON Feed" }
+                }
+                (body)
+            }
+        }
+    }
+    .into_string()
+}
+
+/// "3 h ago", "2 d ago", "just now": how long before `now` a time was.
+pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - t).num_seconds();
+    match secs {
+        s if s < 60 => "just now".into(),
+        s if s < 3_600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3_600),
+        s => format!("{} d ago", s / 86_400),
+    }
+}
+
+/// A time as people read it (relative), with the exact time for machines and on hover.
+fn time(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    let exact = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    html! { time datetime=(exact) title=(exact) { (ago(t, now)) } }
+}
+
+/// Bar height of the timeline's SVG, in its own units.
+const TIMELINE_HEIGHT: f64 = 30.0;
+
+/// Items per day over the life of a series, as an inline SVG bar chart (one bar per day,
+/// oldest left), with a text alternative.
+pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return html! {} };
+    let days = (last.date_naive() - first.date_naive()).num_days().max(0) as usize + 1;
+    let mut per_day = vec![0u32; days];
+    for t in times {
+        per_day[(t.date_naive() - first.date_naive()).num_days() as usize] += 1;
+    }
+    let most = f64::from(*per_day.iter().max().unwrap_or(&1));
+    let label = format!("{} items over {days} day(s), at most {most} a day", times.len());
+    html! {
+        svg.timeline role="img" aria-label=(label) viewBox={ "0 0 " (days * 10) " " (TIMELINE_HEIGHT) }
+            preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg" {
+            title { (label) }
+            @for (day, n) in per_day.iter().enumerate() {
+                @let h = (f64::from(*n) / most * TIMELINE_HEIGHT).max(if *n > 0 { 1.0 } else { 0.0 });
+                rect x=(day * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) {}
+            }
+        }
+    }
+}
+
+/// A series' page: its title and count, keywords, timeline, and every item (newest
+/// first) with its publisher and time, copies folded under their original.
+pub fn series_page(
+    meta: &FeedMeta,
+    id: &str,
+    title: &str,
+    keywords: &[String],
+    items: &[Item],
+    count: u64,
+    now: DateTime<Utc>,
+) -> String {
+    let base = meta.base_url.as_str();
+    let heading = super::counted(title, count);
+    let alternates: Vec<(String, &str, &str)> = [
+        ("atom", "application/atom+xml", "Atom"),
+        ("rss", "application/rss+xml", "RSS"),
+        ("json", "application/feed+json", "JSON Feed"),
+    ]
+    .into_iter()
+    .map(|(ext, kind, label)| (format!("{base}series/{id}.{ext}"), kind, label))
+    .collect();
+    let times: Vec<DateTime<Utc>> = items.iter().map(|i| i.published).collect();
+    let body = html! {
+        main {
+            h1 { (heading) }
+            @if !keywords.is_empty() { p.meta { (keywords.join(", ")) } }
+            (timeline(&times))
+            p.meta {
+                "Follow this story: "
+                @for (i, (href, _, label)) in alternates.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href=(href) { (label) }
+                }
+            }
+            ol {
+                @for item in items {
+                    li {
+                        @match &item.link {
+                            Some(link) => a href=(link) { (item.title) },
+                            None => (item.title),
+                        }
+                        br;
+                        span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                        @if !item.also.is_empty() {
+                            br;
+                            span.also {
+                                "also reported by "
+                                @for (i, s) in item.also.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    @match &s.link {
+                                        Some(link) => a href=(link) { (s.publisher()) },
+                                        None => (s.publisher()),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(meta, &format!("{heading} · {}", meta.title), &alternates, body)
+}
+
+/// The feeds' health: every configured feed, failing ones first and marked, with what a
+/// person needs to fix one (its URL, the last error in words, when it is tried next).
+pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
+    let mut sorted: Vec<&FeedStatus> = feeds.iter().collect();
+    sorted.sort_by_key(|f| (f.error_count == 0 && !f.gone, f.name.clone()));
+    let failing = feeds.iter().filter(|f| f.error_count > 0).count();
+    let body = html! {
+        main {
+            h1 { "Feeds" }
+            p.meta {
+                (feeds.len()) " feed(s)"
+                @if failing > 0 { ", " span.bad { (failing) " failing" } }
+            }
+            table {
+                thead { tr { th { "Feed" } th { "Status" } th { "Last poll" } th { "Items" } th { "Next poll" } } }
+                tbody {
+                    @for f in &sorted {
+                        tr class=[(f.error_count > 0).then_some("failing")] {
+                            td {
+                                strong { (f.title.as_deref().filter(|t| !t.is_empty()).unwrap_or(&f.name)) }
+                                br;
+                                span.meta { (f.name) " · " a href=(f.url) { (f.url) } }
+                                @if !f.tags.is_empty() { br; span.meta { "tags: " (f.tags.join(", ")) } }
+                            }
+                            td {
+                                (status(f))
+                                @if let Some(e) = &f.last_error { br; span.bad { (e) } }
+                            }
+                            td { @match f.last_poll { Some(t) => (time(t, now)), None => "never" } }
+                            td { (f.items) }
+                            td {
+                                @if f.gone { "not polled (gone)" }
+                                @else if !f.enabled { "not polled (disabled)" }
+                                @else { @match f.next_poll { Some(t) if t > now => (in_time(t, now)), _ => "due" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(meta, &format!("Feeds · {}", meta.title), &[], body)
+}
+
+/// How a feed stands, in words.
+fn status(f: &FeedStatus) -> Markup {
+    let http = f.http_status.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+    let words = match (f.gone, f.enabled, f.last_status.as_deref()) {
+        (true, _, _) => "gone: the server says this feed no longer exists".to_string(),
+        (_, false, _) => "disabled in the configuration".to_string(),
+        (_, _, None) => "not polled yet".to_string(),
+        (_, _, Some("ok")) => "ok".to_string(),
+        (_, _, Some("not_modified")) => "ok (not modified)".to_string(),
+        (_, _, Some(kind)) => format!("failing: {}", kind.replace('_', " ")),
+    };
+    let bad = (f.error_count > 0 || f.gone).then_some("bad");
+    html! { span class=[bad] { (words) (http) } @if f.error_count > 1 { " · " (f.error_count) " failures in a row" } }
+}
+
+/// "in 25 min" for a time after `now`, with the exact time.
+fn in_time(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    let exact = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let relative = ago(now, t).replace(" ago", "");
+    html! { time datetime=(exact) title=(exact) { "in " (relative) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap() + chrono::Duration::hours(h)
+    }
+
+    fn meta() -> FeedMeta {
+        FeedMeta {
+            title: "Storyline".into(),
+            base_url: url::Url::parse("http://127.0.0.1:8080/").unwrap(),
+            path: "x".into(),
+            updated: at(0),
+        }
+    }
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        assert_eq!(ago(at(0), at(0)), "just now");
+        assert_eq!(ago(at(0), at(0) + chrono::Duration::minutes(5)), "5 min ago");
+        assert_eq!(ago(at(0), at(3)), "3 h ago");
+        assert_eq!(ago(at(0), at(50)), "2 d ago");
+    }
+
+    #[test]
+    fn the_timeline_has_a_bar_per_day() {
+        let svg = timeline(&[at(0), at(1), at(2), at(49)]).into_string();
+        assert_eq!(svg.matches("<rect").count(), 3, "three days: {svg}");
+        assert!(svg.contains("4 items over 3 day(s), at most 3 a day"), "{svg}");
+        assert!(timeline(&[]).into_string().is_empty());
+    }
+
+    #[test]
+    fn a_series_page_names_publishers_and_escapes_what_sources_wrote() {
+        let (_, mut items) = super::super::tests::sample();
+        items[0].title = "<script>alert(1)</script> & more".into();
+        let page = series_page(&meta(), "7", "Talks \"stall\"", &["NATO".into()], &items, 3, at(5));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"), "{page}");
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("<h1>Talks \"stall\" (3)</h1>") || page.contains("<h1>Talks &quot;stall&quot; (3)</h1>"));
+        assert!(page.contains("wire &amp; co"), "the publisher: {page}");
+        assert!(page.contains("also reported by"), "{page}");
+        assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml" title="Atom" href="http://127.0.0.1:8080/series/7.atom">"#));
+        assert!(page.contains(r#"<link rel="stylesheet" href="http://127.0.0.1:8080/style.css">"#));
+    }
+
+    #[test]
+    fn failing_feeds_come_first_and_say_why() {
+        let ok = FeedStatus {
+            name: "a-ok".into(),
+            url: "http://a/".into(),
+            last_status: Some("ok".into()),
+            enabled: true,
+            ..Default::default()
+        };
+        let bad = FeedStatus {
+            name: "z-bad".into(),
+            url: "http://z/".into(),
+            last_status: Some("http_error".into()),
+            http_status: Some(503),
+            last_error: Some("HTTP 503 <Service Unavailable>".into()),
+            error_count: 3,
+            enabled: true,
+            ..Default::default()
+        };
+        let gone = FeedStatus {
+            name: "m-gone".into(),
+            url: "http://m/".into(),
+            gone: true,
+            enabled: true,
+            ..Default::default()
+        };
+        let page = feeds_page(&meta(), &[ok, bad, gone], at(0));
+        let (z, m, a) = (page.find("z-bad").unwrap(), page.find("m-gone").unwrap(), page.find("a-ok").unwrap());
+        assert!(z < a && m < a, "failing and gone feeds first");
+        assert!(page.contains(r#"<tr class="failing">"#), "{page}");
+        assert!(page.contains("failing: http error (HTTP 503)") && page.contains("3 failures in a row"), "{page}");
+        assert!(page.contains("HTTP 503 &lt;Service Unavailable&gt;"), "errors are escaped");
+        assert!(page.contains("not polled (gone)"));
+    }
+}
