@@ -261,6 +261,8 @@ pub struct Related {
     pub link: Option<String>,
     /// Who published it: its feed's own title, else the feed's configured name.
     pub publisher: String,
+    /// When it was published.
+    pub published: DateTime<Utc>,
 }
 
 /// One line of `export items` and one element of `/api/items`.
@@ -341,6 +343,24 @@ pub struct SeriesEntry {
     pub keywords: Vec<String>,
     /// Its newest headlines.
     pub headlines: Vec<Related>,
+    /// Its items' publication times, newest first (for a timeline; empty where unused).
+    pub timeline: Vec<DateTime<Utc>>,
+}
+
+/// What the front page shows: one page of stories (series of two items or more) and of
+/// the other news (items in no story), and the counts of its header line.
+#[derive(Debug, Clone, Default)]
+pub struct FrontPage {
+    /// Stories, the freshest day first, the largest first within a day.
+    pub stories: Vec<SeriesEntry>,
+    /// Items in no story, newest first.
+    pub other: Vec<Item>,
+    /// Stories in all.
+    pub stories_total: u64,
+    /// Items first seen since midnight (UTC).
+    pub items_today: u64,
+    /// Configured feeds whose last poll failed.
+    pub failing_feeds: u64,
 }
 
 /// What storing one poll did.

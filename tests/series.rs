@@ -97,8 +97,11 @@ async fn two_outlets_two_stories_and_strays() {
     let page = get("/".into()).await;
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
     let html = page.text().await.unwrap();
-    let heading = format!("series/{}.atom\">{} (4)</a></h2>", s["ebay-1"], ebay["title"].as_str().unwrap());
+    let heading = format!("series/{}\">{} (4)</a></h2>", s["ebay-1"], ebay["title"].as_str().unwrap());
     assert!(html.contains(&heading), "the page lists the story: {html}");
+    assert!(html.contains("Outlet Z ·"), "headlines name their publisher: {html}");
+    let (story, other) = (html.find(&heading).unwrap(), html.find("Other news").unwrap());
+    assert!(story < other && html[other..].contains("Marathon runner"), "stories first, then the other news");
     daemon.stop().await.unwrap();
 }
 

@@ -395,60 +395,56 @@ fn feed_file(file: &str) -> Option<(&str, &str, Format)> {
 
 /// `/digest.atom`: one entry per active series.
 async fn digest(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let doc = overview(state, q, Overview::Digest).await?;
+    let doc = overview(state, q).await?;
     Ok(conditional(&headers, &doc, Format::Atom.content_type()))
 }
 
-/// `/`: an HTML page of the current series and their newest headlines.
-async fn page(state: State<Arc<Published>>, q: Query<Limit>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let doc = overview(state, q, Overview::Page).await?;
-    Ok(html_page(conditional(&headers, &doc, "text/html; charset=utf-8")))
+/// Stories and other news per page of `/`.
+const FRONT_PER_PAGE: usize = 30;
+
+/// Pages of `/` one may ask for (each is cached as any document).
+const FRONT_PAGES: usize = 100;
+
+#[derive(serde::Deserialize)]
+struct PageNumber {
+    page: Option<usize>,
 }
 
-/// Adds what every HTML page is served with: the page's strict Content-Security-Policy,
-/// and no sniffing, framing or referrer to the sites its headlines link to.
-fn html_page(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    if let Ok(policy) = HeaderValue::from_str(render::content_security_policy()) {
-        h.insert(CONTENT_SECURITY_POLICY, policy);
-    }
-    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-}
-
-/// The two views of the newest series with five headlines each.
-#[derive(Clone, Copy)]
-enum Overview {
-    Digest,
-    Page,
-}
-
-async fn overview(
+/// `/?page=N`: the front page (see `render::html::front_page`).
+async fn page(
     State(state): State<Arc<Published>>,
-    Query(q): Query<Limit>,
-    kind: Overview,
-) -> Result<Arc<Rendered>, ApiError> {
-    let limit = q.limit.unwrap_or(OVERVIEW_SERIES).clamp(1, MAX_LIMIT);
-    let (name, path) = match kind {
-        Overview::Digest => ("digest", "digest"),
-        Overview::Page => ("page", ""),
-    };
-    cached(&state, (limit == OVERVIEW_SERIES).then(|| name.to_string()), limit, move |store, settings, changed| {
-        let series = store.digest(limit, 5)?;
-        let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
-        let title = match kind {
-            Overview::Digest => format!("{}: stories", settings.title),
-            Overview::Page => settings.title.clone(),
+    Query(q): Query<PageNumber>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let page = q.page.unwrap_or(1).clamp(1, FRONT_PAGES);
+    let doc = cached(&state, Some(format!("front/{page}")), FRONT_PER_PAGE, move |store, settings, changed| {
+        let now = Utc::now();
+        let front = store.front_page(page, FRONT_PER_PAGE, now)?;
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: String::new(),
+            updated: changed,
         };
-        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: path.into(), updated };
-        Ok(Some(match kind {
-            Overview::Digest => render::digest(&meta, &series),
-            Overview::Page => render::page(&meta, &series),
-        }))
+        Ok(Some(render::html::front_page(&meta, &front, page, FRONT_PER_PAGE, now)))
     })
     .await?
-    .ok_or_else(|| ApiError::Internal(format!("{name} unavailable")))
+    .ok_or_else(|| ApiError::Internal("page unavailable".into()))?;
+    Ok(pages(conditional(&headers, &doc, "text/html; charset=utf-8")))
+}
+
+/// The digest: the newest series with five headlines each.
+async fn overview(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Arc<Rendered>, ApiError> {
+    let limit = q.limit.unwrap_or(OVERVIEW_SERIES).clamp(1, MAX_LIMIT);
+    cached(&state, (limit == OVERVIEW_SERIES).then(|| "digest".to_string()), limit, move |store, settings, changed| {
+        let series = store.digest(limit, 5)?;
+        let updated = series.iter().map(|s| s.last).max().unwrap_or(changed);
+        let title = format!("{}: stories", settings.title);
+        let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: "digest".into(), updated };
+        Ok(Some(render::digest(&meta, &series)))
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("digest unavailable".into()))
 }
 
 async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
 
 use super::FeedMeta;
-use crate::model::{FeedStatus, Item};
+use crate::model::{FeedStatus, FrontPage, Item};
 
 /// The stylesheet every page links (served at `/style.css`).
 pub const STYLESHEET: &str = "\
@@ -60,14 +60,19 @@ fn layout(meta: &FeedMeta, title: &str, alternates: &[(String, &str, &str)], bod
     .into_string()
 }
 
-/// "3 h ago", "2 d ago", "just now": how long before `now` a time was.
+/// Beyond this many days, a time is shown as its date rather than as "N d ago".
+const RELATIVE_DAYS: i64 = 30;
+
+/// "3 h ago", "2 d ago", "just now": how long before `now` a time was; its date when
+/// longer ago than [`RELATIVE_DAYS`].
 pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (now - t).num_seconds();
     match secs {
         s if s < 60 => "just now".into(),
         s if s < 3_600 => format!("{} min ago", s / 60),
         s if s < 86_400 => format!("{} h ago", s / 3_600),
-        s => format!("{} d ago", s / 86_400),
+        s if s < RELATIVE_DAYS * 86_400 => format!("{} d ago", s / 86_400),
+        _ => t.format("%-d %b %Y").to_string(),
     }
 }
 
@@ -101,6 +106,69 @@ pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
             }
         }
     }
+}
+
+/// The front page (`/?page=N`): a header line of counts, then the stories (title and
+/// count, keywords, timeline, newest headlines with publisher and time), then the other
+/// news (items in no story) with publisher and time; links to the neighbouring pages.
+pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usize, now: DateTime<Utc>) -> String {
+    let base = meta.base_url.as_str();
+    let alternates: Vec<(String, &str, &str)> = [
+        ("feed.atom", "application/atom+xml", "Atom"),
+        ("feed.rss", "application/rss+xml", "RSS"),
+        ("feed.json", "application/feed+json", "JSON Feed"),
+        ("digest.atom", "application/atom+xml", "Stories (Atom)"),
+    ]
+    .into_iter()
+    .map(|(file, kind, label)| (format!("{base}{file}"), kind, label))
+    .collect();
+    let more = (page * per_page) < front.stories_total as usize || front.other.len() == per_page;
+    let body = html! {
+        main {
+            h1 { (meta.title) }
+            p.meta {
+                (front.stories_total) " stories · " (front.items_today) " items today"
+                @if front.failing_feeds > 0 {
+                    " · " a.bad href={ (base) "feeds" } { (front.failing_feeds) " failing feed(s)" }
+                }
+            }
+            @if front.stories.is_empty() && front.other.is_empty() {
+                p { "Nothing here yet: no items have been fetched." }
+                @if front.failing_feeds > 0 { p { "See " a href={ (base) "feeds" } { "which feeds are failing" } "." } }
+            }
+            @for s in &front.stories {
+                section id={ "series-" (s.id) } {
+                    h2 { a href={ (base) "series/" (s.id) } { (super::counted(&s.title, s.count)) } }
+                    @if !s.keywords.is_empty() { p.meta { (s.keywords.join(", ")) } }
+                    (timeline(&s.timeline))
+                    ul {
+                        @for h in &s.headlines {
+                            li {
+                                @match &h.link { Some(link) => a href=(link) { (h.title) }, None => (h.title) }
+                                " " span.meta { (h.publisher) " · " (time(h.published, now)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !front.other.is_empty() {
+                h2 { "Other news" }
+                ul {
+                    @for item in &front.other {
+                        li {
+                            @match &item.link { Some(link) => a href=(link) { (item.title) }, None => (item.title) }
+                            " " span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                        }
+                    }
+                }
+            }
+            nav {
+                @if page > 1 { a href={ (base) "?page=" (page - 1) } { "← Newer" } }
+                @if more { a href={ (base) "?page=" (page + 1) } { "Older →" } }
+            }
+        }
+    };
+    layout(meta, &meta.title, &alternates, body)
 }
 
 /// A series' page: its title and count, keywords, timeline, and every item (newest
@@ -257,6 +325,7 @@ mod tests {
         assert_eq!(ago(at(0), at(0) + chrono::Duration::minutes(5)), "5 min ago");
         assert_eq!(ago(at(0), at(3)), "3 h ago");
         assert_eq!(ago(at(0), at(50)), "2 d ago");
+        assert_eq!(ago(at(0), at(24 * 400)), "27 Nov 2026", "long ago: the date");
     }
 
     #[test]
@@ -314,5 +383,36 @@ mod tests {
         assert!(page.contains("failing: http error (HTTP 503)") && page.contains("3 failures in a row"), "{page}");
         assert!(page.contains("HTTP 503 &lt;Service Unavailable&gt;"), "errors are escaped");
         assert!(page.contains("not polled (gone)"));
+    }
+
+    #[test]
+    fn the_front_page_puts_stories_first_then_other_news() {
+        let (_, items) = super::super::tests::sample();
+        let headline = crate::model::Related {
+            title: "Truce <b>holds</b>".into(),
+            link: Some("http://127.0.0.1/c".into()),
+            publisher: "Wire".into(),
+            published: at(-3),
+        };
+        let story = crate::model::SeriesEntry {
+            id: "7".into(),
+            title: "Talks & truce".into(),
+            count: 3,
+            last: at(0),
+            keywords: vec!["NATO".into()],
+            headlines: vec![headline],
+            timeline: vec![at(-3), at(-2), at(0)],
+        };
+        let front =
+            FrontPage { stories: vec![story], other: items, stories_total: 31, items_today: 12, failing_feeds: 2 };
+        let page = front_page(&meta(), &front, 1, 30, at(0));
+        assert!(page.contains("31 stories · 12 items today") && page.contains("2 failing feed(s)"), "{page}");
+        assert!(page.contains(r#"<a href="http://127.0.0.1:8080/series/7">Talks &amp; truce (3)</a>"#), "{page}");
+        assert!(page.contains("Truce &lt;b&gt;holds&lt;/b&gt;") && page.contains("Wire · <time"), "{page}");
+        assert!(page.contains(r#"datetime="2026-11-27T09:00:00Z""#) && page.contains(">3 h ago</time>"));
+        let (story, other) = (page.find("series-7").unwrap(), page.find("Other news").unwrap());
+        assert!(story < other, "stories first");
+        assert!(page.contains("?page=2") && !page.contains("?page=0"), "31 stories: an older page, no newer one");
+        assert!(page.contains("<svg class=\"timeline\""));
     }
 }

@@ -6,7 +6,6 @@
 mod atom;
 pub mod html;
 mod json;
-mod page;
 mod rss;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +13,6 @@ use url::Url;
 
 pub use atom::{atom, digest};
 pub use json::json;
-pub use page::{content_security_policy, page};
 pub use rss::rss;
 
 use crate::model::{Item, Source};
@@ -190,8 +188,9 @@ pub(crate) mod tests {
                     title: "Truce <holds>".into(),
                     link: Some("http://127.0.0.1/c".into()),
                     publisher: "Wire".into(),
+                    published: t,
                 },
-                Related { title: "Talks begin".into(), link: None, publisher: "Paper & Co".into() },
+                Related { title: "Talks begin".into(), link: None, publisher: "Paper & Co".into(), published: t },
             ],
             tags: vec!["world".into(), "news & views".into()],
         };

@@ -77,6 +77,21 @@ impl Store {
         self.items_where(&format!("i.duplicate_of IS NULL AND {CONFIGURED}"), NEWEST, None, limit)
     }
 
+    /// The newest `limit` articles of configured feeds that are in no story (alone in
+    /// their series, or not grouped yet), after skipping `skip`.
+    pub fn other_news(&self, skip: usize, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let filter = format!("i.duplicate_of IS NULL AND {CONFIGURED} AND COALESCE(s.items, 1) <= 1");
+        let mut items = self.items_where(&filter, NEWEST, None, skip + limit)?;
+        Ok(items.split_off(skip.min(items.len())))
+    }
+
+    /// Items first seen at or after `since`.
+    pub fn items_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items WHERE first_seen >= ?1", [since.timestamp()], |r| r.get(0))?)
+    }
+
     /// The newest `limit` articles of the configured feeds carrying `tag`.
     pub fn tag_items(&self, tag: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
         let filter = format!("i.duplicate_of IS NULL AND {CONFIGURED} AND {TAGGED}");
@@ -114,7 +129,7 @@ impl Store {
              WHERE d.duplicate_of = ?1 AND f.in_config = 1 ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
-            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
+            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
              WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2 AND f.in_config = 1
              ORDER BY m.published DESC, m.item DESC LIMIT ?3",
@@ -125,7 +140,12 @@ impl Store {
             item.also.dedup_by(|a, b| a.feed == b.feed);
             if item.series_count > 1 {
                 let rows = related.query_map(params![item.series, item.id, RELATED as i64], |r| {
-                    Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?), publisher: r.get(2)? })
+                    Ok(Related {
+                        title: r.get(0)?,
+                        link: web_link(r.get(1)?),
+                        publisher: r.get(2)?,
+                        published: time(r.get(3)?),
+                    })
                 })?;
                 item.related = rows.collect::<Result<_, _>>()?;
             }

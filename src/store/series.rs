@@ -4,12 +4,20 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
-use crate::model::{web_link, Related, SeriesEntry};
+use crate::model::{web_link, FrontPage, Related, SeriesEntry};
 use crate::series::{Assignments, NewItem, Summary};
+
+/// Headlines shown under each story on the front page.
+const FRONT_HEADLINES: usize = 5;
+
+/// Item times read for a story's timeline (the newest; a longer story's earliest days are
+/// left out of its chart).
+const TIMELINE_ITEMS: usize = 1000;
 
 /// A series as `series --json` and `/api/series` show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -187,10 +195,43 @@ impl Store {
 
     /// The newest series with their newest headlines, for the digest feed.
     pub fn digest(&self, limit: usize, headlines: usize) -> Result<Vec<SeriesEntry>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, title, items, last_published, keywords FROM series ORDER BY last_published DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        self.series_entries("1 ORDER BY last_published DESC, id DESC", 0, limit, headlines, false)
+    }
+
+    /// The front page's `page` (from 1) of `per_page` stories and other news, and its
+    /// header's counts at `now`.
+    pub fn front_page(&self, page: usize, per_page: usize, now: DateTime<Utc>) -> Result<FrontPage, StoreError> {
+        let skip = (page.max(1) - 1) * per_page;
+        // The freshest day first; within a day, the largest story first.
+        let order = "items >= 2 ORDER BY last_published / 86400 DESC, items DESC, id DESC";
+        let stories = self.series_entries(order, skip, per_page, FRONT_HEADLINES, true)?;
+        let count = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, u64>(0));
+        let midnight = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
+        Ok(FrontPage {
+            stories,
+            other: self.other_news(skip, per_page)?,
+            stories_total: count("SELECT COUNT(*) FROM series WHERE items >= 2")?,
+            items_today: self.items_since(midnight)?,
+            failing_feeds: count("SELECT COUNT(*) FROM feeds WHERE in_config = 1 AND error_count > 0")?,
+        })
+    }
+
+    /// Series chosen and ordered by `filter_order` (a WHERE clause and its ORDER BY),
+    /// `limit` of them after `skip`, each with its `headlines` newest headlines of
+    /// configured feeds and, when asked, its items' times.
+    fn series_entries(
+        &self,
+        filter_order: &str,
+        skip: usize,
+        limit: usize,
+        headlines: usize,
+        timeline: bool,
+    ) -> Result<Vec<SeriesEntry>, StoreError> {
+        let sql = format!(
+            "SELECT id, title, items, last_published, keywords FROM series WHERE {filter_order} LIMIT ?1 OFFSET ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![limit as i64, skip as i64], |r| {
             let keywords: String = r.get(4)?;
             Ok(SeriesEntry {
                 id: r.get::<_, i64>(0)?.to_string(),
@@ -199,20 +240,33 @@ impl Store {
                 last: super::time(r.get(3)?),
                 keywords: serde_json::from_str(&keywords).unwrap_or_default(),
                 headlines: Vec::new(),
+                timeline: Vec::new(),
             })
         })?;
         let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
         let mut newest = self.conn.prepare_cached(
-            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name)
+            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
              WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1
              ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
+        let mut times = self.conn.prepare_cached(
+            "SELECT published FROM item_series WHERE series = ?1 ORDER BY published DESC, item DESC LIMIT ?2",
+        )?;
         for e in &mut entries {
             let rows = newest.query_map(params![e.id, headlines as i64], |r| {
-                Ok(Related { title: r.get(0)?, link: web_link(r.get(1)?), publisher: r.get(2)? })
+                Ok(Related {
+                    title: r.get(0)?,
+                    link: web_link(r.get(1)?),
+                    publisher: r.get(2)?,
+                    published: super::time(r.get(3)?),
+                })
             })?;
             e.headlines = rows.collect::<Result<_, _>>()?;
+            if timeline {
+                let rows = times.query_map(params![e.id, TIMELINE_ITEMS as i64], |r| r.get::<_, i64>(0))?;
+                e.timeline = rows.map(|t| t.map(super::time)).collect::<Result<_, _>>()?;
+            }
         }
         Ok(entries)
     }
