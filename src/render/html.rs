@@ -19,7 +19,7 @@ body{font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);max
 a{color:var(--accent)}h1{font-size:1.45rem;line-height:1.25;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .4rem}
 nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.meta{color:var(--muted);font-size:.85rem}
 ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:var(--muted);font-size:.85rem}
-.timeline{display:block;width:100%;max-width:30rem;height:3rem}.timeline rect{fill:var(--accent)}
+.timeline{display:block;width:100%;max-width:24rem;height:2.5rem;margin:.3rem 0;border-bottom:1px solid var(--line)}.timeline rect{fill:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 td{overflow-wrap:anywhere}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
 @media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}}
@@ -30,9 +30,11 @@ td{overflow-wrap:anywhere}tr.failing td:first-child{border-left:4px solid var(--
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// A page in the common layout: `title`, alternate feeds to announce, the body.
+/// A page in the common layout: `title`, alternate feeds to announce, the body. Links
+/// between pages are host-relative (the base URL's path): they work whatever host name
+/// the reader used to reach the server; feeds announced keep the absolute base URL.
 fn layout(meta: &FeedMeta, title: &str, alternates: &[(String, &str, &str)], body: Markup) -> String {
-    let base = meta.base_url.as_str();
+    let base = meta.base_url.path();
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -85,6 +87,10 @@ fn time(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
 /// Bar height of the timeline's SVG, in its own units.
 const TIMELINE_HEIGHT: f64 = 30.0;
 
+/// Days the timeline spans at least, the newest at the right: a story of a day or two is
+/// a thin bar at the end of a fortnight, not one bar stretched over the width.
+const TIMELINE_MIN_DAYS: usize = 14;
+
 /// Items per day over the life of a series, as an inline SVG bar chart (one bar per day,
 /// oldest left), with a text alternative.
 pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
@@ -96,13 +102,15 @@ pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
     }
     let most = f64::from(*per_day.iter().max().unwrap_or(&1));
     let label = format!("{} items over {days} day(s), at most {most} a day", times.len());
+    let slots = days.max(TIMELINE_MIN_DAYS);
     html! {
-        svg.timeline role="img" aria-label=(label) viewBox={ "0 0 " (days * 10) " " (TIMELINE_HEIGHT) }
-            preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg" {
+        // Sized by its attributes too, so it stays a strip without the stylesheet.
+        svg.timeline role="img" aria-label=(label) viewBox={ "0 0 " (slots * 10) " " (TIMELINE_HEIGHT) }
+            width="100%" height="48" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg" {
             title { (label) }
             @for (day, n) in per_day.iter().enumerate() {
                 @let h = (f64::from(*n) / most * TIMELINE_HEIGHT).max(if *n > 0 { 1.0 } else { 0.0 });
-                rect x=(day * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) {}
+                rect x=((slots - days + day) * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) fill="currentColor" {}
             }
         }
     }
@@ -112,7 +120,8 @@ pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
 /// count, keywords, timeline, newest headlines with publisher and time), then the other
 /// news (items in no story) with publisher and time; links to the neighbouring pages.
 pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usize, now: DateTime<Utc>) -> String {
-    let base = meta.base_url.as_str();
+    let absolute = meta.base_url.as_str();
+    let base = meta.base_url.path();
     let alternates: Vec<(String, &str, &str)> = [
         ("feed.atom", "application/atom+xml", "Atom"),
         ("feed.rss", "application/rss+xml", "RSS"),
@@ -120,7 +129,7 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
         ("digest.atom", "application/atom+xml", "Stories (Atom)"),
     ]
     .into_iter()
-    .map(|(file, kind, label)| (format!("{base}{file}"), kind, label))
+    .map(|(file, kind, label)| (format!("{absolute}{file}"), kind, label))
     .collect();
     let more = (page * per_page) < front.stories_total as usize || front.other.len() == per_page;
     let body = html! {
@@ -347,7 +356,7 @@ mod tests {
         assert!(page.contains("wire &amp; co"), "the publisher: {page}");
         assert!(page.contains("also reported by"), "{page}");
         assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml" title="Atom" href="http://127.0.0.1:8080/series/7.atom">"#));
-        assert!(page.contains(r#"<link rel="stylesheet" href="http://127.0.0.1:8080/style.css">"#));
+        assert!(page.contains(r#"<link rel="stylesheet" href="/style.css">"#), "host-relative: {page}");
     }
 
     #[test]
@@ -407,7 +416,7 @@ mod tests {
             FrontPage { stories: vec![story], other: items, stories_total: 31, items_today: 12, failing_feeds: 2 };
         let page = front_page(&meta(), &front, 1, 30, at(0));
         assert!(page.contains("31 stories · 12 items today") && page.contains("2 failing feed(s)"), "{page}");
-        assert!(page.contains(r#"<a href="http://127.0.0.1:8080/series/7">Talks &amp; truce (3)</a>"#), "{page}");
+        assert!(page.contains(r#"<a href="/series/7">Talks &amp; truce (3)</a>"#), "{page}");
         assert!(page.contains("Truce &lt;b&gt;holds&lt;/b&gt;") && page.contains("Wire · <time"), "{page}");
         assert!(page.contains(r#"datetime="2026-11-27T09:00:00Z""#) && page.contains(">3 h ago</time>"));
         let (story, other) = (page.find("series-7").unwrap(), page.find("Other news").unwrap());
