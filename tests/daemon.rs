@@ -51,6 +51,11 @@ async fn the_merged_feed_is_served_with_validators_and_compression() {
     let last_modified = r.headers()[LAST_MODIFIED].to_str().unwrap().to_string();
     let body = r.text().await.unwrap();
     assert!(body.contains("Ceasefire talks resume in Geneva"), "{body}");
+    // Every entry names its source: dc:creator, RSS <author> read as a name, else the
+    // publisher (the feed's own title).
+    for name in ["Anna Smith", "Weather Desk", "Daily Wire Service"] {
+        assert!(body.contains(&format!("<author><name>{name}</name></author>")), "{name}: {body}");
+    }
     let r = http.get(format!("{base}/feed.atom")).header(IF_NONE_MATCH, &etag).send().await.unwrap();
     assert_eq!(r.status(), 304);
     let r = http.get(format!("{base}/feed.atom")).header(IF_MODIFIED_SINCE, &last_modified).send().await.unwrap();
