@@ -22,7 +22,7 @@ ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:
 .timeline{display:block;width:100%;max-width:24rem;height:2.5rem;margin:.3rem 0;border-bottom:1px solid var(--line)}.timeline rect{fill:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 td{overflow-wrap:anywhere}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
-@media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}}
+@media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}td[data-label]::before{content:attr(data-label) \": \";color:var(--muted)}}
 ";
 
 /// The Content-Security-Policy these pages work under: nothing loads or runs but the
@@ -268,13 +268,13 @@ pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> 
                                 span.meta { (f.name) " · " a href=(f.url) { (f.url) } }
                                 @if !f.tags.is_empty() { br; span.meta { "tags: " (f.tags.join(", ")) } }
                             }
-                            td {
+                            td data-label="Status" {
                                 (status(f))
                                 @if let Some(e) = &f.last_error { br; span.bad { (e) } }
                             }
-                            td { @match f.last_poll { Some(t) => (time(t, now)), None => "never" } }
-                            td { (f.items) }
-                            td {
+                            td data-label="Last poll" { @match f.last_poll { Some(t) => (time(t, now)), None => "never" } }
+                            td data-label="Items" { (f.items) }
+                            td data-label="Next poll" {
                                 @if f.gone { "not polled (gone)" }
                                 @else if !f.enabled { "not polled (disabled)" }
                                 @else { @match f.next_poll { Some(t) if t > now => (in_time(t, now)), _ => "due" } }
