@@ -39,12 +39,107 @@ pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> Result<V
     let mut lines: Vec<String> = plan.add.iter().map(|f| format!("{verb} {} {}", f.name, f.url)).collect();
     lines.extend(plan.skipped.iter().map(|(url, why)| format!("skipped {url}: {why}")));
     if !dry_run && !plan.add.is_empty() {
-        // Write beside, then rename: a crash never leaves a half-written configuration.
-        let tmp = config.path.with_extension("toml.storyline-tmp");
-        std::fs::write(&tmp, updated).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &config.path).with_context(|| format!("cannot replace {}", config.path.display()))?;
+        replace_config(&config.path, &updated)?;
     }
     Ok(lines)
+}
+
+/// Writes the configuration beside, then renames it over the old one: a crash never
+/// leaves a half-written configuration.
+fn replace_config(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("toml.storyline-tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// What `storyline add` is asked to add.
+#[derive(Debug, Clone, Default)]
+pub struct AddRequest {
+    /// A feed's URL, or a page of the site to discover it from.
+    pub url: String,
+    /// The configuration name (else made from the feed's title, unique).
+    pub name: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// A schedule of its own.
+    pub schedule: Option<String>,
+    /// Only say what would be added.
+    pub dry_run: bool,
+}
+
+/// Adds a feed to the configuration at `config.path`: discovers it when the URL is a
+/// page, names it after its title (made unique), validates the result and writes it
+/// atomically, keeping comments and layout. Several feeds found, a URL already
+/// configured, or a bad URL are usage errors (nothing is written); no feed found is a
+/// failure. Returns the lines to print.
+pub async fn add(config: &Config, request: &AddRequest) -> Result<Vec<String>, CommandError> {
+    use crate::discover::{discover, Discovery};
+    let url = url::Url::parse(&request.url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| CommandError::Usage(format!("`{}` is not an http(s) URL", request.url)))?;
+    let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
+    let feed = match discover(&url, &fetcher).await? {
+        Discovery::Feed { feed } => feed,
+        Discovery::Page { mut feeds, .. } if feeds.len() == 1 => feeds.remove(0),
+        Discovery::Page { feeds, rejected } if feeds.is_empty() => {
+            let tried = rejected.len();
+            return Err(anyhow::anyhow!("no feed found from {url} ({tried} candidate(s) tried)").into());
+        }
+        Discovery::Page { feeds, .. } => {
+            let list: Vec<String> =
+                feeds.iter().map(|f| format!("  {}  {}", f.url, f.title.as_deref().unwrap_or("(untitled)"))).collect();
+            return Err(CommandError::Usage(format!(
+                "{url} offers {} feeds; add the one you want by its URL:\n{}",
+                feeds.len(),
+                list.join("\n")
+            )));
+        }
+    };
+    for known in &config.feeds {
+        if known.url == feed.url || known.url == url {
+            return Err(CommandError::Usage(format!("{} is already configured as `{}`", feed.url, known.name)));
+        }
+    }
+    let name = match &request.name {
+        Some(name) if config.feeds.iter().any(|f| &f.name == name) => {
+            return Err(CommandError::Usage(format!("a feed named `{name}` is already configured")));
+        }
+        Some(name) => name.clone(),
+        None => {
+            let outline = opml::Outline {
+                title: feed.title.clone().unwrap_or_default(),
+                url: feed.url.to_string(),
+                folders: vec![],
+                categories: vec![],
+            };
+            let base = opml::name_for(&outline);
+            let taken = |n: &String| config.feeds.iter().any(|f| &f.name == n);
+            (1..).map(|i| if i == 1 { base.clone() } else { format!("{base}-{i}") }).find(|n| !taken(n)).unwrap_or(base)
+        }
+    };
+    let new = crate::config::edit::NewFeed {
+        name: name.clone(),
+        url: feed.url.to_string(),
+        tags: request.tags.clone(),
+        schedule: request.schedule.clone(),
+    };
+    let source = std::fs::read_to_string(&config.path)?;
+    let updated = append_feeds(&source, std::slice::from_ref(&new))?;
+    // Never write a file storyline itself would then refuse.
+    Config::parse(&config.path, &updated)
+        .map_err(|e| CommandError::Usage(format!("adding this feed would make the configuration invalid:\n{e}")))?;
+    let title = feed.title.as_deref().unwrap_or("untitled");
+    let what = format!("{name} {} ({title}, {}, {} entries)", feed.url, feed.format, feed.entries);
+    if request.dry_run {
+        return Ok(vec![format!("would add {what}")]);
+    }
+    replace_config(&config.path, &updated)?;
+    Ok(vec![
+        format!("added {what} to {}", config.path.display()),
+        "a running daemon picks it up on reload: `systemctl reload storyline` (or SIGHUP)".into(),
+    ])
 }
 
 /// How the daemon names itself in the database's lock file.

@@ -41,6 +41,9 @@ pub struct Inspection {
     pub site_link: Option<String>,
     /// Every entry as storyline normalizes it.
     pub entries: Vec<InspectedEntry>,
+    /// For a web page: the feeds found from it (see `discover`), each confirmed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feeds_found: Vec<crate::discover::Found>,
 }
 
 /// One entry's normalized fields.
@@ -69,9 +72,12 @@ pub struct InspectedEntry {
 /// Reads `target`: an http(s) URL is fetched with `settings`; anything else is a file.
 pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<Inspection> {
     let mut out = Inspection { source: target.to_string(), ..Inspection::default() };
+    let mut page_url = None;
+    let fetcher = Fetcher::new(settings)?;
     let (bytes, content_type, base) = match Url::parse(target) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            let report = Fetcher::new(settings)?.fetch(&url, &Validators::default()).await;
+            page_url = Some(url.clone());
+            let report = fetcher.fetch(&url, &Validators::default()).await;
             match report.outcome {
                 FetchOutcome::Fetched(body) => {
                     out.final_url = Some(body.final_url.to_string());
@@ -107,6 +113,21 @@ pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<I
             out.title = feed.title;
             out.site_link = feed.site_link;
             out.entries = feed.entries.iter().map(entry).collect();
+        }
+        // A web page: the feeds it leads to, instead of a failure.
+        Err(parse::ParseError::Html) if page_url.is_some() => {
+            let url = page_url.expect("checked above");
+            match crate::discover::discover(&url, &fetcher).await {
+                Ok(crate::discover::Discovery::Page { feeds, rejected }) if feeds.is_empty() => {
+                    out.error = Some(format!(
+                        "the response is an HTML page, not a feed, and none of the {} feed(s) it suggests could be read",
+                        rejected.len()
+                    ));
+                }
+                Ok(crate::discover::Discovery::Page { feeds, .. }) => out.feeds_found = feeds,
+                Ok(crate::discover::Discovery::Feed { feed }) => out.feeds_found = vec![feed],
+                Err(e) => out.error = Some(e.to_string()),
+            }
         }
         Err(e) => out.error = Some(e.to_string()),
     }
@@ -150,6 +171,14 @@ impl Inspection {
         }
         for w in &self.warnings {
             let _ = writeln!(s, "warning:  {w}");
+        }
+        if !self.feeds_found.is_empty() {
+            let _ = writeln!(s, "an HTML page; feeds found from it:");
+            for f in &self.feeds_found {
+                let title = f.title.as_deref().unwrap_or("(untitled)");
+                let _ = writeln!(s, "  {}  {title} ({}, {} entries)", f.url, f.format, f.entries);
+            }
+            return s;
         }
         let _ = writeln!(s, "entries:  {}", self.entries.len());
         for (i, e) in self.entries.iter().enumerate() {

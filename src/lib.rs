@@ -31,6 +31,7 @@ pub mod app;
 pub mod config;
 pub mod daemon;
 pub mod dedupe;
+pub mod discover;
 pub mod fetch;
 pub mod grouping;
 pub mod inspect;

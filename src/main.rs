@@ -70,6 +70,24 @@ enum Command {
     },
     /// Print the configured feeds as OPML 2.0.
     ExportOpml,
+    /// Add a feed to the configuration (discovered when URL is a page), keeping its
+    /// comments; a running daemon picks it up on reload.
+    Add {
+        /// The feed's URL, or a page of the site.
+        url: String,
+        /// Configuration name (default: from the feed's title).
+        #[arg(long)]
+        name: Option<String>,
+        /// A tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// A schedule of its own ("every 30m", or cron).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Print what would be added; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Delete for good the items of feeds removed from the configuration (until then they
     /// are kept, hidden from every output, so putting a feed back does not fetch them anew).
     PurgeRemoved,
@@ -171,6 +189,12 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             // Each feed's own title where a poll has read one.
             let titles = app.feeds()?.into_iter().filter_map(|f| Some((f.name, f.title?))).collect();
             write!(out, "{}", storyline::opml::write(&app.config.server.title, &app.config.feeds, &titles))?;
+        }
+        Command::Add { url, name, tags, schedule, dry_run } => {
+            let request = storyline::app::AddRequest { url, name, tags, schedule, dry_run };
+            for line in storyline::app::add(&load(&path)?, &request).await? {
+                writeln!(out, "{line}")?;
+            }
         }
         Command::PurgeRemoved => {
             let purged = App::open_writer(load(&path)?, "purge-removed")?.purge_removed()?;

@@ -163,7 +163,7 @@ pub fn plan_import(existing: &[FeedSpec], outlines: Vec<Outline>) -> ImportPlan 
                 tags.push(c);
             }
         }
-        plan.add.push(NewFeed { name, url: url.into(), tags });
+        plan.add.push(NewFeed { name, url: url.into(), tags, schedule: None });
     }
     plan
 }

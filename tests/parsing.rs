@@ -98,9 +98,16 @@ async fn inspect_reads_urls_and_reports_what_is_not_a_feed() {
     assert_eq!(code, 0);
     assert_eq!(v["http_status"], 200);
     assert!(!v["entries"].as_array().unwrap().is_empty());
+    // A page of a site serving /feed: discovery finds it at the usual path.
     let (code, v) = inspect(&setup, &server.url("/page")).await;
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["feeds_found"][0]["url"], server.url("/feed"));
+    // A page of a site without any feed.
+    let bare = Server::start().await;
+    bare.route("/page", Route::feed(&b"<!DOCTYPE html><html><body>Log in</body></html>"[..], "text/html"));
+    let (code, v) = inspect(&setup, &bare.url("/page")).await;
     assert_eq!(code, 1);
-    assert_eq!(v["error"], "the response is an HTML page, not a feed");
+    assert!(v["error"].as_str().unwrap().starts_with("the response is an HTML page, not a feed"), "{v}");
     server.route("/lying", Route::status(304));
     let (code, v) = inspect(&setup, &server.url("/lying")).await;
     assert_eq!(code, 1, "a 304 to an unconditional request is an error, not a crash");

@@ -1,5 +1,5 @@
-//! The one place the configuration file is rewritten: `import-opml` appends `[[feed]]`
-//! tables through toml_edit, which keeps the user's comments and layout.
+//! The one place the configuration file is rewritten: `import-opml` and `add` append
+//! `[[feed]]` tables through toml_edit, which keeps the user's comments and layout.
 
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table};
 
@@ -12,6 +12,8 @@ pub struct NewFeed {
     pub url: String,
     /// Tags (OPML folders).
     pub tags: Vec<String>,
+    /// Its own schedule, if not the default one.
+    pub schedule: Option<String>,
 }
 
 /// Why the file could not be edited.
@@ -37,6 +39,9 @@ pub fn append_feeds(source: &str, feeds: &[NewFeed]) -> Result<String, EditError
         if !feed.tags.is_empty() {
             table["tags"] = value(feed.tags.iter().collect::<Array>());
         }
+        if let Some(schedule) = &feed.schedule {
+            table["schedule"] = value(schedule);
+        }
         list.push(table);
     }
     Ok(doc.to_string())
@@ -51,13 +56,16 @@ mod tests {
         let source = "# my feeds\n[fetch]\ntimeout = \"5s\" # short\n\n[[feed]]\n# the first\nname = \"a\"\nurl = \"http://a.example/\"\n";
         let out = append_feeds(
             source,
-            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec!["x".into()] }],
+            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec!["x".into()], schedule: None }],
         )
         .unwrap();
         assert!(out.starts_with(source), "{out}");
         assert!(out.ends_with("\n[[feed]]\nname = \"b\"\nurl = \"http://b.example/\"\ntags = [\"x\"]\n"), "{out}");
-        let empty =
-            append_feeds("", &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec![] }]).unwrap();
+        let empty = append_feeds(
+            "",
+            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec![], schedule: None }],
+        )
+        .unwrap();
         assert_eq!(empty, "[[feed]]\nname = \"b\"\nurl = \"http://b.example/\"\n");
         assert!(matches!(append_feeds("feed = 1\n", &[]), Err(EditError::NotTables)));
     }

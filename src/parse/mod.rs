@@ -5,6 +5,7 @@
 
 mod charset;
 mod dates;
+pub mod discover;
 pub mod html;
 mod lenient;
 mod markup_limits;
