@@ -290,17 +290,45 @@ async fn series_feed(
     if !file.contains('.') {
         return series_page(state, file, headers).await;
     }
-    let Some((id, ext, format)) = feed_file(&file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
-    let limit = q.limit.unwrap_or(SERIES_ITEMS).clamp(1, MAX_LIMIT);
-    let id = id.to_string();
-    let key = (limit == SERIES_ITEMS).then(|| format!("series/{id}.{ext}"));
-    let doc = cached(&state, key, limit, move |store, settings, changed| {
-        assemble::feed(store, settings, Which::Series(&id), format, limit, changed)
+    scoped_feed(&state, Scope::Series, &file, q.limit, SERIES_ITEMS, &headers).await
+}
+
+/// Which part of the store a scoped feed shows.
+#[derive(Clone, Copy)]
+enum Scope {
+    Series,
+    Tag,
+}
+
+/// `/series/{id}.EXT` and `/tags/{tag}.EXT`: the feed of one series or tag, cached at its
+/// default length (`default`), 404 when there is no such series or tag.
+async fn scoped_feed(
+    state: &Arc<Published>,
+    scope: Scope,
+    file: &str,
+    limit: Option<usize>,
+    default: usize,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((name, ext, format)) = feed_file(file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
+    let limit = limit.unwrap_or(default).clamp(1, MAX_LIMIT);
+    let (prefix, missing) = match scope {
+        Scope::Series => ("series", "no such series"),
+        Scope::Tag => ("tags", "no configured feed carries this tag"),
+    };
+    let name = name.to_string();
+    let key = (limit == default).then(|| format!("{prefix}/{name}.{ext}"));
+    let doc = cached(state, key, limit, move |store, settings, changed| {
+        let which = match scope {
+            Scope::Series => Which::Series(&name),
+            Scope::Tag => Which::Tag(&name),
+        };
+        assemble::feed(store, settings, which, format, limit, changed)
     })
     .await?;
     Ok(match doc {
-        Some(doc) => conditional(&headers, &doc, format.content_type()),
-        None => (StatusCode::NOT_FOUND, "no such series").into_response(),
+        Some(doc) => conditional(headers, &doc, format.content_type()),
+        None => (StatusCode::NOT_FOUND, missing).into_response(),
     })
 }
 
@@ -366,19 +394,8 @@ async fn tag_feed(
     Query(q): Query<Limit>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some((tag, ext, format)) = feed_file(&file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
     let default = state.settings().items;
-    let limit = q.limit.unwrap_or(default).clamp(1, MAX_LIMIT);
-    let tag = tag.to_string();
-    let key = (limit == default).then(|| format!("tags/{tag}.{ext}"));
-    let doc = cached(&state, key, limit, move |store, settings, changed| {
-        assemble::feed(store, settings, Which::Tag(&tag), format, limit, changed)
-    })
-    .await?;
-    Ok(match doc {
-        Some(doc) => conditional(&headers, &doc, format.content_type()),
-        None => (StatusCode::NOT_FOUND, "no configured feed carries this tag").into_response(),
-    })
+    scoped_feed(&state, Scope::Tag, &file, q.limit, default, &headers).await
 }
 
 /// `NAME.atom|.rss|.json` as (name, extension, format).
