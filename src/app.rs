@@ -201,7 +201,10 @@ impl App {
     pub fn open(config: Config) -> anyhow::Result<App> {
         let mut store = Store::open_reader(&config.storage.database)?;
         match WriterLock::acquire(&config.storage.database, "storyline (reading)") {
-            Ok(_briefly) => store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?,
+            Ok(_briefly) => {
+                store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
+                store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
+            }
             Err(StoreError::Locked { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -223,6 +226,7 @@ impl App {
         })?;
         let mut store = Store::open_reader(&config.storage.database)?;
         store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
+        store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
         Ok(App { reader: Mutex::new(store), config, lock: Some(lock) })
     }
 
@@ -249,7 +253,7 @@ impl App {
         let background = tokio_util::task::TaskTracker::new();
         let store = Store::open(&self.config.storage.database)?;
         let parts = Parts::open(&self.config, store, background.clone(), |_| {}).await?;
-        let pipeline = Arc::new(parts.pipeline(&self.config.fetch)?);
+        let pipeline = Arc::new(parts.pipeline(&self.config)?);
         // One batch: grouped after every poll is stored, in published order.
         let hold = pipeline.hold();
         let mut tasks = JoinSet::new();

@@ -279,6 +279,7 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let _lock = WriterLock::acquire(&config.storage.database, crate::app::DAEMON)?;
     let mut store = Store::open(&config.storage.database)?;
     store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
+    store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
     let reader = Store::open_reader(&config.storage.database)?;
     let stored = reader.configured_feeds()?;
     let published = Arc::new(Published::open(&config.storage.database, config.server.clone())?);
@@ -292,7 +293,7 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
         let _ = on_grouped.1.send(Event::Grouped { items: round.items });
     })
     .await?;
-    let pipeline = parts.pipeline(&config.fetch)?;
+    let pipeline = parts.pipeline(&config)?;
     let watchdog = Watchdog::from_env();
     let tick = watchdog.as_ref().map_or(Duration::from_secs(30), |w| w.every().min(Duration::from_secs(30)));
     let shared = Arc::new(Shared {
@@ -372,7 +373,13 @@ async fn reload_config(
         error!("reload refused: cannot record the feeds: {e}");
         return None;
     }
-    match shared.parts.pipeline(&next.fetch) {
+    // A changed rule applies to history too.
+    match shared.parts.writer.refilter(Arc::new(next.filters.clone())).await {
+        Ok(changed) if changed > 0 => info!(items = changed, "keep/block rules re-applied"),
+        Ok(_) => {}
+        Err(e) => error!("cannot re-apply the keep/block rules: {e}"),
+    }
+    match shared.parts.pipeline(&next) {
         Ok(pipeline) => {
             *shared.pipeline.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(pipeline);
         }

@@ -33,6 +33,7 @@ pub mod daemon;
 pub mod dedupe;
 pub mod discover;
 pub mod fetch;
+pub mod filter;
 pub mod grouping;
 pub mod inspect;
 pub mod model;

@@ -307,6 +307,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     if let Some(original) = e.item.duplicate_of {
         writeln!(out, "a received copy of item {original}, explained by it")?;
     }
+    if let Some(rule) = &e.item.filtered {
+        writeln!(out, "hidden from every output and from series: {rule}")?;
+    }
     match &e.series {
         Some(s) => writeln!(out, "series {}: {} ({} items)", s.id, s.title, s.items)?,
         None => writeln!(out, "in no series yet")?,
@@ -354,12 +357,16 @@ fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()
             Some(code) => format!("{status} ({code})"),
             None => status.to_string(),
         };
+        let items = if f.hidden > 0 {
+            format!("{} items ({} kept, {} hidden by rules)", f.items, f.items - f.hidden, f.hidden)
+        } else {
+            format!("{} items", f.items)
+        };
         writeln!(
             out,
-            "{}  {}  {} items  last poll {}  next poll {}",
+            "{}  {}  {items}  last poll {}  next poll {}",
             f.name,
             status,
-            f.items,
             f.last_poll.map_or("-".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             f.next_poll.map_or("due".into(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         )?;

@@ -67,6 +67,10 @@ pub struct Entry {
     pub published: Option<DateTime<Utc>>,
     /// When the source says the entry was last updated.
     pub updated: Option<DateTime<Utc>>,
+    /// The source's categories (terms, or labels where given).
+    pub categories: Vec<String>,
+    /// Why keep/block rules hide it (`filter`), decided before it is stored.
+    pub filtered: Option<String>,
 }
 
 /// What parsing one response yields.
@@ -286,6 +290,9 @@ pub struct ItemRecord {
     pub series: String,
     /// Id of the item this one duplicates.
     pub duplicate_of: Option<i64>,
+    /// Why keep/block rules hide it from every output (`null`: shown).
+    #[serde(default)]
+    pub filtered: Option<String>,
 }
 
 /// A feed's row in the store, for `feeds` and `/api/feeds`. Times stay `DateTime`s up to
@@ -326,6 +333,8 @@ pub struct FeedStatus {
     pub warning: Option<String>,
     /// The feed's tags, from the configuration.
     pub tags: Vec<String>,
+    /// Of its `items`, those keep/block rules hide.
+    pub hidden: u64,
 }
 
 /// A series as the digest shows it: one entry per series, updated as it grows.

@@ -32,6 +32,8 @@ pub struct Pipeline {
     in_flight: Semaphore,
     /// When stored items are grouped.
     batching: Arc<Batching>,
+    /// Keep/block rules, applied to entries before they are stored.
+    filters: Arc<crate::filter::Filters>,
 }
 
 /// Grouping waits for a quiet moment, so that the polls started together (a cold start,
@@ -79,7 +81,13 @@ impl Pipeline {
     /// A pipeline over a fetcher and the store's writer; at most `in_flight` polls hold
     /// a response in memory at once (twice the fetch concurrency keeps fetching busy
     /// while earlier responses are parsed and written).
-    pub fn new(fetcher: Fetcher, writer: Arc<Writer>, grouper: Arc<Grouper>, in_flight: usize) -> Pipeline {
+    pub fn new(
+        fetcher: Fetcher,
+        writer: Arc<Writer>,
+        grouper: Arc<Grouper>,
+        in_flight: usize,
+        filters: Arc<crate::filter::Filters>,
+    ) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Pipeline {
             fetcher,
@@ -88,6 +96,7 @@ impl Pipeline {
             cpu: Arc::new(Semaphore::new(cores)),
             in_flight: Semaphore::new(in_flight.max(1)),
             batching: Arc::default(),
+            filters,
         }
     }
 
@@ -142,11 +151,25 @@ impl Pipeline {
         let started = Instant::now();
         let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
         let moved_to = fetched.moved_to.map(|to| Redirect { to, adopt_after: ADOPT_REDIRECT_AFTER });
-        let write = match fetched.outcome {
+        let mut write = match fetched.outcome {
             FetchOutcome::NotModified => PollWrite::NotModified { moved_to },
             FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
             FetchOutcome::Fetched(body) => self.parse(body, moved_to).await,
         };
+        if let PollWrite::Stored { parsed, .. } = &mut write {
+            if !self.filters.is_empty() {
+                for e in &mut parsed.entries {
+                    let fields = crate::filter::Fields {
+                        title: &e.title,
+                        summary: &e.summary,
+                        link: e.link.as_deref(),
+                        author: e.author.as_deref(),
+                        categories: &e.categories,
+                    };
+                    e.filtered = self.filters.verdict(&feed.name, &fields);
+                }
+            }
+        }
         let (hint, warnings) = match &write {
             PollWrite::Stored { parsed, .. } => (parsed.min_interval, parsed.warnings.clone()),
             _ => (None, Vec::new()),

@@ -47,10 +47,13 @@ impl Parts {
         Ok(Parts { writer, grouper })
     }
 
-    /// A poll pipeline fetching with `fetch`'s settings (a reload builds a new one).
-    pub fn pipeline(&self, fetch: &FetchSettings) -> anyhow::Result<Pipeline> {
+    /// A poll pipeline under `config`'s fetch settings and keep/block rules (a reload
+    /// builds a new one).
+    pub fn pipeline(&self, config: &Config) -> anyhow::Result<Pipeline> {
+        let fetch: &FetchSettings = &config.fetch;
         let in_flight = IN_FLIGHT_PER_FETCH * fetch.max_concurrent;
-        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight))
+        let filters = Arc::new(config.filters.clone());
+        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight, filters))
     }
 
     /// Commits what is queued and closes the database.

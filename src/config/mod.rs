@@ -17,6 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::filter::{Field, Filters, Rule, Rules};
 use crate::model::{parse_duration, parse_size, FeedSpec, Schedule};
 
 /// The validated configuration.
@@ -34,6 +35,8 @@ pub struct Config {
     pub series: SeriesSettings,
     /// `[[feed]]`, in file order.
     pub feeds: Vec<FeedSpec>,
+    /// `[[filter]]` and each feed's `keep`/`block`: which items are hidden.
+    pub filters: Filters,
 }
 
 /// `[storage]`.
@@ -135,6 +138,27 @@ struct RawConfig {
     series: RawSeries,
     #[serde(default)]
     feed: Vec<RawFeed>,
+    #[serde(default)]
+    filter: Vec<RawFilter>,
+}
+
+/// `[[filter]]`: global keep and block rules.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFilter {
+    keep: Option<RawRule>,
+    block: Option<RawRule>,
+}
+
+/// A rule: regular expressions by field.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    title: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    author: Option<Spanned<String>>,
+    category: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -181,6 +205,8 @@ struct RawFeed {
     #[serde(default)]
     tags: Vec<String>,
     enabled: Option<bool>,
+    keep: Option<RawRule>,
+    block: Option<RawRule>,
 }
 
 /// Collects located errors while a file is validated.
@@ -299,8 +325,9 @@ fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {
     let series = SeriesSettings {
         window: c.value(&raw.series.window, "window", Duration::from_secs(7 * 86_400), parse_duration),
     };
+    let filters = build_filters(c, &raw.filter, &raw.feed);
     let feeds = build_feeds(c, raw.feed);
-    Config { path: path.to_path_buf(), storage, fetch, server, series, feeds }
+    Config { path: path.to_path_buf(), storage, fetch, server, series, feeds, filters }
 }
 
 impl Default for FetchSettings {
@@ -379,6 +406,61 @@ const DEFAULT_CACHE: u64 = 32 << 20;
 /// and well below the unit's `LimitNOFILE`, so the daemon always has descriptors left
 /// for its database, its fetches and a reload.
 const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// Compiles a rule's patterns; an invalid one is an error located at the pattern.
+fn build_rule(c: &mut Checker<'_>, name: String, raw: &RawRule) -> Option<Rule> {
+    let mut patterns = Vec::new();
+    for (key, field) in Field::ALL {
+        let value = match field {
+            Field::Title => &raw.title,
+            Field::Summary => &raw.summary,
+            Field::Link => &raw.link,
+            Field::Author => &raw.author,
+            Field::Category => &raw.category,
+        };
+        let Some(pattern) = value else { continue };
+        match regex::Regex::new(pattern.get_ref()) {
+            Ok(re) => patterns.push((field, re)),
+            Err(e) => {
+                let why = e.to_string().lines().last().unwrap_or_default().trim().to_string();
+                // The span covers the quoted string: point inside it, at the pattern.
+                let span = pattern.span();
+                c.error(span.start + 1..span.end, format!("{key}: invalid regular expression: {why}"));
+            }
+        }
+    }
+    // An empty table, or one whose every pattern was invalid (already reported), is no rule.
+    (!patterns.is_empty()).then_some(Rule { name, patterns })
+}
+
+/// A scope's keep and block rules.
+fn build_rules(c: &mut Checker<'_>, scope: &str, keep: &Option<RawRule>, block: &Option<RawRule>) -> Rules {
+    let mut rules = Rules::default();
+    if let Some(rule) = keep.as_ref().and_then(|k| build_rule(c, format!("{scope} keep"), k)) {
+        rules.keep.push(rule);
+    }
+    if let Some(rule) = block.as_ref().and_then(|b| build_rule(c, format!("{scope} block"), b)) {
+        rules.block.push(rule);
+    }
+    rules
+}
+
+fn build_filters(c: &mut Checker<'_>, global: &[RawFilter], feeds: &[RawFeed]) -> Filters {
+    let mut filters = Filters::default();
+    for (i, f) in global.iter().enumerate() {
+        let rules = build_rules(c, &format!("[[filter]] #{}", i + 1), &f.keep, &f.block);
+        filters.global.keep.extend(rules.keep);
+        filters.global.block.extend(rules.block);
+    }
+    for f in feeds {
+        let name = f.name.get_ref();
+        let rules = build_rules(c, &format!("feed `{name}`"), &f.keep, &f.block);
+        if rules != Rules::default() {
+            filters.feeds.insert(name.clone(), rules);
+        }
+    }
+    filters
+}
 
 fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
     let mut seen = HashSet::new();

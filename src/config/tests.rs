@@ -74,3 +74,18 @@ fn crontab_sunday_is_zero() {
     let next = s.next_after(Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap());
     assert_eq!((next.day(), next.weekday()), (29, chrono::Weekday::Sun));
 }
+
+#[test]
+fn keep_and_block_rules_are_compiled_and_bad_patterns_located() {
+    let text = "[[filter]]\nblock = { title = \"(?i)sponsored|advertorial\" }\n\n[[feed]]\nname = \"hn\"\nurl = \"http://h.example/f\"\nkeep = { title = \"(?i)rust|sqlite\", category = \"^Programming$\" }\n";
+    let c = Config::parse(Path::new("c.toml"), text).unwrap();
+    assert_eq!(c.filters.global.block[0].name, "[[filter]] #1 block");
+    let hn = &c.filters.feeds["hn"];
+    assert_eq!(hn.keep[0].name, "feed `hn` keep");
+    assert_eq!(hn.keep[0].patterns.len(), 2);
+    let e = errors("[[feed]]\nname = \"a\"\nurl = \"http://a.example/f\"\nblock = { title = \"(unclosed\" }\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("c.toml:4:20: title: invalid regular expression:"), "{e:?}");
+    let e = errors("[[filter]]\nblock = { colour = \"red\" }\n");
+    assert!(e[0].contains("unknown field `colour`"), "{e:?}");
+}

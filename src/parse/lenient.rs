@@ -181,6 +181,8 @@ fn entry(e: &Element, xml_base: Option<&str>, base: &Url, dropped: &mut DroppedL
         summary: crate::text::shorten(&html::to_text(&content_html), SUMMARY_CHARS),
         content_html,
         author,
+        categories: Vec::new(),
+        filtered: None,
         published: published_raw(e).as_deref().and_then(dates::parse).or(updated),
         updated,
     }

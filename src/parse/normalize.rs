@@ -164,6 +164,13 @@ fn entry(
             .filter(|a| !a.is_empty()),
         published: raw.published.or(raw.updated),
         updated: raw.updated,
+        categories: raw
+            .categories
+            .iter()
+            .map(|c| html::to_text(c.label.as_deref().unwrap_or(&c.term)))
+            .filter(|c| !c.is_empty())
+            .collect(),
+        filtered: None,
     }
 }
 

@@ -103,7 +103,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
                     error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
-                    last_warning, tags
+                    last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL)
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -126,6 +126,7 @@ impl Store {
                 gone: r.get(14)?,
                 warning: r.get(15)?,
                 tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+                hidden: r.get(17)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -274,5 +275,50 @@ impl Store {
         let feeds = tx.execute("DELETE FROM feeds WHERE in_config = 0", [])?;
         tx.commit()?;
         Ok(Purged { items, feeds })
+    }
+}
+
+impl Store {
+    /// Applies keep/block rules to every stored item of a configured feed, so that a rule
+    /// changed on reload applies to history too; returns how many items changed verdict.
+    /// Items are read and judged a batch at a time; the changes go in one transaction.
+    pub fn refilter(&mut self, filters: &crate::filter::Filters) -> Result<usize, StoreError> {
+        if filters.is_empty() {
+            // No rules: nothing is hidden, and no item need be read.
+            return Ok(self.conn.execute("UPDATE items SET filtered = NULL WHERE filtered IS NOT NULL", [])?);
+        }
+        let tx = self.conn.transaction()?;
+        let mut changes: Vec<(i64, Option<String>)> = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT i.id, f.name, i.title, i.summary, i.link, i.author, i.categories, i.filtered
+                 FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.in_config = 1",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (title, summary): (String, String) = (r.get(2)?, r.get(3)?);
+                let (link, author): (Option<String>, Option<String>) = (r.get(4)?, r.get(5)?);
+                let categories: Vec<String> = serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default();
+                let fields = crate::filter::Fields {
+                    title: &title,
+                    summary: &summary,
+                    link: link.as_deref(),
+                    author: author.as_deref(),
+                    categories: &categories,
+                };
+                let verdict = filters.verdict(&r.get::<_, String>(1)?, &fields);
+                if verdict != r.get::<_, Option<String>>(7)? {
+                    changes.push((r.get(0)?, verdict));
+                }
+            }
+        }
+        {
+            let mut update = tx.prepare("UPDATE items SET filtered = ?2 WHERE id = ?1")?;
+            for (id, verdict) in &changes {
+                update.execute(params![id, verdict])?;
+            }
+        }
+        tx.commit()?;
+        Ok(changes.len())
     }
 }

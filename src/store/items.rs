@@ -52,7 +52,7 @@ impl Store {
     /// The newest `limit` items of configured feeds, duplicates included, newest first (for
     /// `/api/items`).
     pub fn newest_records(&self, limit: usize) -> Result<Vec<ItemRecord>, StoreError> {
-        self.records_where(CONFIGURED, NEWEST, None, limit)
+        self.records_where(SHOWN, NEWEST, None, limit)
     }
 
     pub(super) fn records_where(
@@ -74,13 +74,13 @@ impl Store {
     /// The newest `limit` articles for a merged feed: originals only, each with the other
     /// sources that carried it and its series' newest other headlines.
     pub fn newest_items(&self, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.items_where(&format!("i.duplicate_of IS NULL AND {CONFIGURED}"), NEWEST, None, limit)
+        self.items_where(&format!("i.duplicate_of IS NULL AND {SHOWN}"), NEWEST, None, limit)
     }
 
     /// The newest `limit` articles of configured feeds that are in no story (alone in
     /// their series, or not grouped yet), after skipping `skip`.
     pub fn other_news(&self, skip: usize, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let filter = format!("i.duplicate_of IS NULL AND {CONFIGURED} AND COALESCE(s.items, 1) <= 1");
+        let filter = format!("i.duplicate_of IS NULL AND {SHOWN} AND COALESCE(s.items, 1) <= 1");
         let mut items = self.items_where(&filter, NEWEST, None, skip + limit)?;
         Ok(items.split_off(skip.min(items.len())))
     }
@@ -94,19 +94,19 @@ impl Store {
 
     /// The newest `limit` articles of the configured feeds carrying `tag`.
     pub fn tag_items(&self, tag: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let filter = format!("i.duplicate_of IS NULL AND {CONFIGURED} AND {TAGGED}");
+        let filter = format!("i.duplicate_of IS NULL AND {SHOWN} AND {TAGGED}");
         self.items_where(&filter, NEWEST, Some(tag), limit)
     }
 
     /// Whether a configured feed carries `tag`.
     pub fn tag_exists(&self, tag: &str) -> Result<bool, StoreError> {
-        let sql = format!("SELECT 1 FROM feeds f WHERE {CONFIGURED} AND {TAGGED}");
+        let sql = format!("SELECT 1 FROM feeds f WHERE f.in_config = 1 AND {TAGGED}");
         Ok(self.conn.prepare_cached(&sql.replace("?2", "?1"))?.exists([tag])?)
     }
 
     /// The newest `limit` articles of one series.
     pub fn series_items(&self, series: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let filter = format!("i.duplicate_of IS NULL AND m.series = ?2 AND {CONFIGURED}");
+        let filter = format!("i.duplicate_of IS NULL AND m.series = ?2 AND {SHOWN}");
         self.items_where(&filter, SERIES_NEWEST, Some(series), limit)
     }
 
@@ -126,12 +126,12 @@ impl Store {
         let mut items = rows?;
         let mut copies = self.conn.prepare_cached(
             "SELECT f.name, f.title, f.url, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
-             WHERE d.duplicate_of = ?1 AND f.in_config = 1 ORDER BY d.id",
+             WHERE d.duplicate_of = ?1 AND f.in_config = 1 AND d.filtered IS NULL ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
             "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2 AND f.in_config = 1
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND m.item != ?2 AND f.in_config = 1 AND i.filtered IS NULL
              ORDER BY m.published DESC, m.item DESC LIMIT ?3",
         )?;
         for item in &mut items {
@@ -230,8 +230,9 @@ fn insert_entry(
     let published = entry.published.filter(|p| *p <= latest).unwrap_or(now);
     tx.prepare_cached(
         "INSERT INTO items (feed_id, identity, uid, guid, link, canonical_link, guid_url, title, summary, content,
-                            author, published, updated, first_seen, duplicate_of, identity_key, link_key, guid_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                            author, published, updated, first_seen, duplicate_of, identity_key, link_key, guid_key,
+                            categories, filtered)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         feed.id,
@@ -254,6 +255,8 @@ fn insert_entry(
         // A permalink guid that is the link itself is found through the link's key: one
         // index entry fewer for most items.
         entry.guid_url.as_deref().filter(|g| Some(*g) != entry.canonical_link.as_deref()).map(dedupe::key_hash),
+        serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
+        entry.filtered,
     ])?;
     Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
 }
@@ -272,9 +275,10 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
     Ok(None)
 }
 
-/// Only items of feeds in the configuration reach the outputs: a feed's `[[feed]]` table
-/// removed (and the configuration reloaded), its items stay stored but are not shown.
-pub(super) const CONFIGURED: &str = "f.in_config = 1";
+/// Only items of feeds in the configuration that no keep/block rule hides reach the
+/// outputs: a feed's `[[feed]]` table removed (and the configuration reloaded), or a rule
+/// matching, its items stay stored but are not shown.
+pub(super) const SHOWN: &str = "f.in_config = 1 AND i.filtered IS NULL";
 
 /// The feed (`f`) carries the tag `?2`.
 pub(super) const TAGGED: &str = "EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = ?2)";
@@ -299,7 +303,8 @@ pub(super) const ITEM_SELECT: &str =
 /// One line of `export items` (`i`), with its feed (`f`) and its own or its original's
 /// membership (`m`, `o`).
 pub(super) const RECORD_SELECT: &str = "SELECT i.id, f.name, i.guid, i.link, i.title, i.published, i.first_seen,
-        COALESCE(CAST(COALESCE(m.series, o.series) AS TEXT), 'item-' || COALESCE(i.duplicate_of, i.id)), i.duplicate_of
+        COALESCE(CAST(COALESCE(m.series, o.series) AS TEXT), 'item-' || COALESCE(i.duplicate_of, i.id)), i.duplicate_of,
+        i.filtered
     FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN item_series o ON o.item = i.duplicate_of";
 
@@ -314,6 +319,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ItemRecord> {
         first_seen: rfc3339(r.get(6)?),
         series: r.get(7)?,
         duplicate_of: r.get(8)?,
+        filtered: r.get(9)?,
     })
 }
 

@@ -142,6 +142,12 @@ CREATE INDEX decisions_by_item ON decisions(item);
     r#"
 ALTER TABLE feeds ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 "#,
+    // Keep/block rules (`filter`): why an item is hidden (NULL: shown), and the source's
+    // categories the rules may look at (a JSON array).
+    r#"
+ALTER TABLE items ADD COLUMN filtered TEXT;
+ALTER TABLE items ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.

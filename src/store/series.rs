@@ -89,6 +89,7 @@ impl Store {
             "SELECT i.id, i.title, CASE WHEN ?3 THEN i.summary ELSE '' END, i.published, o.series, i.duplicate_of
              FROM items i LEFT JOIN item_series o ON o.item = i.duplicate_of
              WHERE i.id > ?1 AND NOT EXISTS (SELECT 1 FROM item_series m WHERE m.item = i.id)
+                   AND i.filtered IS NULL
              ORDER BY i.id LIMIT ?2",
         )?;
         let through = self.grouped_through()?.max(after.unwrap_or(0));
@@ -247,7 +248,7 @@ impl Store {
         let mut newest = self.conn.prepare_cached(
             "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
              FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1 AND i.filtered IS NULL
              ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         let mut times = self.conn.prepare_cached(
@@ -273,7 +274,7 @@ impl Store {
 
     /// The records of a series' items (duplicates included), newest first.
     pub fn series_records(&self, id: &str, limit: usize) -> Result<Vec<crate::model::ItemRecord>, StoreError> {
-        let filter = format!("m.series = ?2 AND {}", super::items::CONFIGURED);
+        let filter = format!("m.series = ?2 AND {}", super::items::SHOWN);
         self.records_where(&filter, super::items::SERIES_NEWEST, Some(id), limit)
     }
 

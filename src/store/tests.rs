@@ -246,15 +246,15 @@ fn items_not_grouped_yet_never_show_another_series_id() {
 
 #[test]
 fn listings_walk_an_index_instead_of_sorting_every_item() {
-    use super::items::{CONFIGURED, ITEM_SELECT, NEWEST, RECORD_SELECT, SERIES_NEWEST};
+    use super::items::{ITEM_SELECT, NEWEST, RECORD_SELECT, SERIES_NEWEST, SHOWN};
     let (_dir, store) = open();
     let listings = [
-        format!("{ITEM_SELECT} WHERE i.duplicate_of IS NULL AND {CONFIGURED} ORDER BY {NEWEST} LIMIT 10"),
+        format!("{ITEM_SELECT} WHERE i.duplicate_of IS NULL AND {SHOWN} ORDER BY {NEWEST} LIMIT 10"),
         format!(
-            "{ITEM_SELECT} WHERE i.duplicate_of IS NULL AND m.series = '1' AND {CONFIGURED} ORDER BY {SERIES_NEWEST} LIMIT 10"
+            "{ITEM_SELECT} WHERE i.duplicate_of IS NULL AND m.series = '1' AND {SHOWN} ORDER BY {SERIES_NEWEST} LIMIT 10"
         ),
-        format!("{RECORD_SELECT} WHERE {CONFIGURED} ORDER BY {NEWEST} LIMIT 10"),
-        format!("{RECORD_SELECT} WHERE m.series = '1' AND {CONFIGURED} ORDER BY {SERIES_NEWEST} LIMIT 10"),
+        format!("{RECORD_SELECT} WHERE {SHOWN} ORDER BY {NEWEST} LIMIT 10"),
+        format!("{RECORD_SELECT} WHERE m.series = '1' AND {SHOWN} ORDER BY {SERIES_NEWEST} LIMIT 10"),
     ];
     for sql in listings {
         let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -101,6 +101,10 @@ enum Job {
         through: Option<i64>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    Refilter {
+        filters: std::sync::Arc<crate::filter::Filters>,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
     /// Everything queued before is committed; the connection is closed, then this answers.
     Close {
         reply: oneshot::Sender<Result<(), StoreError>>,
@@ -176,6 +180,10 @@ impl Writer {
                             let _ = reply.send(store.write_series(&outcome, through));
                             next = queue.recv().ok();
                         }
+                        Job::Refilter { filters, reply } => {
+                            let _ = reply.send(store.refilter(&filters));
+                            next = queue.recv().ok();
+                        }
                         Job::Close { reply } => {
                             drop(store);
                             let _ = reply.send(Ok(()));
@@ -229,6 +237,11 @@ impl Writer {
     /// Stores what grouping decided (see [`Store::write_series`] for `through`).
     pub async fn write_series(&self, outcome: Assignments, through: Option<i64>) -> Result<(), StoreError> {
         self.ask(|reply| Job::Series { outcome, through, reply }).await
+    }
+
+    /// Applies keep/block rules to every stored item (see [`Store::refilter`]).
+    pub async fn refilter(&self, filters: std::sync::Arc<crate::filter::Filters>) -> Result<usize, StoreError> {
+        self.ask(|reply| Job::Refilter { filters, reply }).await
     }
 
     /// Commits everything queued so far and closes the database connection; writes asked
