@@ -332,6 +332,13 @@ async fn the_series_and_feeds_pages_show_what_a_reader_needs() {
     let (broken, x) = (page.find("broken.xml").unwrap(), page.find("x.xml").unwrap());
     assert!(broken < x, "the failing feed comes first: {page}");
     assert!(page.contains("class=\"failing\"") && page.contains("HTTP 500"), "{page}");
+    // Pages are conditional like the feeds.
+    for route in ["/".to_string(), format!("/series/{}", banana["id"].as_str().unwrap()), "/feeds".to_string()] {
+        let r = http.get(format!("{base}{route}")).send().await.unwrap();
+        let etag = r.headers()[ETAG].to_str().unwrap().to_string();
+        let again = http.get(format!("{base}{route}")).header(IF_NONE_MATCH, &etag).send().await.unwrap();
+        assert_eq!(again.status(), 304, "{route}");
+    }
     let css = http.get(format!("{base}/style.css")).send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.text().await.unwrap().contains("prefers-color-scheme:dark"));
