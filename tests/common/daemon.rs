@@ -1,5 +1,7 @@
-//! Runs `storyline run` as a child process and follows its log: tests wait for log lines
-//! (events), never for fixed times.
+//! Runs `storyline run` as a child process, for the tests where the process boundary is
+//! the point (signals, sd_notify, the writer lock); the others start the daemon in-process
+//! (`running`). The child's address comes from its "listening on" log line; tests wait
+//! for what they need, never for fixed times.
 
 use std::path::Path;
 use std::process::Stdio;
