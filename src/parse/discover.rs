@@ -84,26 +84,32 @@ fn looks_like_feed(href: &str) -> bool {
 
 /// The start tags of an HTML document with their attributes (names lower-cased, values
 /// with the usual character references decoded). Comments, scripts and styles are
-/// skipped; nothing here must be exact, only tolerant.
+/// skipped; nothing here must be exact, only tolerant. Linear in the page: every search
+/// starts where the last one ended (a page of `<script>` or `<a<a<a…` repeated stays as
+/// fast as any other).
 fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    // ASCII lower case keeps every byte offset: closing tags are found in it.
+    let lower = html.to_ascii_lowercase();
     let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        rest = &rest[lt + 1..];
+    let mut at = 0;
+    while let Some(lt) = html[at..].find('<') {
+        at += lt + 1;
+        let rest = &html[at..];
         if let Some(after) = rest.strip_prefix("!--") {
-            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+            at = after.find("-->").map_or(html.len(), |end| at + 3 + end + 3);
             continue;
         }
-        let name_end = rest.find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
-        let name = rest[..name_end].to_ascii_lowercase();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        let name_len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let ends_name = rest[name_len..].chars().next().is_none_or(|c| c.is_ascii_whitespace() || c == '>' || c == '/');
+        if name_len == 0 || !ends_name {
             continue;
         }
-        let (attrs, consumed) = attributes(&rest[name_end..]);
-        rest = &rest[name_end + consumed..];
+        let name = lower[at..at + name_len].to_string();
+        let (attrs, consumed) = attributes(&rest[name_len..]);
+        at += name_len + consumed;
         if matches!(name.as_str(), "script" | "style") {
             let close = format!("</{name}");
-            rest = rest.to_ascii_lowercase().find(&close).map_or("", |i| &rest[i..]);
+            at = lower[at..].find(&close).map_or(html.len(), |i| at + i);
         }
         out.push((name, attrs));
     }
@@ -193,6 +199,19 @@ mod tests {
         let html =
             r#"<base href="https://cdn.example/blog/"><link rel="alternate" type="application/rss+xml" href="rss">"#;
         assert_eq!(candidates(html, &page()).announced[0].0.as_str(), "https://cdn.example/blog/rss");
+    }
+
+    #[test]
+    fn hostile_pages_are_read_in_linear_time() {
+        // Each shape made an earlier scanner copy the rest of the page per tag.
+        for unit in ["<script>", "<a<", "<!--", "<link href=\"", "<a href=x "] {
+            let body = unit.repeat(2_000_000 / unit.len());
+            let started = std::time::Instant::now();
+            let c = candidates(&body, &page());
+            // A hang guard, not a speed claim: quadratic would take hours here.
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{unit:?}: {:?}", started.elapsed());
+            assert!(c.announced.is_empty(), "{unit:?}");
+        }
     }
 
     #[test]
