@@ -106,6 +106,30 @@ impl Filters {
         self.global == Rules::default() && self.feeds.values().all(|r| *r == Rules::default())
     }
 
+    /// Every rule written out in a fixed order: equal exactly when the rules decide alike,
+    /// so the store can tell whether stored verdicts are still current.
+    pub fn signature(&self) -> String {
+        let rules = |scope: &str, r: &Rules| {
+            let write = |kind: &str, list: &[Rule]| {
+                list.iter()
+                    .map(|rule| {
+                        let patterns: Vec<String> =
+                            rule.patterns.iter().map(|(f, re)| format!("{f:?}={}", re.as_str())).collect();
+                        format!("{scope}|{kind}|{}|{}", rule.name, patterns.join("\u{1f}"))
+                    })
+                    .collect::<Vec<_>>()
+            };
+            [write("keep", &r.keep), write("block", &r.block)].concat()
+        };
+        let mut feeds: Vec<(&String, &Rules)> = self.feeds.iter().collect();
+        feeds.sort_by_key(|(name, _)| *name);
+        let mut lines = rules("", &self.global);
+        for (name, r) in feeds {
+            lines.extend(rules(name, r));
+        }
+        lines.join("\n")
+    }
+
     /// Why an item of `feed` is hidden, or `None` when it is shown.
     pub fn verdict(&self, feed: &str, item: &Fields<'_>) -> Option<String> {
         let none = Rules::default();
@@ -158,6 +182,11 @@ mod tests {
         );
         assert_eq!(filters.verdict("other", &item("Go 2.0 released", &none)), None, "keep rules are per feed");
         assert!(!filters.is_empty() && Filters::default().is_empty());
+        assert_eq!(filters.signature(), filters.clone().signature());
+        let mut changed = filters.clone();
+        changed.feeds.get_mut("hn").unwrap().keep[0].patterns[0].1 = Regex::new("(?i)rust").unwrap();
+        assert_ne!(changed.signature(), filters.signature(), "a changed pattern changes the signature");
+        assert_eq!(Filters::default().signature(), "");
     }
 
     #[test]

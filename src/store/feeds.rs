@@ -279,20 +279,33 @@ impl Store {
 }
 
 impl Store {
-    /// Applies keep/block rules to every stored item of a configured feed, so that a rule
+    /// Applies keep/block rules to every stored item (of a removed feed too: put back, it is
+    /// shown as the rules say), so that a rule
     /// changed on reload applies to history too; returns how many items changed verdict.
-    /// Items are read and judged a batch at a time; the changes go in one transaction.
+    /// Runs only when the rules differ from those the stored verdicts were made under (their
+    /// signature is kept in `meta`): items stored since were judged as they arrived, so
+    /// commands and reloads that change no rule read no item.
     pub fn refilter(&mut self, filters: &crate::filter::Filters) -> Result<usize, StoreError> {
-        if filters.is_empty() {
-            // No rules: nothing is hidden, and no item need be read.
-            return Ok(self.conn.execute("UPDATE items SET filtered = NULL WHERE filtered IS NOT NULL", [])?);
+        let signature = filters.signature();
+        let applied: Option<String> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'filters'", [], |r| r.get(0)).optional()?;
+        // A store that never recorded rules has none applied: all items are shown.
+        if applied.unwrap_or_default() == signature {
+            return Ok(0);
         }
         let tx = self.conn.transaction()?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('filters', ?1)", [&signature])?;
+        if filters.is_empty() {
+            // No rules: nothing is hidden, and no item need be read.
+            let changed = tx.execute("UPDATE items SET filtered = NULL WHERE filtered IS NOT NULL", [])?;
+            tx.commit()?;
+            return Ok(changed);
+        }
         let mut changes: Vec<(i64, Option<String>)> = Vec::new();
         {
             let mut stmt = tx.prepare(
                 "SELECT i.id, f.name, i.title, i.summary, i.link, i.author, i.categories, i.filtered
-                 FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.in_config = 1",
+                 FROM items i JOIN feeds f ON f.id = i.feed_id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {

@@ -342,3 +342,35 @@ fn purging_a_removed_feed_keeps_the_copies_of_configured_feeds() {
     assert_eq!(store.series("7").unwrap().unwrap().items, 1);
     assert_eq!(store.purge_removed().unwrap(), Purged::default(), "nothing left to purge");
 }
+
+/// Stored verdicts are redone only when the rules change: the same rules again leave them
+/// as they are, other rules (or none) judge every item again.
+#[test]
+fn rules_are_applied_again_only_when_they_change() {
+    use crate::filter::{Field, Filters, Rule, Rules};
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let entries = vec![entry("1", "http://a.example/1"), entry("2", "http://a.example/2")];
+    store.write_poll(&a, &stored(entries, "1"), Utc::now()).unwrap();
+    let block = |pattern: &str| Filters {
+        global: Rules {
+            keep: vec![],
+            block: vec![Rule { name: "r".into(), patterns: vec![(Field::Title, regex::Regex::new(pattern).unwrap())] }],
+        },
+        ..Filters::default()
+    };
+    let hidden = |store: &Store| -> Vec<i64> {
+        let mut stmt = store.conn.prepare("SELECT id FROM items WHERE filtered IS NOT NULL ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(store.refilter(&block("title 1$")).unwrap(), 1);
+    assert_eq!(hidden(&store), [1]);
+    store.conn.execute("UPDATE items SET filtered = 'marked' WHERE id = 2", []).unwrap();
+    assert_eq!(store.refilter(&block("title 1$")).unwrap(), 0, "the same rules: nothing is judged again");
+    assert_eq!(hidden(&store), [1, 2]);
+    assert_eq!(store.refilter(&block("title 2$")).unwrap(), 2, "other rules judge every item again");
+    assert_eq!(hidden(&store), [2]);
+    assert_eq!(store.refilter(&Filters::default()).unwrap(), 1);
+    assert!(hidden(&store).is_empty());
+}
