@@ -12,6 +12,15 @@ use serde_json::Value;
 
 const LM: &str = "Fri, 27 Nov 2026 12:00:00 GMT";
 
+/// A temporary folder holding `text` as its configuration: the folder (kept alive by the
+/// caller) and the file.
+fn config_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 fn config(feeds: &[(&str, String)], extra: &str) -> String {
     let mut text = format!(
         "[storage]\ndatabase = \"d.db\"\n[fetch]\nschedule = \"every 1h\"\ntimeout = \"5s\"\n[server]\nlisten = \"127.0.0.1:0\"\n{extra}\n"
@@ -37,9 +46,7 @@ fn client() -> reqwest::Client {
 async fn the_merged_feed_is_served_with_validators_and_compression() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml").with_validators("\"a1\"", LM));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
     let mut daemon = Running::start(&path).await;
     assert_eq!(daemon.polled("a").await, ("ok", 3));
     assert_eq!(daemon.grouped().await, 3);
@@ -72,9 +79,7 @@ async fn the_merged_feed_is_served_with_validators_and_compression() {
 async fn the_api_health_and_metrics_tell_what_was_polled() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
     let mut daemon = Running::start(&path).await;
     assert_eq!(daemon.polled("a").await, ("ok", 3));
     daemon.scheduled("a").await;
@@ -105,9 +110,7 @@ async fn a_reload_applies_a_valid_configuration_and_refuses_a_broken_one() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml").with_validators("\"a1\"", LM));
     feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml").with_validators("\"b1\"", LM));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
     let mut daemon = Running::start(&path).await;
     daemon.polled("a").await;
     daemon.grouped().await;
@@ -137,9 +140,7 @@ async fn a_reload_applies_a_valid_configuration_and_refuses_a_broken_one() {
 async fn a_restart_keeps_the_stored_schedule() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
     let mut daemon = Running::start(&path).await;
     daemon.polled("a").await;
     daemon.scheduled("a").await;
@@ -161,9 +162,7 @@ async fn signals_reload_and_stop_the_process() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
     feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[("a", feeds.url("/a.xml"))], "")).unwrap();
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
     let daemon = Daemon::start(&path).await;
     std::fs::write(&path, config(&[("a", feeds.url("/a.xml")), ("b", feeds.url("/b.xml"))], "")).unwrap();
     daemon.signal("HUP");
@@ -184,9 +183,7 @@ async fn signals_reload_and_stop_the_process() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn systemd_is_notified_of_readiness_reloads_stops_and_liveness() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(&path, config(&[], "")).unwrap();
+    let (dir, path) = config_file(&config(&[], ""));
     let socket_path = dir.path().join("notify.sock");
     let socket = tokio::net::UnixDatagram::bind(&socket_path).unwrap();
     let env = [("NOTIFY_SOCKET", socket_path.to_str().unwrap()), ("WATCHDOG_USEC", "200000")];
@@ -231,10 +228,8 @@ async fn a_removed_feed_leaves_the_outputs_and_comes_back_whole() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml").with_validators("\"a1\"", LM));
     feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml").with_validators("\"b1\"", LM));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
     let both = config(&[("a", feeds.url("/a.xml")), ("b", feeds.url("/b.xml"))], "");
-    std::fs::write(&path, &both).unwrap();
+    let (_dir, path) = config_file(&both);
     let mut daemon = Running::start(&path).await;
     daemon.polled("a").await;
     daemon.polled("b").await;
@@ -270,14 +265,12 @@ async fn tag_feeds_select_by_the_feeds_tags() {
     let feeds = Server::start().await;
     feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
     feeds.route("/b.xml", Route::feed(fixture("atom.xml"), "application/atom+xml"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
     let mut text = config(&[("b", feeds.url("/b.xml"))], "");
     text.push_str(&format!(
         "[[feed]]\nname = \"a\"\nurl = \"{}\"\ntags = [\"world\", \"news\"]\n",
         feeds.url("/a.xml")
     ));
-    std::fs::write(&path, text).unwrap();
+    let (_dir, path) = config_file(&text);
     let mut daemon = Running::start(&path).await;
     daemon.polled("a").await;
     daemon.polled("b").await;
@@ -306,10 +299,8 @@ async fn the_series_and_feeds_pages_show_what_a_reader_needs() {
     feeds.route("/x.xml", Route::feed(fixture("outlet-x.xml"), "application/rss+xml"));
     feeds.route("/y.xml", Route::feed(fixture("outlet-y.xml"), "application/rss+xml"));
     feeds.route("/broken.xml", Route::status(500));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.toml");
     let named = [("x", feeds.url("/x.xml")), ("y", feeds.url("/y.xml")), ("broken", feeds.url("/broken.xml"))];
-    std::fs::write(&path, config(&named, "")).unwrap();
+    let (_dir, path) = config_file(&config(&named, ""));
     let mut daemon = Running::start(&path).await;
     for name in ["x", "y", "broken"] {
         daemon.polled(name).await;
