@@ -123,6 +123,14 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
     no_active_markup("/", &page);
     no_active_scheme("/", &page);
     assert!(page.contains("https://safe.example/h-5"), "the http(s) link is kept:\n{page}");
+    // The other pages: the same policy, nothing active.
+    for path in [format!("/series/{id}"), "/feeds".to_string()] {
+        let (headers, page) = get(path.clone()).await;
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("default-src 'none'") && !policy.contains("unsafe-inline"), "{path}: {policy}");
+        no_active_markup(&path, &page);
+        no_active_scheme(&path, &page);
+    }
 
     for path in ["/feed.atom", "/feed.rss", "/digest.atom", &format!("/series/{id}.atom"), &format!("/series/{id}.rss")]
     {
