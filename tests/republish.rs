@@ -84,6 +84,10 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
     let server = Server::start().await;
     server.route("/evil.xml", Route::feed(fixture("hostile-links.xml"), "application/rss+xml"));
     let setup = Setup::new("", &[("evil", server.url("/evil.xml"))]);
+    // The last [[feed]] table is the file's end: a tag puts the feed on /tags/… too.
+    let mut text = std::fs::read_to_string(&setup.config).unwrap();
+    text.push_str("tags = [\"world\"]\n");
+    std::fs::write(&setup.config, text).unwrap();
     let config = Config::load(&setup.config).unwrap();
     let app = App::open_writer(config.clone(), "poll").unwrap();
     let reports = app.poll(&[], |_| {}).await.unwrap();
@@ -132,8 +136,15 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
         no_active_scheme(&path, &page);
     }
 
-    for path in ["/feed.atom", "/feed.rss", "/digest.atom", &format!("/series/{id}.atom"), &format!("/series/{id}.rss")]
-    {
+    for path in [
+        "/feed.atom",
+        "/feed.rss",
+        "/digest.atom",
+        "/tags/world.atom",
+        "/tags/world.rss",
+        &format!("/series/{id}.atom"),
+        &format!("/series/{id}.rss"),
+    ] {
         let (_, text) = get(path.to_string()).await;
         no_active_markup(path, &text);
         no_active_scheme(path, &text);
@@ -143,10 +154,13 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
     let description = rss.split("<description>").nth(1).and_then(|d| d.split("</description>").next()).unwrap();
     no_active_markup("the series' RSS channel description", &unescape(description));
 
-    for path in ["/feed.json".to_string(), format!("/series/{id}.json")] {
+    for path in ["/feed.json".to_string(), "/tags/world.json".into(), format!("/series/{id}.json")] {
         let (_, text) = get(path.clone()).await;
         no_active_scheme(&path, &text);
         let doc: Value = serde_json::from_str(&text).unwrap();
+        if !path.starts_with("/series/") {
+            assert_eq!(doc["items"].as_array().map(Vec::len), Some(5), "{path}: every hostile item is published");
+        }
         for item in doc["items"].as_array().unwrap() {
             no_active_markup(&path, item["content_html"].as_str().unwrap_or_default());
         }
