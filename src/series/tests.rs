@@ -262,21 +262,6 @@ fn keywords_are_spelled_as_each_series_writes_them() {
     }
 }
 
-/// A possessive written without its apostrophe ("Microsofts") is shown as the name the
-/// series also writes ("Microsoft"), even when it is the commoner spelling.
-#[test]
-fn a_possessive_without_its_apostrophe_is_shown_as_the_name() {
-    let items = [
-        item(1, "Titanfall beta: Microsofts Xbox One shooter opens to all", 0),
-        item(2, "Titanfall review roundup for Microsofts Xbox One shooter", 1),
-        item(3, "Titanfall Xbox One shooter from Microsoft launches", 2),
-    ];
-    let out = Engine::new(Params::default(), 0).assign(&items);
-    let series = out.changed.iter().find(|s| s.count == 3).expect("one series of three");
-    assert!(series.keywords.iter().any(|k| k == "Microsoft"), "{:?}", series.keywords);
-    assert!(!series.keywords.iter().any(|k| k == "Microsofts"), "{:?}", series.keywords);
-}
-
 /// `tests/fixtures/everyday-mix.jsonl`: five running stories (a port strike, an electric
 /// car recall, a wildfire, a rate cut, a telecom merger) among 45 everyday headlines that
 /// share their words (a striker, a fired coach, a battery review, a price cut, a food

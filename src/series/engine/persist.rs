@@ -170,15 +170,7 @@ fn own_spellings(s: &Series, wanted: &[&str]) -> Vec<Option<(String, u32)>> {
         }
     }
     seen.into_iter()
-        .map(|(mut spellings, uses)| {
-            // "Microsofts" (a possessive written without its apostrophe, or a plural) counts
-            // for "Microsoft" when the series also writes that.
-            for k in 0..spellings.len() {
-                let base = spellings[k].0.strip_suffix('s').map(str::to_string);
-                if let Some(b) = base.and_then(|b| spellings.iter().position(|(x, _)| *x == b)) {
-                    spellings[b].1 += std::mem::take(&mut spellings[k].1);
-                }
-            }
+        .map(|(spellings, uses)| {
             let best = spellings.iter().enumerate().max_by(|(i, a), (j, b)| a.1.cmp(&b.1).then(j.cmp(i)))?;
             Some((best.1 .0.clone(), uses))
         })
