@@ -6,10 +6,10 @@
 //! The vectors come from a static token table distilled from the sentence encoder
 //! all-MiniLM-L6-v2 (Apache-2.0; `tools/distill_semantic.py` builds `data/semantic.bin` and
 //! says how): one 128-dimension int8 row per WordPiece token, fitted so that a headline's
-//! mean of its tokens' rows comes close to the encoder's vector for the whole headline
-//! (on a corpus of news headlines named in `data/README.md`). The tokenizer is BERT's (lower case, accents stripped, punctuation
-//! split, greedy longest match with `##` continuations), which reproduces the encoder's
-//! own token ids on the dev streams' titles.
+//! mean of its tokens' rows comes close to the encoder's vector for the whole headline (on
+//! a corpus of news headlines named in `data/README.md`). The tokenizer is BERT's (lower
+//! case, accents stripped, punctuation split, greedy longest match with `##`
+//! continuations), which reproduces the encoder's own token ids on the dev streams' titles.
 //!
 //! Pure: the table is compiled into the binary; nothing here reads files or knows series.
 
