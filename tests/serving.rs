@@ -168,3 +168,66 @@ async fn distinct_limits_do_not_grow_the_render_cache() {
     server.stop.cancel();
     server.task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_that_hang_up_mid_request_cost_no_read_connection() {
+    // A thousand items, so that a query of all of them outlasts the client.
+    let feeds = Server::start().await;
+    let mut rss = String::from("<rss version=\"2.0\"><channel><title>Wire</title>");
+    for i in 0..1000 {
+        rss.push_str(&format!(
+            "<item><title>Headline number {i} about {}</title><link>http://wire.example/{i}</link>\
+             <description>{}</description></item>",
+            i % 37,
+            "Words of the article body. ".repeat(20)
+        ));
+    }
+    rss.push_str("</channel></rss>");
+    feeds.route("/wire.xml", Route::feed(rss, "application/rss+xml"));
+    let setup = Setup::new("", &[("wire", feeds.url("/wire.xml"))]);
+    let config = Config::load(&setup.config).unwrap();
+    let app = App::open_writer(config.clone(), "poll").unwrap();
+    app.poll(&[], |_| {}).await.unwrap();
+    drop(app);
+    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
+    let server = start(state, Limits::new(64)).await;
+    // More hang-ups than the server has read connections: each closes while its query
+    // may still be running.
+    for _ in 0..4 * storyline::publish::READERS {
+        let mut sock = TcpStream::connect(server.addr).await.unwrap();
+        sock.write_all(b"GET /api/items?limit=1000 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        // Closes once the request has surely arrived and its query started.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        drop(sock);
+    }
+    let client = reqwest::Client::new();
+    for _ in 0..2 * storyline::publish::READERS {
+        let r = client.get(format!("http://{}/api/items?limit=1000", server.addr)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    let health = client.get(format!("http://{}/healthz", server.addr)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    server.stop.cancel();
+    server.task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_fails_when_the_store_cannot_be_read() {
+    let (setup, state) = published().await;
+    let server = start(state, Limits::new(64)).await;
+    let url = format!("http://{}/healthz", server.addr);
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!((r.status().as_u16(), r.text().await.unwrap()), (200, "ok".to_string()));
+    // The file is overwritten under the running server (a disk fault, a bad restore).
+    let database = setup.dir.path().join("test.db");
+    std::fs::write(&database, vec![0x5a; 64 * 1024]).unwrap();
+    let _ = std::fs::remove_file(setup.dir.path().join("test.db-wal"));
+    let _ = std::fs::remove_file(setup.dir.path().join("test.db-shm"));
+    let r = reqwest::get(&url).await.unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("database"), "{body}");
+    server.stop.cancel();
+    server.task.await.unwrap();
+}

@@ -5,7 +5,7 @@
 //! Owns when a query may run and on which connection; what it asks is the store's.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
@@ -14,12 +14,27 @@ use crate::store::{Store, StoreError};
 /// Read connections of the HTTP server. Each query holds one connection and one blocking
 /// thread; a request beyond that many waits for a free connection without holding a
 /// thread, so a burst of requests cannot grow the blocking pool.
+///
+/// A connection goes back to the pool from the blocking thread that used it, together with
+/// its permit, so a request whose client hung up (its future dropped while the query runs)
+/// still returns both.
 pub struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Store>>,
-    free: Semaphore,
+    pool: Arc<Pool>,
+    free: Arc<Semaphore>,
     /// Heavy queries take one of these first: one connection fewer than there are.
     heavy: Semaphore,
+}
+
+/// The idle connections and where to open a replacement.
+struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl Pool {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// What a query costs, as its caller judges it (by the rows it asks for).
@@ -37,11 +52,13 @@ impl Readers {
     pub fn open(path: &Path, connections: usize) -> Result<Readers, StoreError> {
         let idle = (0..connections.max(1)).map(|_| Store::open_reader(path)).collect::<Result<Vec<_>, _>>()?;
         let heavy = Semaphore::new(idle.len().saturating_sub(1).max(1));
-        Ok(Readers { path: path.to_path_buf(), free: Semaphore::new(idle.len()), heavy, idle: Mutex::new(idle) })
+        let free = Arc::new(Semaphore::new(idle.len()));
+        Ok(Readers { pool: Arc::new(Pool { path: path.to_path_buf(), idle: Mutex::new(idle) }), free, heavy })
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Store>> {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.pool.idle().len()
     }
 
     /// Runs `query` on a free connection on a blocking thread.
@@ -56,29 +73,53 @@ impl Readers {
             Cost::Light => None,
         };
         // A permit means a connection is idle.
-        let permit = self.free.acquire().await.map_err(|_| ReadError::Closed)?;
-        let store = self.idle().pop().ok_or(ReadError::Closed)?;
+        let permit = self.free.clone().acquire_owned().await.map_err(|_| ReadError::Closed)?;
+        let Some(store) = self.pool.idle().pop() else {
+            // Only after a crashed query whose connection could not be reopened.
+            permit.forget();
+            return Err(ReadError::Closed);
+        };
+        let pool = self.pool.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let result = query(&store);
-            (store, result)
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| query(&store)));
+            match result {
+                Ok(result) => {
+                    pool.idle().push(store);
+                    drop(permit);
+                    Ok(result)
+                }
+                // The query panicked with the connection in an unknown state: open another
+                // in its place, or run on with one fewer.
+                Err(panic) => {
+                    drop(store);
+                    match Store::open_reader(&pool.path) {
+                        Ok(fresh) => {
+                            pool.idle().push(fresh);
+                            drop(permit);
+                        }
+                        Err(_) => permit.forget(),
+                    }
+                    Err(panic_text(panic.as_ref()))
+                }
+            }
         })
         .await;
         match joined {
-            Ok((store, result)) => {
-                self.idle().push(store);
-                Ok(result?)
-            }
-            // The connection went down with the query: open another in its place, or run
-            // on with one fewer.
-            Err(e) => {
-                let path = self.path.clone();
-                match tokio::task::spawn_blocking(move || Store::open_reader(&path)).await {
-                    Ok(Ok(store)) => self.idle().push(store),
-                    _ => permit.forget(),
-                }
-                Err(ReadError::Crashed(e.to_string()))
-            }
+            Ok(Ok(result)) => Ok(result?),
+            Ok(Err(panic)) => Err(ReadError::Crashed(panic)),
+            // The blocking task itself cannot panic (the query's panic is caught inside);
+            // it is only cancelled when the runtime shuts down.
+            Err(e) => Err(ReadError::Crashed(e.to_string())),
         }
+    }
+}
+
+/// The message of a caught panic.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "the query panicked".to_string(),
     }
 }
 
@@ -119,8 +160,48 @@ mod tests {
         assert_eq!(leaders, 1);
         let crashed = readers.read(Cost::Light, |_| -> Result<(), StoreError> { panic!("boom") }).await;
         assert!(matches!(crashed, Err(ReadError::Crashed(_))));
-        assert_eq!(readers.idle().len(), 2, "the crashed connection was replaced");
+        assert_eq!(readers.idle_count(), 2, "the crashed connection was replaced");
         assert_eq!(readers.read(Cost::Light, |s| s.feed_statuses().map(|f| f.len())).await.unwrap(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_mid_query_gives_its_connection_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let readers = std::sync::Arc::new(Readers::open(&dir.path().join("r.db"), 2).unwrap());
+        // More abandoned requests than there are connections: each query is still running
+        // when its future is dropped (as hyper drops a handler whose client hung up).
+        for _ in 0..5 {
+            let (started, wait_started) = std::sync::mpsc::channel::<()>();
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let (done, finished) = std::sync::mpsc::channel::<()>();
+            let read = readers.read(Cost::Light, move |_| {
+                started.send(()).unwrap();
+                let _ = wait.recv();
+                let _ = done.send(());
+                Ok(())
+            });
+            let abandoned = tokio::time::timeout(std::time::Duration::from_millis(1), read);
+            let waiter = tokio::task::spawn_blocking(move || wait_started.recv().unwrap());
+            assert!(abandoned.await.is_err(), "the request was dropped before its query ended");
+            waiter.await.unwrap();
+            go.send(()).unwrap();
+            tokio::task::spawn_blocking(move || finished.recv().unwrap()).await.unwrap();
+        }
+        // Every connection is back and answers.
+        for _ in 0..4 {
+            let n = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                readers.read(Cost::Light, |s| s.feed_statuses().map(|f| f.len())),
+            );
+            assert_eq!(n.await.unwrap().unwrap(), 0);
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while readers.idle_count() < 2 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -129,6 +129,16 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether this connection can read what every page needs: a query over the feeds
+    /// and the newest item (so a missing or unreadable table is an error here too).
+    pub fn check_readable(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT count(*) FROM feeds", [], |r| r.get::<_, i64>(0))?;
+        self.conn.query_row("SELECT max(id) FROM items", [], |r| r.get::<_, Option<i64>>(0))?;
+        Ok(())
+    }
+}
+
 /// Unix seconds for storage.
 fn secs(t: DateTime<Utc>) -> i64 {
     t.timestamp()
