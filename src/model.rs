@@ -15,6 +15,13 @@ pub use schedule::{parse_duration, parse_size, Schedule};
 /// The project's home: named in the default User-Agent and in the feeds' generator.
 pub const HOMEPAGE: &str = env!("CARGO_PKG_REPOSITORY");
 
+/// Most bytes of item text (bodies, titles, summaries) one read of items for a document
+/// holds: the newest items that fit, and at least one. Escaping for XML at most about
+/// quadruples it, so no feed document passes some tens of MiB whatever `?limit` asks and
+/// the sources sent (a body is at most 512 KiB, `parse::bounds`). 1,000 items of the
+/// labelled streams are about 1 MiB of text, so only hostile or huge bodies meet it.
+pub const DOCUMENT_TEXT_BYTES: usize = 4 << 20;
+
 /// Whether `link` may be stored or published as a link: an absolute `http` or `https`
 /// URL, the scheme compared after trimming and case folding. Anything else (`javascript:`,
 /// `vbscript:`, `data:`, relative or empty) is never a link storyline republishes.
@@ -22,6 +29,41 @@ pub fn is_web_link(link: &str) -> bool {
     let link = link.trim_start_matches(|c: char| c.is_whitespace() || c.is_control()).as_bytes();
     let scheme = |s: &[u8]| link.len() > s.len() && link[..s.len()].eq_ignore_ascii_case(s);
     scheme(b"http://") || scheme(b"https://")
+}
+
+/// Query parameters kept when a source's address is shown, logged or published: the
+/// ones public feed addresses use to select a feed (WordPress `?feed=rss2`, Joomla
+/// `?format=feed&type=rss`, Blogger `?alt=rss`, Google News `?hl=..&gl=..&ceid=..&q=..`).
+/// Any other parameter may be a token, a key or a session, and is left out.
+const PUBLIC_QUERY_KEYS: &[&str] = &[
+    "feed", "format", "type", "output", "alt", "view", "hl", "gl", "ceid", "lang", "q", "cat", "category", "tag",
+    "section", "topic", "edition",
+];
+
+/// A source's address as it may be shown, logged or published: without user name,
+/// password and fragment, and with only the query parameters in [`PUBLIC_QUERY_KEYS`].
+/// Text that is not a URL is shown up to its first `?` and without what precedes an `@`.
+pub fn public_url(url: &str) -> String {
+    let Some(mut parsed) = Url::parse(url).ok().filter(Url::has_host) else {
+        let head = url.split(['?', '#']).next().unwrap_or_default();
+        return head.rsplit_once('@').map_or(head, |(_, host)| host).to_string();
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    parsed.set_fragment(None);
+    if parsed.query().is_some() {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| PUBLIC_QUERY_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            parsed.set_query(None);
+        } else {
+            parsed.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    parsed.into()
 }
 
 /// `link` if it [`is_web_link`], else `None`.
@@ -188,15 +230,14 @@ pub struct FetchReport {
     pub max_age: Option<Duration>,
 }
 
-/// Where an item was received from.
+/// Where an item was received from, as it is published: by name and home page, never by
+/// the address storyline fetches (it may carry credentials or name an internal host).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Source {
     /// The feed's configured name.
     pub feed: String,
     /// The feed's own title.
     pub feed_title: Option<String>,
-    /// The URL the feed is fetched from.
-    pub feed_url: String,
     /// The feed's home page.
     pub site_link: Option<String>,
     /// The item's link in this source.
@@ -301,9 +342,10 @@ pub struct ItemRecord {
 pub struct FeedStatus {
     /// Configured name.
     pub name: String,
-    /// The URL polled now (differs from the configured one after a permanent redirect).
+    /// The URL polled now (differs from the configured one after a permanent redirect), as
+    /// [`public_url`] shows it.
     pub url: String,
-    /// The URL in the configuration.
+    /// The URL in the configuration, as [`public_url`] shows it.
     pub config_url: String,
     /// The feed's own title.
     pub title: Option<String>,
@@ -441,5 +483,23 @@ impl fmt::Display for PollReport {
             PollResult::NotModified => f.write_str("not modified"),
             PollResult::Failed(failure) => write!(f, "error: {}", failure.message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn public_urls_carry_no_credentials() {
+        assert_eq!(public_url("http://user:pw@feeds.example/feed?token=s3cret&page=2#x"), "http://feeds.example/feed");
+        assert_eq!(public_url("https://site.example/?feed=rss2&key=abc"), "https://site.example/?feed=rss2");
+        assert_eq!(
+            public_url("https://news.example/rss/search?q=nato&hl=en-US&gl=US&ceid=US:en&sig=1"),
+            "https://news.example/rss/search?q=nato&hl=en-US&gl=US&ceid=US%3Aen"
+        );
+        assert_eq!(public_url("https://plain.example/feed.xml"), "https://plain.example/feed.xml");
+        assert_eq!(public_url("not a url at all?token=x"), "not a url at all");
+        assert_eq!(public_url("me:pw@host/x?y"), "host/x");
     }
 }

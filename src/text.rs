@@ -16,6 +16,23 @@ pub fn prefix(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
+/// `text` in at most `max_bytes` bytes: whole when it fits, else cut at the last word
+/// boundary of the allowed length (at a character boundary when there is no near one)
+/// with an ellipsis.
+pub fn cap(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    let head = prefix(text, max_bytes.saturating_sub('…'.len_utf8()));
+    // A word boundary in the last quarter; further back, a cut word reads better than a
+    // title that loses a quarter of its length.
+    let head = match head.rfind(char::is_whitespace) {
+        Some(space) if space >= head.len() * 3 / 4 => &head[..space],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
+}
+
 /// Escapes plain text for HTML and XML alike, dropping the control characters XML 1.0
 /// cannot carry (a stray one would make a whole feed unreadable).
 pub fn escape_text(text: &str) -> String {

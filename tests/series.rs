@@ -105,9 +105,9 @@ async fn two_outlets_two_stories_and_strays() {
     daemon.stop().await.unwrap();
 }
 
-/// An RSS feed of `n` items linking to the wire's stories, titled by `title`.
-fn syndicated(n: usize, title: impl Fn(usize) -> String, query: &str) -> String {
-    let items: String = (0..n)
+/// An RSS feed of the items `range` linking to the wire's stories, titled by `title`.
+fn syndicated(range: std::ops::Range<usize>, title: impl Fn(usize) -> String, query: &str) -> String {
+    let items: String = range
         .map(|i| {
             format!(
                 "<item><title>{}</title><link>https://wire.example/story/{i}{query}</link>\
@@ -124,14 +124,19 @@ fn syndicated(n: usize, title: impl Fn(usize) -> String, query: &str) -> String 
 #[tokio::test(flavor = "multi_thread")]
 async fn copies_take_their_originals_series_across_grouping_rounds() {
     // More items than one grouping round takes, so copies meet originals whose series
-    // are still being written. The copies' own headlines would group them together.
-    let n = 2500;
+    // are still being written. The copies' own headlines would group them together. Two
+    // feeds a side: one feed is read up to its newest `MAX_ENTRIES`.
+    let n = 2 * storyline::parse::bounds::MAX_ENTRIES;
+    let half = n / 2;
     let server = Server::start().await;
-    let wire = syndicated(n, |i| format!("Wire{i} quarry{i} lantern{i} meadow{i}"), "");
-    let paper = syndicated(n, |i| format!("Paper reports item number {i} today"), "?utm_source=rss");
-    server.route("/wire.xml", Route::feed(wire, RSS));
-    server.route("/paper.xml", Route::feed(paper, RSS));
-    let feeds = vec![("wire", server.url("/wire.xml")), ("paper", server.url("/paper.xml"))];
+    let wire = |range| syndicated(range, |i| format!("Wire{i} quarry{i} lantern{i} meadow{i}"), "");
+    let paper = |range| syndicated(range, |i| format!("Paper reports item number {i} today"), "?utm_source=rss");
+    server.route("/wire-a.xml", Route::feed(wire(0..half), RSS));
+    server.route("/wire-b.xml", Route::feed(wire(half..n), RSS));
+    server.route("/paper-a.xml", Route::feed(paper(0..half), RSS));
+    server.route("/paper-b.xml", Route::feed(paper(half..n), RSS));
+    let feeds: Vec<(&str, String)> =
+        ["wire-a", "wire-b", "paper-a", "paper-b"].iter().map(|f| (*f, server.url(&format!("/{f}.xml")))).collect();
     let setup = Setup::new("", &feeds);
     assert_eq!(setup.run(&["poll"]).await.0, 0);
 

@@ -17,7 +17,7 @@ use url::Url;
 pub use limits::Limits;
 
 use crate::config::FetchSettings;
-use crate::model::{Body, Failure, FailureKind, FetchOutcome, FetchReport, Validators};
+use crate::model::{public_url, Body, Failure, FailureKind, FetchOutcome, FetchReport, Validators};
 
 /// Most redirects followed for one fetch.
 pub const MAX_REDIRECTS: usize = 5;
@@ -112,11 +112,11 @@ impl Fetcher {
                 }
             };
             if visited.contains(&next) {
-                let message = format!("redirect loop at {next}");
+                let message = format!("redirect loop at {}", public_url(next.as_str()));
                 return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
             }
             if visited.len() > MAX_REDIRECTS {
-                let message = format!("more than {MAX_REDIRECTS} redirects (last to {next})");
+                let message = format!("more than {MAX_REDIRECTS} redirects (last to {})", public_url(next.as_str()));
                 return Some(report(failed(FailureKind::Redirects, Some(status.as_u16()), message), None));
             }
             let lookups = async { tokio::join!(destination::addresses(&url), destination::addresses(&next)) };
@@ -200,9 +200,10 @@ fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, String> {
         .ok_or("redirect without a Location header")?
         .to_str()
         .map_err(|_| "redirect Location is not valid text".to_string())?;
-    let next = from.join(location).map_err(|e| format!("redirect to an invalid URL `{location}`: {e}"))?;
+    let next =
+        from.join(location).map_err(|e| format!("redirect to an invalid URL `{}`: {e}", public_url(location)))?;
     if !matches!(next.scheme(), "http" | "https") {
-        return Err(format!("redirect to a non-HTTP URL `{next}`"));
+        return Err(format!("redirect to a non-HTTP URL `{}`", public_url(next.as_str())));
     }
     Ok(next)
 }

@@ -3,6 +3,7 @@
 //! Pure: takes the body and what HTTP said about it, returns a [`ParsedFeed`] or a
 //! [`ParseError`]. Must not touch the network or the database.
 
+pub mod bounds;
 mod charset;
 mod dates;
 pub mod discover;
@@ -69,7 +70,8 @@ pub const PARSE_BUDGET: Duration = Duration::from_secs(10);
 /// not read (`dc:title`, `media:title`, loose dates ...). Each repair is a warning.
 pub fn parse(bytes: &[u8], content_type: Option<&str>, final_url: &Url) -> Result<ParsedFeed, ParseError> {
     let deadline = Instant::now() + PARSE_BUDGET;
-    let (parsed, notes) = html::collecting_parser_notes(|| parse_before(bytes, content_type, final_url, deadline));
+    let (parsed, notes) =
+        html::collecting_parser_notes(|| parse_before(bytes, content_type, final_url, deadline, chrono::Utc::now()));
     let mut feed = parsed?;
     if let Some(notes) = notes {
         feed.warnings.push(notes);
@@ -82,6 +84,7 @@ fn parse_before(
     content_type: Option<&str>,
     final_url: &Url,
     deadline: Instant,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ParsedFeed, ParseError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
@@ -95,8 +98,13 @@ fn parse_before(
         .map_err(|panic| ParseError::Panicked(panic_message(&panic)))
         .and_then(|r| r.map_err(|e| classify(e, text)));
     let is_json = text.trim_start().starts_with('{');
+    let mut total = 0;
     let mut feed = match primary {
-        Ok(raw) if is_json || raw.entries.len() >= entry_tags(text) => {
+        Ok(mut raw) if is_json || raw.entries.len() >= entry_tags(text) => {
+            // Only the entries kept are normalized.
+            total = raw.entries.len();
+            let date = |e: &feed_rs::model::Entry| e.published.or(e.updated).filter(|t| bounds::plausible(*t, now));
+            bounds::keep_newest(&mut raw.entries, bounds::MAX_ENTRIES, date);
             let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
             let mut feed = normalize::feed(raw, final_url, decoded.describe(), deadline)?;
             feed.min_interval = ttl;
@@ -110,6 +118,7 @@ fn parse_before(
     };
     feed.min_interval = feed.min_interval.into_iter().chain(update_period(text)).max();
     feed.warnings.splice(0..0, decoded.warnings.iter().cloned());
+    bounds::apply(&mut feed, total, now);
     Ok(feed)
 }
 
@@ -386,13 +395,16 @@ mod tests {
             <item><title>a</title><link>http://x.example/1</link></item>
             <item><title>b</title><link>http://x.example/2</link></item></channel></rss>"#;
         let past = Instant::now().checked_sub(Duration::from_secs(1)).unwrap();
-        let err = parse_before(doc, None, &url(), past).unwrap_err();
+        let err = parse_before(doc, None, &url(), past, chrono::Utc::now()).unwrap_err();
         assert_eq!(err, ParseError::TooSlow { read: 0, total: 2 });
         assert!(err.to_string().contains("longer than 10s; stopped after 0 of 2 entries"), "{err}");
         // Broken XML goes to the tolerant reader, which keeps the same deadline.
         let broken = br#"<rss version="2.0"><channel><title>T</title>
             <item><title>a &bogus; b</title><link>http://x.example/1</link></item></channel>"#;
-        assert!(matches!(parse_before(broken, None, &url(), past), Err(ParseError::TooSlow { .. })));
+        assert!(matches!(
+            parse_before(broken, None, &url(), past, chrono::Utc::now()),
+            Err(ParseError::TooSlow { .. })
+        ));
     }
 
     #[test]

@@ -82,13 +82,18 @@ fn entry(out: &mut String, item: &Item) {
     let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item)));
     let s = &item.source;
     out.push_str("    <source>\n");
-    let _ = writeln!(out, "      <id>{}</id>", x(&s.feed_url));
-    let _ = writeln!(out, "      <title>{}</title>", x(s.feed_title.as_deref().unwrap_or(&s.feed)));
-    let _ = writeln!(out, "      <link rel=\"self\" href=\"{}\"/>", x(&s.feed_url));
+    let _ = writeln!(out, "      <id>{}</id>", x(&source_id(&s.feed)));
+    let _ = writeln!(out, "      <title>{}</title>", x(s.publisher()));
     if let Some(site) = &s.site_link {
         let _ = writeln!(out, "      <link rel=\"alternate\" href=\"{}\"/>", x(site));
     }
     out.push_str("    </source>\n  </entry>\n");
+}
+
+/// The stable id of a source in Atom's `<source>`: its configured name.
+fn source_id(feed: &str) -> String {
+    let name: String = url::form_urlencoded::byte_serialize(feed.as_bytes()).collect();
+    format!("urn:storyline:feed:{name}")
 }
 
 #[cfg(test)]
@@ -107,7 +112,8 @@ mod tests {
         assert_eq!(e.title.as_ref().unwrap().content, "Talks <resume> & stall");
         assert_eq!(e.links[0].href, "http://127.0.0.1/a?x=1&y=2");
         // The entry names its source feed (feed-rs does not read `<source>`).
-        let source = "<source>\n      <id>http://127.0.0.1/wire.xml</id>\n      <title>wire &amp; co</title>";
+        let source = "<source>\n      <id>urn:storyline:feed:wire</id>\n      <title>wire &amp; co</title>\n      \
+                      <link rel=\"alternate\" href=\"http://127.0.0.1/\"/>";
         assert!(text.contains(source), "{text}");
         assert!(!text.contains('\u{1}'));
         assert!(text.contains("<category term=\"series:1\" label=\"Talks &amp; truce (3)\"/>"), "{text}");

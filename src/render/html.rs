@@ -91,26 +91,37 @@ const TIMELINE_HEIGHT: f64 = 30.0;
 /// a thin bar at the end of a fortnight, not one bar stretched over the width.
 const TIMELINE_MIN_DAYS: usize = 14;
 
-/// Items per day over the life of a series, as an inline SVG bar chart (one bar per day,
-/// oldest left), with a text alternative.
+/// Most bars a timeline draws: past this many days, each bar counts several days. An item
+/// dated 7,000 years back made one bar per day (188 MB of `/`, and an abort on a date
+/// 200,000 years back); read dates are now bounded (`parse::bounds`), the drawing is too.
+const TIMELINE_MAX_BARS: usize = 120;
+
+/// Items per day (or per few days, past [`TIMELINE_MAX_BARS`] days) over the life of a
+/// series, as an inline SVG bar chart (oldest left), with a text alternative.
 pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
     let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return html! {} };
-    let days = (last.date_naive() - first.date_naive()).num_days().max(0) as usize + 1;
-    let mut per_day = vec![0u32; days];
+    let day_of = |t: &DateTime<Utc>| (t.date_naive() - first.date_naive()).num_days().max(0) as u64;
+    let days = day_of(last) + 1;
+    let per_bar = days.div_ceil(TIMELINE_MAX_BARS as u64).max(1);
+    let bars = days.div_ceil(per_bar) as usize;
+    let mut per_bucket = vec![0u32; bars];
     for t in times {
-        per_day[(t.date_naive() - first.date_naive()).num_days() as usize] += 1;
+        per_bucket[(day_of(t) / per_bar) as usize] += 1;
     }
-    let most = f64::from(*per_day.iter().max().unwrap_or(&1));
-    let label = format!("{} items over {days} day(s), at most {most} a day", times.len());
-    let slots = days.max(TIMELINE_MIN_DAYS);
+    let most = f64::from(*per_bucket.iter().max().unwrap_or(&1));
+    let label = match per_bar {
+        1 => format!("{} items over {days} day(s), at most {most} a day", times.len()),
+        n => format!("{} items over {days} days, at most {most} in {n} days", times.len()),
+    };
+    let slots = bars.max(TIMELINE_MIN_DAYS);
     html! {
         // Sized by its attributes too, so it stays a strip without the stylesheet.
         svg.timeline role="img" aria-label=(label) viewBox={ "0 0 " (slots * 10) " " (TIMELINE_HEIGHT) }
             width="100%" height="48" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg" {
             title { (label) }
-            @for (day, n) in per_day.iter().enumerate() {
+            @for (bar, n) in per_bucket.iter().enumerate() {
                 @let h = (f64::from(*n) / most * TIMELINE_HEIGHT).max(if *n > 0 { 1.0 } else { 0.0 });
-                rect x=((slots - days + day) * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) fill="currentColor" {}
+                rect x=((slots - bars + bar) * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) fill="currentColor" {}
             }
         }
     }
@@ -343,6 +354,11 @@ mod tests {
         assert_eq!(svg.matches("<rect").count(), 3, "three days: {svg}");
         assert!(svg.contains("4 items over 3 day(s), at most 3 a day"), "{svg}");
         assert!(timeline(&[]).into_string().is_empty());
+        // An item thousands of years older than the rest: the bars stay few.
+        let ancient = chrono::NaiveDate::from_ymd_opt(-200_000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let svg = timeline(&[ancient, at(0), at(1)]).into_string();
+        assert!(svg.matches("<rect").count() <= TIMELINE_MAX_BARS, "{} bars", svg.matches("<rect").count());
+        assert!(svg.len() < 20_000, "{} bytes", svg.len());
     }
 
     #[test]

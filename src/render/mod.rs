@@ -163,7 +163,6 @@ pub(crate) mod tests {
         let source = |feed: &str, link: &str| Source {
             feed: feed.into(),
             feed_title: Some(format!("{feed} & co")),
-            feed_url: format!("http://127.0.0.1/{feed}.xml"),
             site_link: Some("http://127.0.0.1/".into()),
             link: Some(link.into()),
         };

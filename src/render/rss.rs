@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+
 use super::{entry_html, series_label, xml_escape as x, FeedMeta, Format};
 use crate::model::Item;
 
@@ -23,7 +25,7 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
         "  <atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>",
         x(&meta.self_url(Format::Rss))
     );
-    let _ = writeln!(out, "  <lastBuildDate>{}</lastBuildDate>", meta.updated.to_rfc2822());
+    let _ = writeln!(out, "  <lastBuildDate>{}</lastBuildDate>", rfc2822(meta.updated));
     let _ = writeln!(out, "  <generator>storyline {}</generator>", env!("CARGO_PKG_VERSION"));
     for item in items {
         out.push_str("  <item>\n");
@@ -32,7 +34,7 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
             let _ = writeln!(out, "    <link>{}</link>", x(link));
         }
         let _ = writeln!(out, "    <guid isPermaLink=\"false\">{}</guid>", x(&item.uid));
-        let _ = writeln!(out, "    <pubDate>{}</pubDate>", item.published.to_rfc2822());
+        let _ = writeln!(out, "    <pubDate>{}</pubDate>", rfc2822(item.published));
         // A name, so dc:creator: RSS's own <author> must be an email address.
         let _ = writeln!(out, "    <dc:creator>{}</dc:creator>", x(item.byline()));
         if let Some(label) = series_label(item) {
@@ -43,17 +45,28 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
             let _ = writeln!(out, "    <category>{}</category>", x(tag));
         }
         let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item)));
+        // RSS's <source> needs a URL: the publisher's home page, never the address
+        // storyline fetches from (dc:creator names the publisher without one).
         let s = &item.source;
-        let _ = writeln!(
-            out,
-            "    <source url=\"{}\">{}</source>",
-            x(&s.feed_url),
-            x(s.feed_title.as_deref().unwrap_or(&s.feed))
-        );
+        if let Some(site) = &s.site_link {
+            let _ = writeln!(out, "    <source url=\"{}\">{}</source>", x(site), x(s.publisher()));
+        }
         out.push_str("  </item>\n");
     }
     out.push_str("</channel>\n</rss>\n");
     out
+}
+
+/// RFC 2822 for any stored time. The format has four-digit years only (chrono panics on
+/// others): a time before year 0 is written as the epoch, one after 9999 as its end. Read
+/// dates are never outside 1970 to tomorrow (`parse::bounds`); this guards older data.
+fn rfc2822(t: DateTime<Utc>) -> String {
+    let t = match t.year() {
+        ..=-1 => Utc.timestamp_opt(0, 0).unwrap(),
+        10_000.. => Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+        _ => t,
+    };
+    t.to_rfc2822()
 }
 
 #[cfg(test)]
@@ -70,5 +83,16 @@ mod tests {
         assert_eq!(feed.entries[0].id, "urn:storyline:item:abc");
         assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Talks <resume> & stall");
         assert!(text.contains("<atom:link href=\"http://127.0.0.1:8080/feed.rss\" rel=\"self\""));
+    }
+
+    #[test]
+    fn any_stored_date_can_be_written() {
+        let (meta, mut items) = sample();
+        let ancient = chrono::NaiveDate::from_ymd_opt(-5000, 3, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        items[0].published = ancient;
+        let text = rss(&meta, &items);
+        assert!(text.contains("<pubDate>Thu, 1 Jan 1970 00:00:00 +0000</pubDate>"), "{text}");
+        items[0].published = DateTime::<Utc>::MAX_UTC;
+        assert!(rss(&meta, &items).contains("<pubDate>Fri, 31 Dec 9999 23:59:59 +0000</pubDate>"));
     }
 }

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use url::Url;
 
 use super::{secs, Store, StoreError};
-use crate::model::{Failure, FailureKind, FeedSpec, FeedStatus, ParsedFeed, Validators};
+use crate::model::{public_url, Failure, FailureKind, FeedSpec, FeedStatus, ParsedFeed, Validators};
 
 /// What a poll needs to know about a stored feed.
 #[derive(Debug, Clone)]
@@ -110,8 +110,9 @@ impl Store {
             let time = |i| r.get::<_, Option<i64>>(i).map(|t| t.map(super::time));
             Ok(FeedStatus {
                 name: r.get(0)?,
-                url: r.get(1)?,
-                config_url: r.get(2)?,
+                // Shown and published: without credentials (`model::public_url`).
+                url: public_url(&r.get::<_, String>(1)?),
+                config_url: public_url(&r.get::<_, String>(2)?),
                 title: r.get(3)?,
                 last_poll: time(4)?,
                 last_success: time(5)?,
@@ -121,7 +122,7 @@ impl Store {
                 error_count: r.get(9)?,
                 items: r.get(10)?,
                 next_poll: time(11)?,
-                moved_to: r.get(12)?,
+                moved_to: r.get::<_, Option<String>>(12)?.as_deref().map(public_url),
                 enabled: r.get(13)?,
                 gone: r.get(14)?,
                 warning: r.get(15)?,

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
 use crate::dedupe;
-use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, PollCounts, Related, Source};
+use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, PollCounts, Related, Source, DOCUMENT_TEXT_BYTES};
 
 /// Retention scans the items table, so it runs at most this often.
 pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(12);
@@ -119,13 +119,25 @@ impl Store {
     ) -> Result<Vec<Item>, StoreError> {
         let sql = format!("{ITEM_SELECT} WHERE {filter} ORDER BY {order} LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = match series {
-            Some(id) => stmt.query_map(params![limit as i64, id], item)?.collect::<Result<Vec<_>, _>>(),
-            None => stmt.query_map([limit as i64], item)?.collect::<Result<Vec<_>, _>>(),
+        let mut rows = match series {
+            Some(id) => stmt.query(params![limit as i64, id])?,
+            None => stmt.query([limit as i64])?,
         };
-        let mut items = rows?;
+        // Rows are read until their text passes the budget: whatever `limit` asks and the
+        // sources sent, one request holds a bounded amount of text.
+        let mut items = Vec::new();
+        let mut text = 0;
+        while let Some(row) = rows.next()? {
+            let next = item(row)?;
+            text += next.content_html.len() + next.title.len() + next.summary.len();
+            if text > DOCUMENT_TEXT_BYTES && !items.is_empty() {
+                break;
+            }
+            items.push(next);
+        }
+        drop(rows);
         let mut copies = self.conn.prepare_cached(
-            "SELECT f.name, f.title, f.url, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
+            "SELECT f.name, f.title, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
              WHERE d.duplicate_of = ?1 AND f.in_config = 1 AND d.filtered IS NULL ORDER BY d.id",
         )?;
         let mut related = self.conn.prepare_cached(
@@ -295,7 +307,7 @@ pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
 /// of its own, `item-ID`: never the id of a real series.
 pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
-            COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.url, f.site_link, s.title, s.items,
+            COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.site_link, s.title, s.items,
             f.tags
      FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN series s ON s.id = m.series";
@@ -327,21 +339,15 @@ fn source(r: &Row<'_>, at: usize) -> rusqlite::Result<Source> {
     Ok(Source {
         feed: r.get(at)?,
         feed_title: r.get(at + 1)?,
-        feed_url: r.get(at + 2)?,
-        site_link: web_link(r.get(at + 3)?),
-        link: web_link(r.get(at + 4)?),
+        site_link: web_link(r.get(at + 2)?),
+        link: web_link(r.get(at + 3)?),
     })
 }
 
 fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
     let link = web_link(r.get(3)?);
-    let source = Source {
-        feed: r.get(11)?,
-        feed_title: r.get(12)?,
-        feed_url: r.get(13)?,
-        site_link: web_link(r.get(14)?),
-        link: link.clone(),
-    };
+    let source =
+        Source { feed: r.get(11)?, feed_title: r.get(12)?, site_link: web_link(r.get(13)?), link: link.clone() };
     Ok(Item {
         id: r.get(0)?,
         uid: r.get(1)?,
@@ -356,9 +362,9 @@ fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
         series: r.get(10)?,
         source,
         also: Vec::new(),
-        series_title: r.get(15)?,
-        series_count: r.get::<_, Option<u64>>(16)?.unwrap_or(1),
+        series_title: r.get(14)?,
+        series_count: r.get::<_, Option<u64>>(15)?.unwrap_or(1),
         related: Vec::new(),
-        tags: serde_json::from_str(&r.get::<_, String>(17)?).unwrap_or_default(),
+        tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
     })
 }

@@ -148,6 +148,19 @@ ALTER TABLE feeds ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE items ADD COLUMN filtered TEXT;
 ALTER TABLE items ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
 "#,
+    // Dates before 1970 are not publication dates (`parse::bounds`): items that earlier
+    // versions stored with one are dated when first seen, and their series' spans follow.
+    // (Dates after the day of first sight were never stored.)
+    r#"
+UPDATE items SET updated = NULL WHERE updated < 0;
+UPDATE items SET published = first_seen WHERE published < 0;
+UPDATE item_series SET published = (SELECT published FROM items WHERE items.id = item_series.item)
+    WHERE published < 0;
+UPDATE series SET
+    first_published = COALESCE((SELECT MIN(published) FROM item_series WHERE item_series.series = series.id), first_published),
+    last_published = COALESCE((SELECT MAX(published) FROM item_series WHERE item_series.series = series.id), last_published)
+    WHERE first_published < 0 OR last_published < 0;
+"#,
 ];
 
 /// Brings the database to the newest schema, one transaction per step.
@@ -168,6 +181,37 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Items stored with a date before 1970 are dated when first seen, and the span of
+    /// their series with them.
+    #[test]
+    fn dates_before_1970_are_repaired() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let repair = MIGRATIONS.len() - 1;
+        for sql in &MIGRATIONS[..repair] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", repair).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
+             INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, updated, first_seen)
+             VALUES (1, 1, 'x', 1, 'u1', 't1', '', '', -219000000000, -5, 1000),
+                    (2, 1, 'y', 2, 'u2', 't2', '', '', 2000, 2100, 2000);
+             INSERT INTO item_series (item, series, published) VALUES (1, 7, -219000000000), (2, 7, 2000);
+             INSERT INTO series (id, title, items, first_published, last_published) VALUES (7, 's', 2, -219000000000, 2000);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let item = |id: i64| -> (i64, Option<i64>) {
+            conn.query_row("SELECT published, updated FROM items WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+        };
+        assert_eq!((item(1), item(2)), ((1000, None), (2000, Some(2100))));
+        let span: (i64, i64) = conn
+            .query_row("SELECT first_published, last_published FROM series", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(span, (1000, 2000));
+    }
 
     /// A database at version 3 (series kept on the item rows) keeps its assignments and
     /// its items still to group when it moves to the `item_series` table.

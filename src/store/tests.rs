@@ -374,3 +374,18 @@ fn rules_are_applied_again_only_when_they_change() {
     assert_eq!(store.refilter(&Filters::default()).unwrap(), 1);
     assert!(hidden(&store).is_empty());
 }
+
+#[test]
+fn a_read_for_a_document_holds_a_bounded_amount_of_text() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let body = "x".repeat(crate::model::DOCUMENT_TEXT_BYTES / 4);
+    let entries = (0..10)
+        .map(|i| Entry { content_html: body.clone(), ..entry(&format!("g{i}"), &format!("http://a.example/{i}")) })
+        .collect();
+    store.write_poll(&a, &stored(entries, "1"), Utc::now()).unwrap();
+    let items = store.newest_items(1000).unwrap();
+    assert_eq!(items.len(), 3, "the newest that fit, not all ten");
+    assert!(items.iter().map(|i| i.content_html.len()).sum::<usize>() <= crate::model::DOCUMENT_TEXT_BYTES);
+}
