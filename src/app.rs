@@ -264,7 +264,7 @@ impl App {
         }
         let mut reports = Vec::with_capacity(tasks.len());
         while let Some(joined) = tasks.join_next().await {
-            let done = joined.context("a poll task failed")??;
+            let done = joined.context("a poll task failed")?;
             report(&done);
             reports.push(done);
         }

@@ -20,12 +20,13 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
+use crate::grouping::Round;
 use crate::model::{PollReport, PollResult};
 use crate::notify::{notify, Watchdog};
 use crate::poll::Pipeline;
 use crate::publish::{self, Published};
 use crate::scheduler::{Clock, Command, Plan, Poller, Scheduler};
-use crate::store::{FeedRef, Store, WriterLock};
+use crate::store::{FeedRef, Store, StoreError, WriterLock};
 use crate::wiring::Parts;
 
 /// How long in-flight polls may run on after a stop request, beyond the fetch timeout.
@@ -55,6 +56,12 @@ pub enum Event {
     Grouped {
         /// Items grouped.
         items: usize,
+    },
+    /// A grouping round failed (the store could not be read or written); its items are
+    /// grouped by the next round.
+    GroupingFailed {
+        /// Why.
+        error: String,
     },
     /// Started: listening, feeds recorded, the scheduler running.
     Ready,
@@ -101,8 +108,13 @@ struct Shared {
 }
 
 impl Shared {
-    fn feed(&self, name: &str) -> Option<FeedRef> {
-        self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed(name).ok()
+    /// The feed's stored state: `Ok(None)` when the store no longer has it (removed).
+    fn feed(&self, name: &str) -> Result<Option<FeedRef>, StoreError> {
+        match self.reader.lock().unwrap_or_else(|p| p.into_inner()).feed(name) {
+            Ok(feed) => Ok(Some(feed)),
+            Err(StoreError::UnknownFeed(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn pipeline(&self) -> Arc<Pipeline> {
@@ -117,13 +129,11 @@ impl Poller for DaemonPoller {
     fn poll(&self, feed: String) -> impl std::future::Future<Output = Option<PollReport>> + Send + 'static {
         let shared = self.0.clone();
         async move {
-            let feed_ref = shared.feed(&feed)?;
-            let report = match shared.pipeline().poll(feed_ref).await {
-                Ok(report) => report,
-                Err(e) => {
-                    error!(feed = %feed, "poll not stored: {e}");
-                    return None;
-                }
+            let report = match shared.feed(&feed) {
+                Ok(Some(feed_ref)) => shared.pipeline().poll(feed_ref).await,
+                Ok(None) => return None,
+                // Not dropped from the schedule: polled again after a backoff.
+                Err(e) => PollReport::store_failure(&feed, &e, 1),
             };
             let counts = report.counts();
             shared.published.metrics.record(&report);
@@ -288,9 +298,18 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
 
     let on_grouped = (published.clone(), events.clone());
     let parts = Parts::open(&config, store, tracker.clone(), move |round| {
-        on_grouped.0.cache.invalidate();
-        on_grouped.0.metrics.grouped(round);
-        let _ = on_grouped.1.send(Event::Grouped { items: round.items });
+        let event = match round {
+            Round::Grouped(round) => {
+                on_grouped.0.cache.invalidate();
+                on_grouped.0.metrics.grouped(round);
+                Event::Grouped { items: round.items }
+            }
+            Round::Failed(error) => {
+                on_grouped.0.metrics.grouping_failed();
+                Event::GroupingFailed { error: error.clone() }
+            }
+        };
+        let _ = on_grouped.1.send(event);
     })
     .await?;
     let pipeline = parts.pipeline(&config)?;
@@ -308,6 +327,8 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let mut scheduler = Scheduler::new(plans(&config, &stored), now);
     for feed in &stored {
         if let Some(until) = feed.retry_after.filter(|t| *t > now) {
+            // Held at most a day from now, whatever an older version stored.
+            let until = until.min(now + chrono::Duration::from_std(crate::fetch::MAX_RETRY_AFTER).unwrap_or_default());
             scheduler.block_host(feed.url.host_str().unwrap_or_default(), until);
         }
     }

@@ -38,8 +38,17 @@ pub struct Grouped {
     pub series_open: usize,
 }
 
-/// Hears what each write of grouped items did.
-type Listener = Box<dyn Fn(&Grouped) + Send + Sync>;
+/// How a grouping round, or one write of it, ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Round {
+    /// A write of grouped items was committed (readers see it).
+    Grouped(Grouped),
+    /// The round failed (its items are grouped by the next one): why.
+    Failed(String),
+}
+
+/// Hears what each write of grouped items did, and each failed round.
+type Listener = Box<dyn Fn(&Round) + Send + Sync>;
 
 /// A chunk's series being written: the write, its items, when the chunk's assignment began.
 type PendingWrite = (tokio::task::JoinHandle<Result<(), StoreError>>, usize, Instant);
@@ -85,8 +94,9 @@ impl Grouper {
         })
     }
 
-    /// Calls `listener` whenever a round has put items into series (and readers see them).
-    pub fn with_listener(mut self, listener: impl Fn(&Grouped) + Send + Sync + 'static) -> Grouper {
+    /// Calls `listener` whenever a round has put items into series (and readers see them),
+    /// and when a round fails.
+    pub fn with_listener(mut self, listener: impl Fn(&Round) + Send + Sync + 'static) -> Grouper {
         self.listener = Some(Box::new(listener));
         self
     }
@@ -103,7 +113,7 @@ impl Grouper {
             // Cleared once this round owns the turn: items stored from now on queue another.
             me.queued.store(false, Ordering::SeqCst);
             if let Err(e) = me.rounds().await {
-                tracing::error!("grouping items into series failed: {e}");
+                tracing::error!("grouping items into series failed (retried with the next round): {e}");
             }
         });
     }
@@ -158,6 +168,21 @@ impl Grouper {
     /// whatever order their feeds were fetched in; it goes through the engine in chunks
     /// of [`CHUNK`], each chunk's series written while the next is assigned.
     async fn rounds(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let result = self.rounds_unchecked().await;
+        if let Err(e) = &result {
+            // The engine has moved on past what was written: it is built again from the
+            // store, which holds what was committed (memberships and counts in one
+            // transaction), and the items whose write failed are still to group.
+            *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            if let Some(listener) = &self.listener {
+                listener(&Round::Failed(e.to_string()));
+            }
+        }
+        result
+    }
+
+    /// [`Grouper::rounds`] without the reset of the engine after a failure.
+    async fn rounds_unchecked(self: &Arc<Self>) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
             let me = self.clone();
@@ -208,7 +233,7 @@ impl Grouper {
         write.await.map_err(|e| StoreError::TaskStopped { task: "writing series", reason: e.to_string() })??;
         if let Some(listener) = &self.listener {
             let series_open = self.engine.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map_or(0, Engine::active);
-            listener(&Grouped { items, elapsed: since.elapsed(), series_open });
+            listener(&Round::Grouped(Grouped { items, elapsed: since.elapsed(), series_open }));
         }
         tracing::info!(items, "grouped into series");
         Ok(())

@@ -384,6 +384,10 @@ fn print_feeds(out: &mut impl Write, feeds: &[FeedStatus]) -> std::io::Result<()
         if let Some(err) = &f.last_error {
             writeln!(out, "    error ({} in a row): {err}", f.error_count)?;
         }
+        if let Some(until) = f.held_until.filter(|t| *t > chrono::Utc::now()) {
+            let until = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            writeln!(out, "    its server asked to wait (Retry-After): no feed of this host is polled before {until}")?;
+        }
         if let Some(warning) = &f.warning {
             writeln!(out, "    read with repairs: {warning}")?;
         }

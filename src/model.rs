@@ -162,6 +162,9 @@ pub enum FailureKind {
     Redirects,
     /// The body is not a feed storyline can read.
     Parse,
+    /// What was fetched could not be stored (a full disk, a database error): the feed is
+    /// polled again after the usual backoff, and nothing it had stored is lost.
+    Store,
 }
 
 impl FailureKind {
@@ -176,6 +179,7 @@ impl FailureKind {
             FailureKind::TooLarge => "too_large",
             FailureKind::Redirects => "redirect_error",
             FailureKind::Parse => "parse_error",
+            FailureKind::Store => "store_error",
         }
     }
 }
@@ -377,6 +381,9 @@ pub struct FeedStatus {
     pub tags: Vec<String>,
     /// Of its `items`, those keep/block rules hide.
     pub hidden: u64,
+    /// Until when its server asked (Retry-After, at most a day) not to be polled: every
+    /// feed of that host waits.
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 /// A series as the digest shows it: one entry per series, updated as it grows.
@@ -460,6 +467,25 @@ impl PollReport {
         match &self.result {
             PollResult::Stored(c) => *c,
             _ => PollCounts::default(),
+        }
+    }
+
+    /// The report of a poll of `feed` that the store could not take (`error`), its
+    /// `error_count`th failure in a row.
+    pub fn store_failure(feed: &str, error: &dyn fmt::Display, error_count: u32) -> PollReport {
+        let failure = Failure {
+            kind: FailureKind::Store,
+            http_status: None,
+            message: format!("could not store the poll: {error}"),
+            retry_after: None,
+        };
+        PollReport {
+            feed: feed.to_string(),
+            result: PollResult::Failed(failure),
+            elapsed: Duration::ZERO,
+            min_interval: None,
+            error_count,
+            warnings: Vec::new(),
         }
     }
 

@@ -121,14 +121,15 @@ impl Pipeline {
         Hold(self.batching.clone())
     }
 
-    /// Polls one feed and records the outcome. Only database failures are errors. Its new
+    /// Polls one feed and records the outcome; a failure to store it is a failure of the
+    /// feed (`store_error`), not an error. Its new
     /// items are grouped once polls have been quiet for `QUIET` (or after
     /// `GROUP_AT_THE_LATEST`).
-    pub async fn poll(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
+    pub async fn poll(&self, feed: FeedRef) -> PollReport {
         let b = &self.batching;
         b.active.fetch_add(1, Ordering::SeqCst);
         let report = self.poll_one(feed).await;
-        if report.as_ref().is_ok_and(|r| matches!(r.result, PollResult::Stored(c) if c.new + c.duplicates > 0)) {
+        if matches!(report.result, PollResult::Stored(c) if c.new + c.duplicates > 0) {
             b.waiting_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
         }
         let quiet = b.active.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -146,7 +147,7 @@ impl Pipeline {
         report
     }
 
-    async fn poll_one(&self, feed: FeedRef) -> Result<PollReport, StoreError> {
+    async fn poll_one(&self, feed: FeedRef) -> PollReport {
         let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");
         let started = Instant::now();
         let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
@@ -182,13 +183,25 @@ impl Pipeline {
         };
         let not_modified = matches!(write, PollWrite::NotModified { .. });
         let name = feed.name.clone();
-        let counts = self.writer.write(feed, write, Utc::now()).await?;
+        let counts = match self.writer.write(feed.clone(), write, Utc::now()).await {
+            Ok(counts) => counts,
+            // A failure of the store is a failure of this poll: the feed backs off and is
+            // polled again, and the row says so if the store takes that much.
+            Err(e) => {
+                let mut report = PollReport::store_failure(&name, &e, feed.error_count + 1);
+                if let PollResult::Failed(failure) = &report.result {
+                    let _ = self.writer.write(feed, PollWrite::Failed(failure.clone()), Utc::now()).await;
+                }
+                (report.elapsed, report.warnings) = (started.elapsed(), warnings);
+                return report;
+            }
+        };
         let result = match (failure, not_modified) {
             (Some(failure), _) => PollResult::Failed(failure),
             (None, true) => PollResult::NotModified,
             (None, false) => PollResult::Stored(counts),
         };
-        Ok(PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings })
+        PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings }
     }
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a

@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, FetchSettings};
 use crate::fetch::Fetcher;
-use crate::grouping::{Grouped, Grouper};
+use crate::grouping::{Grouper, Round};
 use crate::poll::Pipeline;
 use crate::series::Params;
 use crate::store::{Store, StoreError, Writer};
@@ -30,14 +30,14 @@ pub struct Parts {
 
 impl Parts {
     /// Puts `store` (a write connection, feeds synced) behind the writer, opens the
-    /// grouper (`on_grouped` hears what each round put into series), and groups
+    /// grouper (`on_grouped` hears what each round put into series, and failed rounds), and groups
     /// the items an interrupted run stored but did not group. Background grouping runs on
     /// `tasks`, which the owner waits for before closing.
     pub async fn open(
         config: &Config,
         store: Store,
         tasks: TaskTracker,
-        on_grouped: impl Fn(&Grouped) + Send + Sync + 'static,
+        on_grouped: impl Fn(&Round) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
         let writer = Arc::new(Writer::spawn(store));
         let params = Params { window: config.series.window.as_secs() as i64, ..Params::default() };

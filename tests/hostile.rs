@@ -200,6 +200,16 @@ async fn every_hostile_server_ends_in_one_clear_line() {
             Act::Status(429, vec![("Retry-After", "3600".into())]),
             "HTTP 429 Too Many Requests (retry after 3600s)".into(),
         ),
+        (
+            "forever",
+            Act::Status(503, vec![("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT".into())]),
+            "HTTP 503 Service Unavailable (retry after 86400s)".into(),
+        ),
+        (
+            "overflow",
+            Act::Status(429, vec![("Retry-After", "9223372036854775807".into())]),
+            "HTTP 429 Too Many Requests (retry after 86400s)".into(),
+        ),
         ("html", Act::Html, "the response is an HTML page, not a feed".into()),
         ("empty", Act::Empty, "the response body is empty".into()),
         ("reset", Act::Reset(good[..good.len() / 2].to_vec()), "connection failed while reading the body".into()),
@@ -241,6 +251,15 @@ async fn every_hostile_server_ends_in_one_clear_line() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(rows["good"]["last_error"], Value::Null);
     assert_eq!(rows["moved"]["moved_to"], Value::Null, "a redirect to a 404 is not adopted");
+    // A Retry-After is held for at most a day, and `feeds` says so.
+    let latest = chrono::Utc::now() + chrono::Duration::days(1) + chrono::Duration::minutes(1);
+    for name in ["forever", "overflow"] {
+        let held = rows[name]["held_until"].as_str().unwrap_or_else(|| panic!("{name} is held: {:?}", rows[name]));
+        let held = chrono::DateTime::parse_from_rfc3339(held).unwrap();
+        assert!(held < latest, "{name} is held until {held}");
+    }
+    let (_, text, _) = setup.run(&["feeds"]).await;
+    assert!(text.contains("its server asked to wait (Retry-After)"), "{text}");
 }
 
 #[tokio::test]

@@ -223,15 +223,23 @@ fn status_failure(status: StatusCode, headers: &HeaderMap) -> Failure {
     Failure { kind, http_status: Some(code), message, retry_after }
 }
 
-/// Retry-After as delta-seconds or an HTTP date.
+/// The longest wait a Retry-After may ask for: a day, as the longest backoff after
+/// failures. A server asking for more (`Fri, 31 Dec 9999`, 2^63 seconds) is polled again
+/// after a day and may ask again.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// Retry-After as delta-seconds or an HTTP date, at most [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    let wait = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // Digits beyond u64 are a wait longer than any cap.
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
+    } else {
+        let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+        let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+        wait.to_std().unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Classifies a transport error into one line a person understands.
@@ -283,6 +291,9 @@ mod tests {
         assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("9223372036854775807"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("99999999999999999999999"), Some(MAX_RETRY_AFTER));
     }
 
     #[test]

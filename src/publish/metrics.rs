@@ -11,7 +11,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::grouping::Grouped;
-use crate::model::{FeedStatus, PollReport, PollResult};
+use crate::model::{FailureKind, FeedStatus, PollReport, PollResult};
 
 /// Upper bounds of the poll duration histogram, in seconds: from a local 304 to the fetch
 /// timeout's range.
@@ -49,9 +49,12 @@ pub struct Metrics {
     last_success: Family<FeedLabel, Gauge>,
     cache_bytes: Gauge,
     grouped: Counter,
+    grouping_failures: Counter,
     series_open: Gauge,
     round_duration: Histogram,
     requests: Family<RequestLabels, Counter>,
+    /// Feeds whose last poll could not be stored.
+    unstored: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for Metrics {
@@ -66,9 +69,11 @@ impl Default for Metrics {
             last_success: Family::default(),
             cache_bytes: Gauge::default(),
             grouped: Counter::default(),
+            grouping_failures: Counter::default(),
             series_open: Gauge::default(),
             round_duration: Histogram::new(ROUND_BUCKETS),
             requests: Family::default(),
+            unstored: Default::default(),
         };
         let mut registry = Registry::default();
         // Counters get `_total` appended, histograms `_bucket`, `_sum` and `_count`.
@@ -96,6 +101,11 @@ impl Default for Metrics {
             m.cache_bytes.clone(),
         );
         registry.register("storyline_items_grouped", "Items put into story series since start", m.grouped.clone());
+        registry.register(
+            "storyline_grouping_failures",
+            "Grouping rounds that failed (their items are grouped by the next round)",
+            m.grouping_failures.clone(),
+        );
         registry.register("storyline_series_open", "Series the grouping engine holds in memory", m.series_open.clone());
         registry.register(
             "storyline_grouping_round_seconds",
@@ -116,6 +126,13 @@ impl Metrics {
             PollResult::Failed(_) => "error",
         };
         self.polls.get_or_create(&ResultLabel { result }).inc();
+        // A poll the store could not take may not be on the feed's row either.
+        let mut unstored = self.unstored.lock().unwrap_or_else(|p| p.into_inner());
+        match &report.result {
+            PollResult::Failed(f) if f.kind == FailureKind::Store => unstored.insert(report.feed.clone()),
+            _ => unstored.remove(&report.feed),
+        };
+        drop(unstored);
         let counts = report.counts();
         self.items.inc_by(counts.new as u64);
         self.duplicates.inc_by(counts.duplicates as u64);
@@ -129,6 +146,11 @@ impl Metrics {
         self.round_duration.observe(round.elapsed.as_secs_f64());
     }
 
+    /// Counts one failed grouping round.
+    pub fn grouping_failed(&self) {
+        self.grouping_failures.inc();
+    }
+
     /// Counts one answered request to `route` (the route's pattern, such as
     /// `/series/{file}`, so that the label's values stay few).
     pub fn request(&self, route: &str, status: u16) {
@@ -138,7 +160,10 @@ impl Metrics {
     /// The exposition text, with per-feed gauges from the store's feed rows and the size
     /// of the render cache.
     pub fn render(&self, feeds: &[FeedStatus], cache_bytes: u64) -> String {
-        self.feeds_failing.set(feeds.iter().filter(|f| f.error_count > 0).count() as i64);
+        let unstored = self.unstored.lock().unwrap_or_else(|p| p.into_inner());
+        let failing = feeds.iter().filter(|f| f.error_count > 0 || unstored.contains(&f.name)).count();
+        drop(unstored);
+        self.feeds_failing.set(failing as i64);
         // Feeds removed from the configuration leave the gauge.
         self.last_success.clear();
         for f in feeds {
@@ -160,7 +185,7 @@ mod tests {
 
     use std::time::Duration;
 
-    use crate::model::{Failure, FailureKind, PollCounts};
+    use crate::model::{Failure, PollCounts};
 
     fn report(result: PollResult, elapsed: Duration) -> PollReport {
         PollReport { feed: "a".into(), result, elapsed, min_interval: None, error_count: 0, warnings: Vec::new() }

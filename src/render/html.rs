@@ -289,6 +289,9 @@ pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> 
                                 @if f.gone { "not polled (gone)" }
                                 @else if !f.enabled { "not polled (disabled)" }
                                 @else { @match f.next_poll { Some(t) if t > now => (in_time(t, now)), _ => "due" } }
+                                @if let Some(held) = f.held_until.filter(|t| *t > now) {
+                                    br; span.meta { "its server asked to wait: " (in_time(held, now)) }
+                                }
                             }
                         }
                     }

@@ -103,7 +103,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
                     error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
-                    last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL)
+                    last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL),
+                    retry_after
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -128,6 +129,7 @@ impl Store {
                 warning: r.get(15)?,
                 tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
                 hidden: r.get(17)?,
+                held_until: time(18)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -178,7 +180,10 @@ pub(super) fn record_failure(
     failure: &Failure,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let retry_after = failure.retry_after.map(|d| secs(now) + d.as_secs() as i64);
+    // Saturating: a hold is at most a day (`fetch::MAX_RETRY_AFTER`) when it comes from a
+    // fetch, and must not wrap when it does not.
+    let retry_after =
+        failure.retry_after.map(|d| secs(now).saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
     conn.execute(
         "UPDATE feeds SET last_poll = ?2, last_status = ?3, http_status = ?4, last_error = ?5,
             error_count = error_count + 1, retry_after = ?6, gone = ?7 WHERE id = ?1",
