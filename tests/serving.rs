@@ -67,7 +67,9 @@ async fn read_to_close(sock: &mut TcpStream) -> (String, Duration) {
 async fn half_sent_heads_and_idle_keep_alive_are_closed_after_the_head_timeout() {
     let (_setup, state) = published().await;
     let head_timeout = Duration::from_millis(400);
-    let server = start(state, Limits { max_connections: 16, head_timeout, stop_grace: Duration::from_secs(2) }).await;
+    let server =
+        start(state, Limits { max_connections: 16, per_client: 16, head_timeout, stop_grace: Duration::from_secs(2) })
+            .await;
 
     let mut half = TcpStream::connect(server.addr).await.unwrap();
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
@@ -87,8 +89,12 @@ async fn half_sent_heads_and_idle_keep_alive_are_closed_after_the_head_timeout()
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_beyond_the_cap_get_503_and_the_rest_are_served() {
     let (_setup, state) = published().await;
-    let limits =
-        Limits { max_connections: 3, head_timeout: Duration::from_secs(60), stop_grace: Duration::from_secs(2) };
+    let limits = Limits {
+        max_connections: 3,
+        per_client: 3,
+        head_timeout: Duration::from_secs(60),
+        stop_grace: Duration::from_secs(2),
+    };
     let server = start(state, limits).await;
     let mut idle = Vec::new();
     for _ in 0..3 {
@@ -121,8 +127,12 @@ async fn connections_beyond_the_cap_get_503_and_the_rest_are_served() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stop_does_not_wait_for_dripping_clients() {
     let (_setup, state) = published().await;
-    let limits =
-        Limits { max_connections: 64, head_timeout: Duration::from_secs(60), stop_grace: Duration::from_secs(1) };
+    let limits = Limits {
+        max_connections: 64,
+        per_client: 64,
+        head_timeout: Duration::from_secs(60),
+        stop_grace: Duration::from_secs(1),
+    };
     let server = start(state, limits).await;
     let mut dripping = Vec::new();
     for _ in 0..5 {
@@ -228,6 +238,47 @@ async fn healthz_fails_when_the_store_cannot_be_read() {
     let body = r.text().await.unwrap();
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("database"), "{body}");
+    server.stop.cancel();
+    server.task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_client_address_cannot_take_every_connection() {
+    let (_setup, state) = published().await;
+    let server = start(state, Limits::new(8)).await;
+    assert_eq!(Limits::new(8).per_client, 2);
+    // A host holding idle connections from 127.0.0.2: its third is refused.
+    let from = |last: u8| {
+        let addr = server.addr;
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(std::net::SocketAddr::from(([127, 0, 0, last], 0))).unwrap();
+            socket.connect(addr).await.unwrap()
+        }
+    };
+    let mut hog = vec![from(2).await, from(2).await];
+    let mut third = from(2).await;
+    third.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let (sent, _) = read_to_close(&mut third).await;
+    assert!(sent.starts_with("HTTP/1.1 503 "), "{sent}");
+    // Another address is served meanwhile.
+    let mut other = from(1).await;
+    other.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let (sent, _) = read_to_close(&mut other).await;
+    assert!(sent.starts_with("HTTP/1.1 200 OK"), "{sent}");
+    // The hog's place comes back when one of its connections closes.
+    drop(hog.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = from(2).await;
+        again.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let (sent, _) = read_to_close(&mut again).await;
+        if sent.starts_with("HTTP/1.1 200 OK") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the freed place was never given back: {sent}");
+        tokio::task::yield_now().await;
+    }
     server.stop.cancel();
     server.task.await.unwrap();
 }

@@ -1,10 +1,13 @@
-//! The HTTP listener: accepts connections under a cap, gives each client a bounded time
+//! The HTTP listener: accepts connections under a cap (and a share of it per client
+//! address), gives each client a bounded time
 //! to send a request head (which also ends idle keep-alive connections), and stops
 //! without waiting for idle or dripping clients.
 //!
 //! Connections only: what a request gets is the router's business (`publish`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -43,11 +46,20 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 19\r\n\
 Retry-After: 5\r\nConnection: close\r\n\r\ntoo many connections";
 
+/// One client address may hold at most this share of the connection cap (a quarter: 128
+/// of the default 512), so that one host's sockets, idle or reconnecting as fast as they
+/// are closed, cannot keep every other reader out. 128 is far beyond what a reverse proxy
+/// in front of storyline keeps open to it.
+pub const CLIENT_SHARE: usize = 4;
+
 /// What bounds the server.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Connections served at once; more are answered 503 and closed.
     pub max_connections: usize,
+    /// Connections one client address may hold at once; more are answered as beyond the
+    /// cap.
+    pub per_client: usize,
     /// See [`REQUEST_HEAD_TIMEOUT`].
     pub head_timeout: Duration,
     /// See [`STOP_GRACE`].
@@ -55,9 +67,15 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The production limits with a connection cap.
+    /// The production limits with a connection cap (and a [`CLIENT_SHARE`] of it per
+    /// client address).
     pub fn new(max_connections: usize) -> Limits {
-        Limits { max_connections, head_timeout: REQUEST_HEAD_TIMEOUT, stop_grace: STOP_GRACE }
+        Limits {
+            max_connections,
+            per_client: (max_connections / CLIENT_SHARE).max(1),
+            head_timeout: REQUEST_HEAD_TIMEOUT,
+            stop_grace: STOP_GRACE,
+        }
     }
 }
 
@@ -65,20 +83,25 @@ impl Limits {
 /// flight for at most `stop_grace` and drops every connection.
 pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: CancellationToken) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = Arc::new(Clients::default());
     let connections = TaskTracker::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.head_timeout);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     warn!("cannot accept a connection: {e}");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
             },
+        };
+        let Some(client) = clients.admit(peer, limits.per_client) else {
+            connections.spawn(refuse(stream));
+            continue;
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             connections.spawn(refuse(stream));
@@ -88,7 +111,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: 
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
         let stop = stop.clone();
         connections.spawn(async move {
-            let _slot = slot;
+            let _slot = (slot, client);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => return,
@@ -103,6 +126,47 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: 
     connections.close();
     // Each connection gives up by its own deadline; this is a backstop.
     let _ = tokio::time::timeout(limits.stop_grace + REFUSAL_TIME, connections.wait()).await;
+}
+
+/// Connections held per client address.
+#[derive(Default)]
+struct Clients {
+    held: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection of a client address; gives its place back on drop.
+struct ClientSlot {
+    clients: Arc<Clients>,
+    peer: IpAddr,
+}
+
+impl Clients {
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A place for one more connection of `peer`, unless it holds `limit` already.
+    fn admit(self: &Arc<Self>, peer: IpAddr, limit: usize) -> Option<ClientSlot> {
+        let mut held = self.held();
+        let n = held.entry(peer).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { clients: self.clone(), peer })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self.clients.held();
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
+        }
+    }
 }
 
 /// Tells a client beyond the cap to come back later. Its request head is read first: a
