@@ -337,6 +337,13 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let poller = Arc::new(DaemonPoller(shared.clone()));
     let scheduling = tokio::spawn(scheduler.run(poller, Clock::System, queue, stop.clone(), tracker.clone(), tick));
     let _ = events.send(Event::Ready);
+    // After Ready: a large database takes seconds to check, and serving goes on meanwhile.
+    let checking = published.clone();
+    tracker.spawn(async move {
+        if let Err(problem) = checking.check_integrity().await {
+            error!("{problem}; /healthz answers 503 until it is repaired (sqlite3 .recover) or restored");
+        }
+    });
 
     let mut config = config;
     loop {

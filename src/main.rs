@@ -9,6 +9,7 @@ use storyline::app::{App, CommandError};
 use storyline::config::{Config, FetchSettings};
 use storyline::model::FeedStatus;
 use storyline::render::Format;
+use storyline::text::printable;
 
 #[derive(Parser)]
 #[command(name = "storyline", version, about = "Aggregates feeds into story series and republishes one merged feed")]
@@ -166,7 +167,7 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
-                write!(out, "{}", report.text())?;
+                write!(out, "{}", printable(&report.text()))?;
             }
             return Ok(if report.error.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
@@ -204,7 +205,7 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             let app = App::open_writer(load(&path)?, "poll")?;
             drop(out);
             app.poll(&names, |report| {
-                let _ = writeln!(std::io::stdout(), "{report}");
+                let _ = writeln!(std::io::stdout(), "{}", printable(&report.to_string()));
             })
             .await?;
         }
@@ -214,7 +215,9 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
                 serde_json::to_writer_pretty(&mut out, &feeds)?;
                 writeln!(out)?;
             } else {
-                print_feeds(&mut out, &feeds)?;
+                let mut text = Vec::new();
+                print_feeds(&mut text, &feeds)?;
+                out.write_all(printable(&String::from_utf8_lossy(&text)).as_bytes())?;
             }
         }
         Command::Export { what: Export::Items } => App::open(load(&path)?)?.export_items(&mut out)?,
@@ -226,7 +229,9 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
                 serde_json::to_writer_pretty(&mut out, &explanation)?;
                 writeln!(out)?;
             } else {
-                print_explanation(&mut out, &explanation)?;
+                let mut text = Vec::new();
+                print_explanation(&mut text, &explanation)?;
+                out.write_all(printable(&String::from_utf8_lossy(&text)).as_bytes())?;
             }
         }
         Command::Render { format, series } => {
@@ -245,7 +250,9 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             } else {
                 for s in series {
                     let keywords = s.keywords.join(", ");
-                    writeln!(out, "{:>6}  {} ({})  last {}  [{keywords}]", s.id, s.title, s.items, s.last_published)?;
+                    let line =
+                        format!("{:>6}  {} ({})  last {}  [{keywords}]", s.id, s.title, s.items, s.last_published);
+                    writeln!(out, "{}", printable(&line))?;
                 }
             }
         }

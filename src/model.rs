@@ -430,6 +430,9 @@ pub struct PollCounts {
     pub duplicates: usize,
     /// Entries already stored from this feed.
     pub unchanged: usize,
+    /// Entries whose identity (guid, else link) an earlier entry of the same document
+    /// has: stored once, and counted so the feed's row can say so.
+    pub repeated: usize,
 }
 
 /// How one feed's poll ended.

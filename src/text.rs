@@ -33,6 +33,31 @@ pub fn cap(text: &str, max_bytes: usize) -> String {
     format!("{}…", head.trim_end())
 }
 
+/// Whether `c` is an invisible character that changes how the text around it reads:
+/// bidirectional overrides, embeddings and isolates, and zero-width format characters.
+pub fn is_format_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Text from a feed as it may be printed to a terminal: control characters (which could
+/// move the cursor, recolour or rewrite what was printed before) and the characters of
+/// [`is_format_control`] shown as `\u{..}` escapes; line breaks and tabs kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_format_control(c);
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Escapes plain text for HTML and XML alike, dropping the control characters XML 1.0
 /// cannot carry (a stray one would make a whole feed unreadable).
 pub fn escape_text(text: &str) -> String {
@@ -142,6 +167,22 @@ pub fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_text_prints_without_terminal_controls() {
+        assert_eq!(printable("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(printable("red\u{1b}[31m alert\u{202e}txt"), "red\\u{1b}[31m alert\\u{202e}txt");
+        assert_eq!(printable("back\rspace\u{9b}"), "back\\u{d}space\\u{9b}");
+    }
+
+    #[test]
+    fn capping_cuts_at_a_word_within_the_bytes() {
+        assert_eq!(cap("short", 10), "short");
+        assert_eq!(cap("one two three four", 17), "one two three…");
+        assert_eq!(cap("one two three four", 15), "one two thre…", "no word boundary near the end");
+        let cut = cap(&"é".repeat(100), 11);
+        assert!(cut.len() <= 11 && cut.ends_with("é…"), "{cut}");
+    }
 
     #[test]
     fn shortening_cuts_at_words() {

@@ -157,3 +157,18 @@ async fn hostile_markup_does_not_flood_the_log() {
         "{warning}"
     );
 }
+
+/// Text a feed sends is printed as text: terminal control sequences in it (which could
+/// rewrite what the terminal shows) come out as escapes.
+#[tokio::test]
+async fn inspect_prints_no_terminal_controls_from_a_feed() {
+    let setup = Setup::new("", &[]);
+    let path = setup.dir.path().join("controls.json");
+    let doc = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Feed\u001b]0;owned\u0007",
+        "items":[{"id":"1","url":"http://c.example/1","title":"Red \u001b[31malert\u202e"}]}"#;
+    std::fs::write(&path, doc).unwrap();
+    let (code, out, err) = setup.run(&["inspect", path.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'), "{out:?}");
+    assert!(out.contains("Red \\u{1b}[31malert\\u{202e}"), "{out}");
+}

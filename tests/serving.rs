@@ -282,3 +282,29 @@ async fn one_client_address_cannot_take_every_connection() {
     server.stop.cancel();
     server.task.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_database_fails_its_check_and_the_health_check() {
+    let (setup, state) = published().await;
+    drop(state);
+    // Pages past the first (the schema) overwritten, as a disk fault or a bad copy leaves
+    // them: the database still opens.
+    let database = setup.dir.path().join("test.db");
+    let mut bytes = std::fs::read(&database).unwrap();
+    assert!(bytes.len() > 4 * 4096, "{} bytes", bytes.len());
+    let end = bytes.len() - 4096;
+    for b in &mut bytes[2 * 4096..end] {
+        *b = 0x5a;
+    }
+    std::fs::write(&database, bytes).unwrap();
+    let config = Config::load(&setup.config).unwrap();
+    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
+    let problem = state.check_integrity().await.unwrap_err();
+    assert!(problem.starts_with("the database failed its integrity check"), "{problem}");
+    let server = start(state, Limits::new(64)).await;
+    let r = reqwest::get(format!("http://{}/healthz", server.addr)).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("integrity check"));
+    server.stop.cancel();
+    server.task.await.unwrap();
+}

@@ -15,6 +15,7 @@ pub mod edit;
 
 use serde::Deserialize;
 use toml::Spanned;
+use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
 use crate::filter::{Field, Filters, Rule, Rules};
@@ -469,7 +470,11 @@ fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
         let name = f.name.get_ref().clone();
         if name.is_empty() || name.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
             c.error(f.name.span(), format!("feed name `{name}` must be non-empty and contain no spaces"));
-        } else if !seen.insert(name.clone()) {
+        } else if name.chars().any(crate::text::is_format_control) {
+            let shown = name.escape_unicode();
+            c.error(f.name.span(), format!("feed name `{shown}` holds an invisible direction or format character"));
+        } else if !seen.insert(name.nfc().collect::<String>()) {
+            // Names that look the same (a composed and a decomposed é) are the same name.
             c.error(f.name.span(), format!("duplicate feed name `{name}`"));
         }
         let url = c.value(&Some(f.url.clone()), "url", None, |s| {

@@ -89,3 +89,14 @@ fn keep_and_block_rules_are_compiled_and_bad_patterns_located() {
     let e = errors("[[filter]]\nblock = { colour = \"red\" }\n");
     assert!(e[0].contains("unknown field `colour`"), "{e:?}");
 }
+
+#[test]
+fn feed_names_that_look_alike_or_hide_direction_marks_are_refused() {
+    let feed = |name: &str| format!("[[feed]]\nname = \"{name}\"\nurl = \"http://x.example/{}\"\n", name.len());
+    // "café" composed, then decomposed (e + combining acute): the same name to a reader.
+    let e = errors(&format!("{}{}", feed("caf\u{e9}"), feed("cafe\u{301}")));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("duplicate feed name"), "{e:?}");
+    let e = errors(&feed("news\u{202e}txt.exe"));
+    assert!(e[0].contains("invisible direction or format character") && e[0].contains("\\u{202e}"), "{e:?}");
+}

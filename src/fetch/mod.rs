@@ -65,8 +65,9 @@ impl Fetcher {
     /// Fetches `url`, sending the stored validators. The whole exchange, redirects
     /// included, is bounded by the configured timeout.
     ///
-    /// The timeout runs from the moment the first request may go out: time spent queued
-    /// behind other fetches to the same host is not the server's fault.
+    /// The timeout runs from the moment the first request may go out, and stops while a
+    /// redirect's next hop waits for a slot on its host: time spent queued behind other
+    /// fetches to the same host is not the server's fault.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> FetchReport {
         let mut deadline = None;
         match self.follow(url, validators, &mut deadline).await {
@@ -89,7 +90,12 @@ impl Fetcher {
         let mut all_permanent = true;
         let mut visited = vec![start.clone()];
         loop {
+            let queued = tokio::time::Instant::now();
             let permit = self.limits.acquire(url.host_str().unwrap_or_default()).await;
+            // A later hop's wait for a slot on its host is not the server's time either.
+            if let Some(until) = deadline.as_mut() {
+                *until += queued.elapsed();
+            }
             let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.timeout);
             let response = match tokio::time::timeout_at(until, self.request(&url, validators)).await.ok()? {
                 Ok(r) => r,

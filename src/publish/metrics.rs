@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn counts_and_buckets() {
         let m = Metrics::default();
-        let counts = PollCounts { new: 3, duplicates: 1, unchanged: 0 };
+        let counts = PollCounts { new: 3, duplicates: 1, ..PollCounts::default() };
         m.record(&report(PollResult::Stored(counts), Duration::from_millis(200)));
         let failure =
             Failure { kind: FailureKind::Timeout, http_status: None, message: "timed out".into(), retry_after: None };

@@ -43,6 +43,11 @@ pub const MAX_LIMIT: usize = 1000;
 /// stay light, and only a `?limit` beyond them is heavy (see `readers`).
 const LIGHT_ROWS: usize = 100;
 
+/// Rows the feed list counts as (`/feeds`, `/api/feeds`, `/metrics`): it reads every
+/// configured feed's row, thousands with a large configuration (10,000 feeds made
+/// `/feeds` 4.2 MB), so it is a heavy query.
+const FEED_LIST_ROWS: usize = MAX_LIMIT;
+
 /// Entries of a series feed without `?limit`.
 const SERIES_ITEMS: usize = 100;
 
@@ -57,6 +62,8 @@ pub struct Published {
     pub metrics: Metrics,
     readers: Readers,
     settings: RwLock<ServerSettings>,
+    /// What the integrity check at start found wrong with the database, if anything.
+    damaged: RwLock<Option<String>>,
 }
 
 /// Read connections of the server: up to three heavy queries at once, and one kept for
@@ -75,6 +82,7 @@ impl Published {
             metrics: Metrics::default(),
             readers: Readers::open(database, READERS)?,
             settings: RwLock::new(settings),
+            damaged: RwLock::new(None),
         })
     }
 
@@ -83,6 +91,27 @@ impl Published {
         self.cache.set_capacity(settings.cache);
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
         self.cache.invalidate();
+    }
+
+    /// Records that the database failed its integrity check: `/healthz` answers 503 with
+    /// `problem` from now on (the pages answer what they still can).
+    pub fn set_damaged(&self, problem: String) {
+        *self.damaged.write().unwrap_or_else(|p| p.into_inner()) = Some(problem);
+    }
+
+    /// Checks the database's integrity on a read connection (SQLite's `quick_check`:
+    /// every page and index entry, in time linear in the file), and records what it finds
+    /// with [`Published::set_damaged`]. The daemon runs it once after it started.
+    pub async fn check_integrity(&self) -> Result<(), String> {
+        let checked = self.read(FEED_LIST_ROWS, |store| store.quick_check()).await;
+        let problem = match checked {
+            Ok(None) => return Ok(()),
+            Ok(Some(problem)) => problem,
+            Err(ApiError::Unavailable(e) | ApiError::Internal(e)) => e,
+        };
+        let problem = format!("the database failed its integrity check: {problem}");
+        self.set_damaged(problem.clone());
+        Err(problem)
     }
 
     fn settings(&self) -> ServerSettings {
@@ -365,7 +394,7 @@ async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> R
 /// `/feeds`: every configured feed's health. Not cached: a poll that stores nothing
 /// (a 304, a failure) changes it without changing the store's generation.
 async fn feeds_page(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let doc = cached(&state, None, 0, move |store, settings, changed| {
+    let doc = cached(&state, None, FEED_LIST_ROWS, move |store, settings, changed| {
         let meta = FeedMeta {
             title: settings.title.clone(),
             base_url: settings.base_url.clone(),
@@ -491,7 +520,7 @@ async fn api_one_series(State(state): State<Arc<Published>>, Path(id): Path<Stri
 }
 
 async fn api_feeds(State(state): State<Arc<Published>>) -> Result<Response, ApiError> {
-    Ok(Json(state.read(0, |store| store.feed_statuses()).await?).into_response())
+    Ok(Json(state.read(FEED_LIST_ROWS, |store| store.feed_statuses()).await?).into_response())
 }
 
 async fn api_items(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
@@ -511,6 +540,9 @@ async fn api_why(State(state): State<Arc<Published>>, Path(id): Path<String>) ->
 /// `/healthz`: "ok" when a read connection answers a query that touches the feeds and
 /// items, else the reason with 503 (a watchdog or load balancer acts on the status).
 async fn healthz(State(state): State<Arc<Published>>) -> Response {
+    if let Some(problem) = state.damaged.read().unwrap_or_else(|p| p.into_inner()).clone() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{problem}\n")).into_response();
+    }
     match state.read(0, |store| store.check_readable()).await {
         Ok(()) => "ok".into_response(),
         Err(ApiError::Unavailable(reason) | ApiError::Internal(reason)) => {
@@ -522,7 +554,7 @@ async fn healthz(State(state): State<Arc<Published>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let feeds = state.read(0, |store| store.feed_statuses()).await?;
+    let feeds = state.read(FEED_LIST_ROWS, |store| store.feed_statuses()).await?;
     let text = state.metrics.render(&feeds, state.cache.bytes());
     // OpenMetrics to a scraper that asks for it; else the Prometheus text format (the
     // same lines parse as both).

@@ -136,11 +136,13 @@ impl Store {
     }
 }
 
-/// Updates the feed row after a successful parse, inside the poll's transaction.
+/// Updates the feed row after a successful parse, inside the poll's transaction, with the
+/// parse's warnings and what storing found (`stored_warning`).
 pub(super) fn record_success(
     conn: &Connection,
     feed: &FeedRef,
     parsed: &ParsedFeed,
+    stored_warning: Option<&str>,
     status: u16,
     validators: &Validators,
     now: DateTime<Utc>,
@@ -157,7 +159,8 @@ pub(super) fn record_success(
             validators.last_modified,
             parsed.title,
             parsed.site_link,
-            Some(parsed.warnings.join("; ")).filter(|w| !w.is_empty()),
+            Some(parsed.warnings.iter().map(String::as_str).chain(stored_warning).collect::<Vec<_>>().join("; "))
+                .filter(|w| !w.is_empty()),
         ],
     )?;
     Ok(())

@@ -181,12 +181,18 @@ pub(super) fn insert_entries(
     let mut entries: Vec<&Entry> = parsed.entries.iter().collect();
     entries.sort_by_key(|e| e.published.unwrap_or(now));
     // A feed with nothing stored yet (its first poll, or every feed of a first run) knows
-    // none of its entries: only a repeat within this document can be known, so a set of
-    // this poll's identities stands in for an index lookup per entry.
-    let mut first_poll = (!has_items(conn, feed.id)?).then(HashSet::new);
+    // none of its entries: only a repeat within this document can be known, so the set of
+    // this document's identities stands in for an index lookup per entry.
+    let first_poll = !has_items(conn, feed.id)?;
+    let mut in_document = HashSet::with_capacity(entries.len());
     let mut counts = PollCounts::default();
     for entry in entries {
-        match insert_entry(conn, feed, entry, now, first_poll.as_mut())? {
+        let identity = dedupe::identity(entry);
+        if !in_document.insert(identity.clone()) {
+            counts.repeated += 1;
+            continue;
+        }
+        match insert_entry(conn, feed, entry, identity, now, first_poll)? {
             Inserted::New => counts.new += 1,
             Inserted::Duplicate => counts.duplicates += 1,
             Inserted::Known => counts.unchanged += 1,
@@ -219,20 +225,18 @@ enum Inserted {
     Known,
 }
 
-/// Stores one entry unless its feed has it already. `first_poll` holds the identities
-/// stored so far by this poll when the feed had nothing stored before it.
+/// Stores one entry (of `identity`) unless its feed has it already; on the feed's
+/// `first_poll` it has nothing stored to look up.
 fn insert_entry(
     tx: &Connection,
     feed: &FeedRef,
     entry: &Entry,
+    identity: String,
     now: DateTime<Utc>,
-    first_poll: Option<&mut HashSet<String>>,
+    first_poll: bool,
 ) -> Result<Inserted, StoreError> {
-    let identity = dedupe::identity(entry);
-    let known = match first_poll {
-        Some(stored) => !stored.insert(identity.clone()),
-        None => tx.prepare_cached(KNOWN)?.exists(params![feed.id, dedupe::key_hash(&identity), identity])?,
-    };
+    let known =
+        !first_poll && tx.prepare_cached(KNOWN)?.exists(params![feed.id, dedupe::key_hash(&identity), identity])?;
     if known {
         return Ok(Inserted::Known);
     }

@@ -137,6 +137,14 @@ impl Store {
         self.conn.query_row("SELECT max(id) FROM items", [], |r| r.get::<_, Option<i64>>(0))?;
         Ok(())
     }
+
+    /// SQLite's `quick_check` of the whole file: `None` when it is sound, else the first
+    /// problems it names (at most ten, on one line).
+    pub fn quick_check(&self) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check(10)")?;
+        let found: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok((found != ["ok"]).then(|| found.join("; ")))
+    }
 }
 
 /// Unix seconds for storage.

@@ -148,11 +148,12 @@ ALTER TABLE feeds ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE items ADD COLUMN filtered TEXT;
 ALTER TABLE items ADD COLUMN categories TEXT NOT NULL DEFAULT '[]';
 "#,
-    // Dates before 1970 are not publication dates (`parse::bounds`): items that earlier
-    // versions stored with one are dated when first seen, and their series' spans follow.
-    // (Dates after the day of first sight were never stored.)
+    // Dates before 1970, or more than a day after the item was first seen, are not
+    // publication dates (`parse::bounds`): items that earlier versions stored with one are
+    // dated when first seen, and their series' spans follow. (Published dates after the
+    // day of first sight were never stored; updated ones were.)
     r#"
-UPDATE items SET updated = NULL WHERE updated < 0;
+UPDATE items SET updated = NULL WHERE updated < 0 OR updated > first_seen + 86400;
 UPDATE items SET published = first_seen WHERE published < 0;
 UPDATE item_series SET published = (SELECT published FROM items WHERE items.id = item_series.item)
     WHERE published < 0;
@@ -196,7 +197,8 @@ mod tests {
             "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
              INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, updated, first_seen)
              VALUES (1, 1, 'x', 1, 'u1', 't1', '', '', -219000000000, -5, 1000),
-                    (2, 1, 'y', 2, 'u2', 't2', '', '', 2000, 2100, 2000);
+                    (2, 1, 'y', 2, 'u2', 't2', '', '', 2000, 2100, 2000),
+                    (3, 1, 'z', 3, 'u3', 't3', '', '', 3000, 253402300799, 3000);
              INSERT INTO item_series (item, series, published) VALUES (1, 7, -219000000000), (2, 7, 2000);
              INSERT INTO series (id, title, items, first_published, last_published) VALUES (7, 's', 2, -219000000000, 2000);",
         )
@@ -206,7 +208,7 @@ mod tests {
             conn.query_row("SELECT published, updated FROM items WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .unwrap()
         };
-        assert_eq!((item(1), item(2)), ((1000, None), (2000, Some(2100))));
+        assert_eq!((item(1), item(2), item(3)), ((1000, None), (2000, Some(2100)), (3000, None)));
         let span: (i64, i64) = conn
             .query_row("SELECT first_published, last_published FROM series", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();

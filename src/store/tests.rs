@@ -304,7 +304,7 @@ fn a_first_poll_stores_a_repeated_entry_once() {
     let first =
         vec![entry("1", "http://a.example/1"), entry("2", "http://a.example/2"), entry("1", "http://a.example/1")];
     let c = store.write_poll(&a, &stored(first, "1"), Utc::now()).unwrap();
-    assert_eq!((c.new, c.unchanged), (2, 1));
+    assert_eq!((c.new, c.unchanged, c.repeated), (2, 0, 1));
     let again = vec![entry("2", "http://a.example/2"), entry("3", "http://a.example/3")];
     let c = store.write_poll(&a, &stored(again, "2"), Utc::now()).unwrap();
     assert_eq!((c.new, c.unchanged), (1, 1));
@@ -388,4 +388,20 @@ fn a_read_for_a_document_holds_a_bounded_amount_of_text() {
     let items = store.newest_items(1000).unwrap();
     assert_eq!(items.len(), 3, "the newest that fit, not all ten");
     assert!(items.iter().map(|i| i.content_html.len()).sum::<usize>() <= crate::model::DOCUMENT_TEXT_BYTES);
+}
+
+#[test]
+fn entries_repeating_an_id_are_stored_once_and_the_feed_says_so() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let same = || entry("g-1", "http://a.example/1");
+    let c = store.write_poll(&a, &stored(vec![same(), same(), entry("g-2", "http://a.example/2")], "1"), Utc::now());
+    let c = c.unwrap();
+    assert_eq!((c.new, c.repeated), (2, 1));
+    let status = store.feed_statuses().unwrap().remove(0);
+    assert_eq!(
+        status.warning.as_deref(),
+        Some("1 entries repeat the id (guid, else link) of an earlier entry: stored once")
+    );
 }

@@ -56,7 +56,10 @@ fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc
     match write {
         PollWrite::Stored { parsed, status, validators, moved_to } => {
             let counts = insert_entries(conn, feed, parsed, now)?;
-            record_success(conn, feed, parsed, *status, validators, now)?;
+            let repeated = (counts.repeated > 0).then(|| {
+                format!("{} entries repeat the id (guid, else link) of an earlier entry: stored once", counts.repeated)
+            });
+            record_success(conn, feed, parsed, repeated.as_deref(), *status, validators, now)?;
             record_move(conn, feed.id, moved_to.as_ref())?;
             Ok(counts)
         }
