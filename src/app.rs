@@ -271,7 +271,7 @@ impl App {
         drop(hold);
         pipeline.settle().await?;
         if let Some(retention) = self.config.storage.retention {
-            let pruned = pipeline.prune(retention).await?;
+            let pruned = pipeline.prune(retention, false).await?;
             tracing::info!(pruned, "retention applied");
         }
         background.close();

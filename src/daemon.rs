@@ -63,6 +63,11 @@ pub enum Event {
         /// Why.
         error: String,
     },
+    /// Retention was applied: the bodies of `items` items were dropped.
+    Pruned {
+        /// Items pruned.
+        items: usize,
+    },
     /// Started: listening, feeds recorded, the scheduler running.
     Ready,
     /// A reload request was handled: the configuration was applied, or refused (the
@@ -181,6 +186,43 @@ impl Poller for DaemonPoller {
     fn alive(&self) {
         if let Some(w) = &self.0.watchdog {
             w.ping();
+        }
+    }
+}
+
+/// How often the daemon applies retention, besides at start and after each applied
+/// reload: pruning scans the items table once (a few hundred ms at 1M items), and an
+/// item outlives its retention by at most this much.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Applies `storage.retention` at start, after each reload (the newest setting comes
+/// through `retention`) and every [`HOUSEKEEPING_EVERY`], until `stop`.
+async fn housekeeping(
+    shared: Arc<Shared>,
+    mut retention: tokio::sync::watch::Receiver<Option<Duration>>,
+    stop: CancellationToken,
+) {
+    // At start and after a reload, whenever the last run pruned: the setting may have
+    // changed meanwhile.
+    let mut force = true;
+    loop {
+        let keep = *retention.borrow_and_update();
+        if let Some(keep) = keep {
+            match shared.pipeline().prune(keep, force).await {
+                Ok(items) => {
+                    info!(items, retention_days = keep.as_secs() / 86_400, "retention applied: item bodies pruned");
+                    let _ = shared.events.send(Event::Pruned { items });
+                }
+                Err(e) => error!("cannot apply retention (tried again within the hour): {e}"),
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(HOUSEKEEPING_EVERY) => force = false,
+            changed = retention.changed() => match changed {
+                Ok(()) => force = true,
+                Err(_) => return,
+            },
         }
     }
 }
@@ -336,6 +378,8 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let (commands, queue) = mpsc::channel(4);
     let poller = Arc::new(DaemonPoller(shared.clone()));
     let scheduling = tokio::spawn(scheduler.run(poller, Clock::System, queue, stop.clone(), tracker.clone(), tick));
+    let (retention, retention_changes) = tokio::sync::watch::channel(config.storage.retention);
+    tracker.spawn(housekeeping(shared.clone(), retention_changes, stop.clone()));
     let _ = events.send(Event::Ready);
     // After Ready: a large database takes seconds to check, and serving goes on meanwhile.
     let checking = published.clone();
@@ -355,6 +399,9 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
                     break;
                 }
                 let next = reload_config(&path, &config, &shared, &commands, &mut server).await;
+                if let Some(next) = &next {
+                    retention.send_replace(next.storage.retention);
+                }
                 let _ = events.send(Event::Reloaded { applied: next.is_some() });
                 if let Some(next) = next {
                     config = next;

@@ -105,11 +105,12 @@ impl Pipeline {
         self.grouper.group().await
     }
 
-    /// Applies retention: prunes items first seen more than `retention` ago.
-    pub async fn prune(&self, retention: Duration) -> Result<usize, StoreError> {
+    /// Applies retention: prunes items first seen more than `retention` ago (at most once
+    /// per `store::PRUNE_EVERY` unless `force`d).
+    pub async fn prune(&self, retention: Duration, force: bool) -> Result<usize, StoreError> {
         let age = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let cutoff = Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.writer.prune(cutoff).await
+        self.writer.prune(cutoff, force).await
     }
 
     /// Keeps grouping from starting until the returned hold is dropped: a caller that

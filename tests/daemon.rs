@@ -9,6 +9,7 @@ use common::running::Running;
 use common::{fixture, Route, Server};
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde_json::Value;
+use storyline::daemon::Event;
 
 const LM: &str = "Fri, 27 Nov 2026 12:00:00 GMT";
 
@@ -333,5 +334,41 @@ async fn the_series_and_feeds_pages_show_what_a_reader_needs() {
     let css = http.get(format!("{base}/style.css")).send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.text().await.unwrap().contains("prefers-color-scheme:dark"));
+    daemon.stop().await.unwrap();
+}
+
+/// The daemon applies retention at start and after a reload: aged items lose their
+/// bodies, recent ones keep them, and every row stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_prunes_aged_items_at_start_and_after_a_reload() {
+    let feeds = Server::start().await;
+    feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
+    let text = config(&[("a", feeds.url("/a.xml"))], "").replace("d.db\"\n", "d.db\"\nretention = \"30d\"\n");
+    let (dir, path) = config_file(&text);
+    let polled = tokio::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .arg("--config")
+        .arg(&path)
+        .arg("poll")
+        .output()
+        .await
+        .unwrap();
+    assert!(polled.status.success(), "{}", String::from_utf8_lossy(&polled.stderr));
+    let database = dir.path().join("d.db");
+    // Two of the three items were first seen 100 days ago.
+    let conn = rusqlite::Connection::open(&database).unwrap();
+    let aged = conn.execute("UPDATE items SET first_seen = first_seen - 100 * 86400 WHERE id <= 2", []).unwrap();
+    assert_eq!(aged, 2);
+    let mut daemon = Running::start(&path).await;
+    assert_eq!(daemon.wait(|e| matches!(e, Event::Pruned { .. })).await, Event::Pruned { items: 2 });
+    let bodies = |conn: &rusqlite::Connection| -> Vec<bool> {
+        let mut stmt = conn.prepare("SELECT content != '' FROM items ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(bodies(&conn), [false, false, true], "the aged lose their bodies, the rows stay");
+    // A reload applies it again at once (the setting may have changed).
+    conn.execute("UPDATE items SET first_seen = first_seen - 100 * 86400 WHERE id = 3", []).unwrap();
+    assert!(daemon.reload().await);
+    assert_eq!(daemon.wait(|e| matches!(e, Event::Pruned { .. })).await, Event::Pruned { items: 1 });
+    assert_eq!(bodies(&conn), [false, false, false]);
     daemon.stop().await.unwrap();
 }

@@ -1,4 +1,5 @@
-//! Bytes to normalized entries: charset, format detection (feed-rs), normalization.
+//! Bytes to normalized entries: charset, format detection (feed-rs), normalization, and
+//! the bounds every document is held to (`bounds`: text lengths, entries, dates).
 //!
 //! Pure: takes the body and what HTTP said about it, returns a [`ParsedFeed`] or a
 //! [`ParseError`]. Must not touch the network or the database.

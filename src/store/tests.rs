@@ -75,13 +75,13 @@ fn pruned_items_lose_their_bodies_but_are_not_added_again() {
     let then = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), then).unwrap();
     let day = chrono::Duration::days(1);
-    assert_eq!(store.prune(then + day, then + day * 91).unwrap(), 1);
+    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap(), 1);
     assert_eq!(store.newest_items(10).unwrap()[0].content_html, "");
     let c = store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), Utc::now()).unwrap();
     assert_eq!((c.new, c.unchanged), (0, 1));
     store.write_poll(&a, &stored(vec![entry("2", "http://a.example/2")], "1"), then).unwrap();
-    assert_eq!(store.prune(then + day, then + day * 91).unwrap(), 0, "at most once per PRUNE_EVERY");
-    assert_eq!(store.prune(then + day, then + day * 92).unwrap(), 1, "only what was not pruned yet");
+    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap(), 0, "at most once per PRUNE_EVERY");
+    assert_eq!(store.prune(then + day, then + day * 92, false).unwrap(), 1, "only what was not pruned yet");
 }
 
 #[test]

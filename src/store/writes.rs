@@ -88,6 +88,7 @@ enum Job {
     Poll(Box<PollJob>),
     Prune {
         cutoff: DateTime<Utc>,
+        force: bool,
         reply: oneshot::Sender<Result<usize, StoreError>>,
     },
     NextPoll {
@@ -167,8 +168,8 @@ impl Writer {
                 let mut next = queue.recv().ok();
                 while let Some(job) = next.take() {
                     match job {
-                        Job::Prune { cutoff, reply } => {
-                            let _ = reply.send(store.prune(cutoff, Utc::now()));
+                        Job::Prune { cutoff, force, reply } => {
+                            let _ = reply.send(store.prune(cutoff, Utc::now(), force));
                             next = queue.recv().ok();
                         }
                         Job::NextPoll { feed, next: at, reply } => {
@@ -222,9 +223,10 @@ impl Writer {
         result.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Drops the bodies of items first seen before `cutoff`; returns how many were pruned.
-    pub async fn prune(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.ask(|reply| Job::Prune { cutoff, reply }).await
+    /// Drops the bodies of items first seen before `cutoff` (see [`Store::prune`]); returns
+    /// how many were pruned.
+    pub async fn prune(&self, cutoff: DateTime<Utc>, force: bool) -> Result<usize, StoreError> {
+        self.ask(|reply| Job::Prune { cutoff, force, reply }).await
     }
 
     /// Stores when a feed is next polled.
