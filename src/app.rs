@@ -194,20 +194,14 @@ impl<E: Into<anyhow::Error>> From<E> for CommandError {
 }
 
 impl App {
-    /// Opens the store named by the configuration for reading, beside a running daemon if
-    /// there is one. When no other storyline writes to it, its feed list is brought up to
-    /// date with the configuration first (so new feeds show); otherwise the writer's is
-    /// shown.
+    /// Opens the store named by the configuration for reading only, beside a running
+    /// daemon if there is one: nothing is created or written (read access to the file is
+    /// enough), and a missing database is an error that says where it was looked for. The
+    /// store shows what its writer last recorded; feeds configured since are listed by
+    /// [`App::feeds`] as never polled.
     pub fn open(config: Config) -> anyhow::Result<App> {
-        let mut store = Store::open_reader(&config.storage.database)?;
-        match WriterLock::acquire(&config.storage.database, "storyline (reading)") {
-            Ok(_briefly) => {
-                store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-                store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
-            }
-            Err(StoreError::Locked { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+        let storage = &config.storage;
+        let store = Store::open_read_only(&storage.database, &storage.database_from)?;
         Ok(App { reader: Mutex::new(store), config, lock: None })
     }
 
@@ -298,7 +292,22 @@ impl App {
 
     /// Every configured feed's stored state.
     pub fn feeds(&self) -> anyhow::Result<Vec<FeedStatus>> {
-        Ok(self.read().feed_statuses()?)
+        let mut feeds = self.read().feed_statuses()?;
+        // Configured since the writer last recorded the configuration: never polled.
+        for spec in &self.config.feeds {
+            if !feeds.iter().any(|f| f.name == spec.name) {
+                feeds.push(FeedStatus {
+                    name: spec.name.clone(),
+                    url: crate::model::public_url(spec.url.as_str()),
+                    config_url: crate::model::public_url(spec.url.as_str()),
+                    enabled: spec.enabled,
+                    tags: spec.tags.clone(),
+                    ..FeedStatus::default()
+                });
+            }
+        }
+        feeds.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(feeds)
     }
 
     /// Writes every stored item as JSON Lines, oldest first.

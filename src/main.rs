@@ -17,6 +17,9 @@ struct Cli {
     /// Configuration file.
     #[arg(long, global = true, env = "STORYLINE_CONFIG", default_value = "config.toml")]
     config: PathBuf,
+    /// The database, instead of the configuration's `storage.database` (or its default).
+    #[arg(long, global = true, env = "STORYLINE_DATABASE")]
+    database: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,6 +130,11 @@ enum FormatArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(database) = &cli.database {
+        // The configuration reads it (on every load, reloads included). Set before any
+        // other thread exists.
+        std::env::set_var("STORYLINE_DATABASE", database);
+    }
     init_logging(matches!(cli.command, Command::Run));
     // One runtime for every command: the daemon's, and the one-shot commands' fetches.
     let runtime = match tokio::runtime::Runtime::new() {
@@ -186,10 +194,16 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             }
         }
         Command::ExportOpml => {
-            let app = App::open(load(&path)?)?;
-            // Each feed's own title where a poll has read one.
-            let titles = app.feeds()?.into_iter().filter_map(|f| Some((f.name, f.title?))).collect();
-            write!(out, "{}", storyline::opml::write(&app.config.server.title, &app.config.feeds, &titles))?;
+            let config = load(&path)?;
+            // Each feed's own title where a poll has read one (none before the first).
+            let titles = match App::open(config.clone()) {
+                Ok(app) => app.feeds()?.into_iter().filter_map(|f| Some((f.name, f.title?))).collect(),
+                Err(e) if matches!(e.downcast_ref(), Some(storyline::store::StoreError::Missing { .. })) => {
+                    Default::default()
+                }
+                Err(e) => return Err(e.into()),
+            };
+            write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds, &titles))?;
         }
         Command::Add { url, name, tags, schedule, dry_run } => {
             let request = storyline::app::AddRequest { url, name, tags, schedule, dry_run };

@@ -45,6 +45,8 @@ pub struct Config {
 pub struct Storage {
     /// Absolute path of the SQLite database.
     pub database: PathBuf,
+    /// Why that path: what named it (shown when a command finds no database there).
+    pub database_from: String,
     /// Items first seen longer ago are pruned; None keeps everything.
     pub retention: Option<Duration>,
 }
@@ -302,17 +304,47 @@ impl Config {
     }
 }
 
+/// Where the database is, and why there, for a configuration in `dir` whose
+/// `storage.database` is `key`, in this order: `$STORYLINE_DATABASE` (what `--database`
+/// sets); the key, relative to the configuration's folder; `$STATE_DIRECTORY` (the unit's
+/// state directory, under systemd); for a configuration in `…/etc/storyline` (the unit's
+/// configuration directory), `…/var/lib/storyline`, so that a command an administrator
+/// types beside the service reads the service's database; else beside the configuration.
+fn database_path(dir: &Path, key: Option<&str>) -> (PathBuf, String) {
+    const FILE: &str = "storyline.db";
+    if let Some(path) = std::env::var_os("STORYLINE_DATABASE").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let path = if path.is_relative() { std::env::current_dir().unwrap_or_default().join(path) } else { path };
+        return (path, "--database (or $STORYLINE_DATABASE)".into());
+    }
+    if let Some(key) = key {
+        return (dir.join(key), "storage.database in the configuration".into());
+    }
+    // systemd sets a colon-separated list, one per StateDirectory= entry.
+    let state = std::env::var("STATE_DIRECTORY").ok();
+    if let Some(state) = state.as_deref().and_then(|s| s.split(':').next()).filter(|s| !s.is_empty()) {
+        return (Path::new(state).join(FILE), "$STATE_DIRECTORY (set by systemd)".into());
+    }
+    if dir.ends_with("etc/storyline") {
+        let root = dir.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+        let service = root.join("var/lib/storyline");
+        let why =
+            format!("the service's state directory ({}), for a configuration in {}", service.display(), dir.display());
+        return (service.join(FILE), why);
+    }
+    (dir.join(FILE), "beside the configuration (storage.database is not set)".into())
+}
+
 fn default_user_agent() -> String {
     format!("storyline/{} (+{})", env!("CARGO_PKG_VERSION"), crate::model::HOMEPAGE)
 }
 
 fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let default_db = std::env::var_os("STATE_DIRECTORY")
-        .map(|d| PathBuf::from(d).join("storyline.db"))
-        .unwrap_or_else(|| dir.join("storyline.db"));
+    let (database, database_from) = database_path(&dir, raw.storage.database.as_ref().map(|d| d.get_ref().as_str()));
     let storage = Storage {
-        database: raw.storage.database.as_ref().map_or(default_db, |d| dir.join(d.get_ref())),
+        database,
+        database_from,
         retention: c.value(&raw.storage.retention, "retention", Some(Duration::from_secs(90 * 86_400)), |s| {
             if s == "forever" {
                 Ok(None)

@@ -25,6 +25,22 @@ pub use writes::{PollWrite, Redirect, Writer};
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A command that only reads found no database.
+    #[error("no database at {}: {from} names it. Nothing has been stored there yet (`storyline poll`, or the daemon, creates it), or the service keeps it elsewhere: give its path with --database (or $STORYLINE_DATABASE)", path.display())]
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+        /// What named that path.
+        from: String,
+    },
+    /// The database has an older schema, and a command that only reads cannot upgrade it.
+    #[error("the database has schema version {found}, older than this storyline's ({known}); run `storyline poll` or start the daemon once to upgrade it")]
+    TooOld {
+        /// Version in the file.
+        found: usize,
+        /// Newest version this build knows.
+        known: usize,
+    },
     /// The file could not be opened or created.
     #[error("cannot open the database {path}: {source}")]
     Open {
@@ -104,6 +120,23 @@ impl Store {
     /// Opens the database at `path` for reading (with a smaller page cache).
     pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
         Store::open_with_cache(path, READER_CACHE_KIB)
+    }
+
+    /// Opens the database at `path` for reading only, for the commands that only read: it
+    /// must exist (`from` says what named the path, for the error) and have this build's
+    /// schema; nothing is created, migrated or written, so read access to the file is
+    /// enough.
+    pub fn open_read_only(path: &Path, from: &str) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.to_path_buf(), from: from.to_string() });
+        }
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+        conn.pragma_update(None, "cache_size", -READER_CACHE_KIB).map_err(open_err)?;
+        schema::check(&conn)?;
+        Ok(Store { conn })
     }
 
     fn open_with_cache(path: &Path, cache_kib: i64) -> Result<Store, StoreError> {

@@ -164,6 +164,16 @@ UPDATE series SET
 "#,
 ];
 
+/// Whether the database has this build's schema, for a connection that cannot migrate.
+pub fn check(conn: &Connection) -> Result<(), StoreError> {
+    let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    match found.cmp(&MIGRATIONS.len()) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(StoreError::TooNew { found, known: MIGRATIONS.len() }),
+        std::cmp::Ordering::Less => Err(StoreError::TooOld { found, known: MIGRATIONS.len() }),
+    }
+}
+
 /// Brings the database to the newest schema, one transaction per step.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
