@@ -45,10 +45,26 @@ pub fn import_opml(config: &Config, opml_path: &Path, dry_run: bool) -> Result<V
 }
 
 /// Writes the configuration beside, then renames it over the old one: a crash never
-/// leaves a half-written configuration.
+/// leaves a half-written configuration. The new file gets the old one's mode, owner and
+/// group before it takes its place (the service's user must still read it; the umask of
+/// whoever runs the command must not decide), and is synced first.
 fn replace_config(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
     let tmp = path.with_extension("toml.storyline-tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let old = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        // Owner first: changing it may clear set-id bits that the mode then restores.
+        std::os::unix::fs::fchown(&file, Some(old.uid()), Some(old.gid()))?;
+        file.set_permissions(old.permissions())?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }

@@ -93,3 +93,32 @@ async fn tags_survive_an_export_and_import_as_folders() {
     let written = std::fs::read_to_string(&fresh.config).unwrap();
     assert!(written.contains("tags = [\"world\", \"daily\"]"), "{written}");
 }
+
+/// Adding feeds rewrites the configuration with its mode, owner and group, whatever the
+/// umask of who runs the command (a service user that could read it still can).
+#[tokio::test(flavor = "multi_thread")]
+async fn editing_the_configuration_keeps_its_mode_and_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let setup = Setup::new("", &[]);
+    std::fs::write(&setup.config, CONFIG).unwrap();
+    std::fs::set_permissions(&setup.config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // As root (CI), hand it to another owner and group, as /etc/storyline files are.
+    let chowned = std::os::unix::fs::chown(&setup.config, Some(65534), Some(65534)).is_ok();
+    let opml = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sloppy.opml");
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" --config \"$1\" import-opml \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_storyline"))
+        .arg(&setup.config)
+        .arg(&opml)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta = std::fs::metadata(&setup.config).unwrap();
+    assert!(std::fs::read_to_string(&setup.config).unwrap().contains("daily-wire"), "the feeds were added");
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o640, "mode kept under umask 077");
+    if chowned {
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "owner and group kept");
+    }
+}
