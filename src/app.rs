@@ -276,6 +276,12 @@ impl App {
         while let Some(joined) = tasks.join_next().await {
             let done = joined.context("a poll task failed")?;
             report(&done);
+            // When the feed is due next, as the daemon would schedule it: a daemon started
+            // afterwards polls it then, not at once.
+            if let Some(spec) = self.config.feeds.iter().find(|f| f.name == done.feed) {
+                let next = crate::scheduler::next_poll(&spec.name, self.config.schedule_of(spec), Utc::now(), &done);
+                parts.writer.set_next_poll(spec.name.clone(), next).await?;
+            }
             reports.push(done);
         }
         drop(hold);

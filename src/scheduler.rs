@@ -75,21 +75,14 @@ fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1))
 }
 
-/// The feed's next regular time after `polled`. Cron times get the feed's jitter added.
-/// Intervals run on a grid offset by the jitter (so feeds started together drift apart
-/// once and then keep their exact interval), the next grid point at least half an
-/// interval after `polled`.
+/// The feed's next regular time after `polled`. Cron times get the feed's jitter added
+/// (feeds on one crontab line spread over part of its period); an interval is measured
+/// from the previous poll, exactly (it was snapped to a grid, which put up to one and a
+/// half intervals between a poll and the next).
 pub fn scheduled_after(name: &str, schedule: &Schedule, polled: DateTime<Utc>) -> DateTime<Utc> {
-    let offset = jitter(name, schedule, polled);
     match schedule {
-        Schedule::Cron { .. } => after(schedule.next_after(polled), offset),
-        Schedule::Every(interval) => {
-            let every = interval.as_secs().max(1) as i64;
-            let earliest = polled.timestamp() + every / 2;
-            let phase = offset.as_secs() as i64 % every;
-            let k = (earliest - phase).div_euclid(every) + 1;
-            DateTime::from_timestamp(k * every + phase, 0).unwrap_or(polled)
-        }
+        Schedule::Cron { .. } => after(schedule.next_after(polled), jitter(name, schedule, polled)),
+        Schedule::Every(interval) => after(polled, *interval),
     }
 }
 

@@ -372,3 +372,34 @@ async fn the_daemon_prunes_aged_items_at_start_and_after_a_reload() {
     assert_eq!(bodies(&conn), [false, false, false]);
     daemon.stop().await.unwrap();
 }
+
+/// A one-shot `poll` stores each feed's next poll time, an interval after it, so a daemon
+/// started afterwards does not poll every feed at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_shot_poll_stores_the_next_poll_times() {
+    let feeds = Server::start().await;
+    feeds.route("/a.xml", Route::feed(fixture("rss2.xml"), "application/rss+xml"));
+    let (_dir, path) = config_file(&config(&[("a", feeds.url("/a.xml"))], ""));
+    let storyline = |args: &'static [&'static str]| {
+        let path = path.clone();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+                .arg("--config")
+                .arg(&path)
+                .args(args)
+                .output()
+                .await
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        }
+    };
+    // Stored to the second.
+    let before = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    storyline(&["poll"]).await;
+    let listed: Vec<Value> = serde_json::from_str(&storyline(&["feeds", "--json"]).await).unwrap();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(listed[0]["next_poll"].as_str().expect("a next poll time")).unwrap();
+    let hour = chrono::Duration::hours(1);
+    assert!(next >= before + hour && next <= chrono::Utc::now() + hour, "every 1h from the poll: {next}");
+}
