@@ -224,6 +224,8 @@ async fn every_hostile_server_ends_in_one_clear_line() {
     server.set("/loop-b", Act::Redirect(301, "/loop".into()));
     let mut list: Vec<(&str, String)> = cases.iter().map(|(n, _, _)| (*n, format!("{base}/{n}"))).collect();
     list.push(("mute-tls", format!("https://127.0.0.1:{}/feed", mute_port().await)));
+    // Nothing listens on port 1: the error names the host it could not reach.
+    list.push(("refused", "http://127.0.0.1:1/feed".into()));
     let setup = Setup::new("[fetch]\ntimeout = \"2s\"\nmax_body = \"64KiB\"\nper_host = 32\n", &list);
 
     let started = Instant::now();
@@ -250,6 +252,8 @@ async fn every_hostile_server_ends_in_one_clear_line() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(rows["good"]["last_error"], Value::Null);
+    let refused = rows["refused"]["last_error"].as_str().unwrap();
+    assert!(refused.starts_with("cannot connect to 127.0.0.1: "), "{refused}");
     assert_eq!(rows["moved"]["moved_to"], Value::Null, "a redirect to a 404 is not adopted");
     // A Retry-After is held for at most a day, and `feeds` says so.
     let latest = chrono::Utc::now() + chrono::Duration::days(1) + chrono::Duration::minutes(1);

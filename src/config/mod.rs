@@ -108,7 +108,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message)
+        // Line 0: about the file as a whole (it cannot be read), not a place in it.
+        match self.line {
+            0 => write!(f, "{}: {}", self.path.display(), self.message),
+            _ => write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.col, self.message),
+        }
     }
 }
 
@@ -255,6 +259,37 @@ impl Checker<'_> {
     }
 }
 
+/// Most times a configuration is read to find its unknown keys and wrong types.
+const MAX_READS: usize = 64;
+
+/// Blanks out the line holding byte `at` (a key and its value), or the whole table when
+/// that line is a table header, keeping every other byte where it was; whether anything
+/// changed.
+fn blank_out(text: &mut String, at: usize) -> bool {
+    let at = at.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let mut end = line_end(start);
+    if text[start..end].trim_start().starts_with('[') {
+        // The table's keys go with it: up to the next header.
+        while end < text.len() {
+            let next = end + 1;
+            if text[next..].trim_start().starts_with('[') {
+                break;
+            }
+            end = line_end(next);
+        }
+    }
+    // Same length in bytes: a multi-byte character becomes as many spaces.
+    let blanked: String = text[start..end]
+        .chars()
+        .flat_map(|c| std::iter::repeat_n(if c == '\n' { '\n' } else { ' ' }, c.len_utf8()))
+        .collect();
+    let changed = text[start..end].chars().any(|c| !c.is_whitespace());
+    text.replace_range(start..end, &blanked);
+    changed
+}
+
 /// 1-based line and character column of a byte offset.
 fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
@@ -268,11 +303,17 @@ impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let source = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                ". Name the configuration with --config FILE (or $STORYLINE_CONFIG); \
+                 config.toml.example is a commented one to start from"
+            } else {
+                ""
+            };
             ConfigErrors(vec![ConfigError {
                 path: path.to_path_buf(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read the configuration: {e}"),
+                line: 0,
+                col: 0,
+                message: format!("cannot read the configuration: {e}{hint}"),
             }])
         })?;
         Config::parse(path, &source)
@@ -282,19 +323,33 @@ impl Config {
     /// to resolve relative database paths).
     pub fn parse(path: &Path, source: &str) -> Result<Config, ConfigErrors> {
         let mut checker = Checker { path, source, errors: Vec::new() };
-        let raw: RawConfig = match toml::from_str(source) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let message = e.message().trim().replace('\n', " ");
-                checker.error(e.span().unwrap_or(0..0), message);
-                return Err(ConfigErrors(checker.errors));
+        // serde stops at the first unknown key or wrong type: each such key is reported,
+        // blanked out (offsets and lines unchanged) and the text read again, so that one
+        // run reports every error, the checks of the known keys included.
+        let mut text = source.to_string();
+        let mut raw = None;
+        for _ in 0..MAX_READS {
+            match toml::from_str::<RawConfig>(&text) {
+                Ok(read) => {
+                    raw = Some(read);
+                    break;
+                }
+                Err(e) => {
+                    let span = e.span().unwrap_or(0..0);
+                    let message = e.message().trim().replace('\n', " ");
+                    let per_key = message.starts_with("unknown field") || message.starts_with("invalid type");
+                    checker.error(span.clone(), message);
+                    if !per_key || !blank_out(&mut text, span.start) {
+                        break;
+                    }
+                }
             }
-        };
-        let config = build(&mut checker, path, raw);
-        if checker.errors.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigErrors(checker.errors))
+        }
+        let config = raw.map(|raw| build(&mut checker, path, raw));
+        checker.errors.sort_by_key(|e| (e.line, e.col));
+        match config {
+            Some(config) if checker.errors.is_empty() => Ok(config),
+            _ => Err(ConfigErrors(checker.errors)),
         }
     }
 

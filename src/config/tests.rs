@@ -100,3 +100,37 @@ fn feed_names_that_look_alike_or_hide_direction_marks_are_refused() {
     let e = errors(&feed("news\u{202e}txt.exe"));
     assert!(e[0].contains("invisible direction or format character") && e[0].contains("\\u{202e}"), "{e:?}");
 }
+
+#[test]
+fn every_error_is_reported_in_line_order_in_the_users_words() {
+    let text = "[fetch]\ncolour = 1\nschedule = \"*/61 * * * *\"\n\n[server]\nitems = \"many\"\nshade = 2\n\n\
+                [[feed]]\nname = \"a\"\nurl = \"ftp://x\"\nschedule = \"every 15 minutes\"\n\n[colours]\nred = 1\n";
+    let e = errors(text);
+    let at: Vec<&str> = e.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    assert_eq!(at, ["c.toml:2:1", "c.toml:3:12", "c.toml:6:9", "c.toml:7:1", "c.toml:11:7", "c.toml:14:2"], "{e:#?}");
+    assert!(e[0].contains("unknown field `colour`"), "{}", e[0]);
+    assert!(e[1].contains("minute field `*/61`: a step of 61 is out of range 1-59"), "{}", e[1]);
+    assert!(!e[1].contains("0 */61"), "no field the user did not write: {}", e[1]);
+    assert!(e[2].contains("invalid type"), "{}", e[2]);
+    assert!(e[5].contains("unknown field `colours`"), "{}", e[5]);
+    // `every 15 minutes` is a valid interval now: no error for it.
+    assert!(!e.iter().any(|e| e.contains("minutes")), "{e:#?}");
+}
+
+#[test]
+fn durations_read_as_people_write_them() {
+    use crate::model::parse_duration;
+    assert_eq!(parse_duration("15 minutes"), Ok(Duration::from_secs(900)));
+    assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+    assert_eq!(parse_duration("2 days"), Ok(Duration::from_secs(172_800)));
+    let e = parse_duration("15 fortnights").unwrap_err();
+    assert!(e.starts_with("`fortnights` in `15 fortnights` is not a unit of time"), "{e}");
+    assert!(parse_duration("15").unwrap_err().contains("lacks a unit"));
+}
+
+#[test]
+fn a_missing_file_says_how_to_name_one() {
+    let e = Config::load(Path::new("/nonexistent/storyline.toml")).unwrap_err().to_string();
+    assert!(e.starts_with("/nonexistent/storyline.toml: cannot read the configuration"), "{e}");
+    assert!(e.contains("--config") && e.contains("config.toml.example"), "{e}");
+}

@@ -99,7 +99,7 @@ impl Fetcher {
             let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.timeout);
             let response = match tokio::time::timeout_at(until, self.request(&url, validators)).await.ok()? {
                 Ok(r) => r,
-                Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout)), None)),
+                Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout, &url)), None)),
             };
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
@@ -172,7 +172,7 @@ impl Fetcher {
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return FetchOutcome::Failed(failure_of(&e, self.timeout)),
+                Err(e) => return FetchOutcome::Failed(failure_of(&e, self.timeout, &final_url)),
             }
         }
         FetchOutcome::Fetched(Body { final_url, status: status.as_u16(), content_type, validators, bytes })
@@ -248,12 +248,14 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Classifies a transport error into one line a person understands.
-fn failure_of(error: &reqwest::Error, timeout: Duration) -> Failure {
+/// Classifies a transport error (of a request to `url`) into one line a person understands.
+fn failure_of(error: &reqwest::Error, timeout: Duration, url: &Url) -> Failure {
     let (kind, message) = if error.is_timeout() {
         (FailureKind::Timeout, format!("no complete response within {}s", timeout.as_secs()))
     } else if error.is_connect() {
-        (FailureKind::Network, format!("cannot connect: {}", root_cause(error)))
+        // The host: a redirect may have led elsewhere, and DNS errors do not name it.
+        let host = url.host_str().unwrap_or("the server");
+        (FailureKind::Network, format!("cannot connect to {host}: {}", root_cause(error)))
     } else if error.is_body() || error.is_decode() {
         (FailureKind::Network, format!("connection failed while reading the body: {}", root_cause(error)))
     } else {

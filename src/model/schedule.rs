@@ -79,9 +79,44 @@ impl FromStr for Schedule {
                 ))
             }
         };
-        let schedule = cron::Schedule::from_str(&expr).map_err(|e| format!("invalid cron expression: {e}"))?;
+        if let Some(problem) = out_of_range(&fields) {
+            return Err(problem);
+        }
+        // The expression as the user wrote it: the seconds field added for the `cron`
+        // crate is not theirs.
+        let schedule = cron::Schedule::from_str(&expr).map_err(|_| {
+            format!("`{text}` is not a crontab line: expected minute hour day-of-month month day-of-week, as `*/15 * * * *`")
+        })?;
         Ok(Schedule::Cron { source: text.to_string(), schedule: Box::new(schedule) })
     }
+}
+
+/// The first number of a crontab line (5 fields, or 6 with seconds first) outside its
+/// field's range, as a sentence naming the field; steps (`*/N`) must be within it too.
+fn out_of_range(fields: &[&str]) -> Option<String> {
+    const FIVE: [(&str, u32, u32); 5] =
+        [("minute", 0, 59), ("hour", 0, 23), ("day-of-month", 1, 31), ("month", 1, 12), ("day-of-week", 0, 7)];
+    let ranges: Vec<(&str, u32, u32)> = match fields.len() {
+        5 => FIVE.to_vec(),
+        6 => std::iter::once(("second", 0, 59)).chain(FIVE).collect(),
+        _ => return None,
+    };
+    for (field, (name, low, high)) in fields.iter().zip(ranges) {
+        for part in field.split(',') {
+            let (values, step) = part.split_once('/').map_or((part, None), |(v, s)| (v, Some(s)));
+            if let Some(step) = step.and_then(|s| s.parse::<u32>().ok()) {
+                if step == 0 || step > high {
+                    return Some(format!("{name} field `{field}`: a step of {step} is out of range 1-{high}"));
+                }
+            }
+            for n in values.split('-').filter_map(|v| v.parse::<u32>().ok()) {
+                if n < low || n > high {
+                    return Some(format!("{name} field `{field}`: {n} is out of range {low}-{high}"));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Rewrites crontab day-of-week numbers (0-7, Sunday = 0 or 7) as names, which mean the
@@ -112,32 +147,30 @@ fn crontab_dow(field: &str) -> Result<String, String> {
 /// Parses `90d`, `30s`, `1h30m`: one or more number+unit pairs, units `s`, `m`, `h`, `d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
+    let example = "e.g. `30s`, `15m`, `2h`, `7d`";
     if text.is_empty() {
-        return Err("empty duration; expected e.g. `30s`, `15m`, `2h`, `7d`".into());
+        return Err(format!("empty duration; expected {example}"));
     }
     let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("`{text}` is not a duration; expected {example}"));
         }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            ' ' => continue,
-            other => return Err(format!("unknown duration unit `{other}` in `{text}`; use s, m, h or d")),
+        let n: u64 = rest[..digits].parse().map_err(|_| format!("`{text}`: the number is too large"))?;
+        let after = rest[digits..].trim_start();
+        let word = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+        let unit = match after[..word].to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "" => return Err(format!("`{text}` lacks a unit; use s, m, h or d ({example})")),
+            other => return Err(format!("`{other}` in `{text}` is not a unit of time; use s, m, h or d ({example})")),
         };
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration; expected e.g. `30s`, `15m`, `2h`, `7d`"))?;
         total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or("duration too large")?;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(format!("`{text}` lacks a unit; use s, m, h or d (e.g. `{text}s`)"));
+        rest = after[word..].trim_start();
     }
     Ok(Duration::from_secs(total))
 }
