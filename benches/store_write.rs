@@ -33,6 +33,7 @@ fn main() {
             schedule: None,
             tags: vec![],
             enabled: true,
+            title: None,
         })
         .collect();
     let work = tempfile::tempdir().unwrap();

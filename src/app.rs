@@ -140,6 +140,7 @@ pub async fn add(config: &Config, request: &AddRequest) -> Result<Vec<String>, C
         url: feed.url.to_string(),
         tags: request.tags.clone(),
         schedule: request.schedule.clone(),
+        title: None,
     };
     let source = std::fs::read_to_string(&config.path)?;
     let updated = append_feeds(&source, std::slice::from_ref(&new))?;
@@ -324,6 +325,7 @@ impl App {
                     config_url: crate::model::public_url(spec.url.as_str()),
                     enabled: spec.enabled,
                     tags: spec.tags.clone(),
+                    title: spec.title.clone(),
                     ..FeedStatus::default()
                 });
             }

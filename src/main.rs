@@ -146,6 +146,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli.config, cli.command)) {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): what it did not read is not an error.
+        Err(CommandError::Failed(e)) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             match &e {
                 // Located errors are printed as they are (FILE:LINE:COL: message).
@@ -155,6 +157,11 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Whether `e` is, somewhere in its chain, a write to a closed pipe.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// The configuration at `path`; its errors (every one, located) are a usage error.
@@ -195,15 +202,16 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
         }
         Command::ExportOpml => {
             let config = load(&path)?;
-            // Each feed's own title where a poll has read one (none before the first).
-            let titles = match App::open(config.clone()) {
-                Ok(app) => app.feeds()?.into_iter().filter_map(|f| Some((f.name, f.title?))).collect(),
+            // Each feed's own title and home page where a poll has read them (none before
+            // the first poll).
+            let stored = match App::open(config.clone()) {
+                Ok(app) => app.feeds()?.into_iter().map(|f| (f.name.clone(), f)).collect(),
                 Err(e) if matches!(e.downcast_ref(), Some(storyline::store::StoreError::Missing { .. })) => {
                     Default::default()
                 }
                 Err(e) => return Err(e.into()),
             };
-            write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds, &titles))?;
+            write!(out, "{}", storyline::opml::write(&config.server.title, &config.feeds, &stored))?;
         }
         Command::Add { url, name, tags, schedule, dry_run } => {
             let request = storyline::app::AddRequest { url, name, tags, schedule, dry_run };

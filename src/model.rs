@@ -84,6 +84,8 @@ pub struct FeedSpec {
     pub tags: Vec<String>,
     /// Disabled feeds are kept in the store but never polled.
     pub enabled: bool,
+    /// A title to show until the feed's own is read (`import-opml` keeps the outline's).
+    pub title: Option<String>,
 }
 
 /// One entry of a parsed feed, normalized: plain-text title, absolute URLs, sanitized HTML.
@@ -384,6 +386,8 @@ pub struct FeedStatus {
     /// Until when its server asked (Retry-After, at most a day) not to be polled: every
     /// feed of that host waits.
     pub held_until: Option<DateTime<Utc>>,
+    /// The feed's home page, as the feed names it.
+    pub site_link: Option<String>,
 }
 
 /// A series as the digest shows it: one entry per series, updated as it grows.

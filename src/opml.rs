@@ -8,7 +8,7 @@ use quick_xml::Reader;
 use url::Url;
 
 use crate::config::edit::NewFeed;
-use crate::model::FeedSpec;
+use crate::model::{FeedSpec, FeedStatus};
 use crate::parse::html::to_text;
 use crate::text::escape_text as xml_escape;
 
@@ -73,7 +73,8 @@ pub fn read(text: &str) -> Result<Vec<Outline>, OpmlError> {
         if !e.name().as_ref().eq_ignore_ascii_case(b"outline") {
             continue;
         }
-        let title = attribute(&e, &["title"]).or_else(|| attribute(&e, &["text"]));
+        // Plain text: exporters that escape twice (`&amp;amp;`) leave an entity behind.
+        let title = attribute(&e, &["title"]).or_else(|| attribute(&e, &["text"])).map(|t| to_text(&t));
         match attribute(&e, &["xmlurl", "url"]) {
             Some(url) => {
                 let parents = folders.iter().flatten().cloned().collect();
@@ -163,26 +164,37 @@ pub fn plan_import(existing: &[FeedSpec], outlines: Vec<Outline>) -> ImportPlan 
                 tags.push(c);
             }
         }
-        plan.add.push(NewFeed { name, url: url.into(), tags, schedule: None });
+        let title = Some(outline.title).filter(|t| !t.is_empty());
+        plan.add.push(NewFeed { name, url: url.into(), tags, schedule: None, title });
     }
     plan
 }
 
 /// The configured feeds as an OPML 2.0 document, as readers lay them out: feeds without
 /// tags at the top level, then one folder per first tag (in the order first seen); each
-/// outline named by the feed's own title (`titles`, by configured name) or else its
-/// name, its other tags in `category`. `read` takes folders and categories back as tags.
-pub fn write(title: &str, feeds: &[FeedSpec], titles: &HashMap<String, String>) -> String {
+/// outline named by the feed's own title (from `stored`, by configured name), else its
+/// configured `title`, else its name, with its home page (`htmlUrl`) where a poll read
+/// one, and its other tags in `category`. `read` takes folders and categories back as
+/// tags, titles as titles.
+pub fn write(title: &str, feeds: &[FeedSpec], stored: &HashMap<String, FeedStatus>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n");
     out.push_str(&format!("    <title>{}</title>\n", xml_escape(title)));
     out.push_str(&format!("    <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n", chrono::Utc::now().to_rfc2822()));
     let outline = |f: &FeedSpec, indent: &str| {
-        let text = titles.get(&f.name).filter(|t| !t.trim().is_empty()).unwrap_or(&f.name);
+        let known = stored.get(&f.name);
+        let text = known
+            .and_then(|k| k.title.as_deref())
+            .or(f.title.as_deref())
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or(&f.name);
         let rest = f.tags.get(1..).unwrap_or_default();
         let category =
             if rest.is_empty() { String::new() } else { format!(" category=\"{}\"", xml_escape(&rest.join(","))) };
+        let home = known
+            .and_then(|k| k.site_link.as_deref())
+            .map_or(String::new(), |h| format!(" htmlUrl=\"{}\"", xml_escape(h)));
         format!(
-            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{category}/>\n",
+            "{indent}<outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\"{home}{category}/>\n",
             xml_escape(text),
             xml_escape(f.url.as_str())
         )
@@ -236,6 +248,16 @@ mod tests {
     }
 
     #[test]
+    fn twice_escaped_titles_read_as_text_and_are_kept() {
+        let found = read(r#"<opml><body><outline xmlUrl="http://b.example/f" title="B &amp;amp; Co"/></body></opml>"#);
+        let found = found.unwrap();
+        assert_eq!(found[0].title, "B & Co");
+        let plan = plan_import(&[], found);
+        assert_eq!(plan.add[0].name, "b-co");
+        assert_eq!(plan.add[0].title.as_deref(), Some("B & Co"), "the title goes into the configuration");
+    }
+
+    #[test]
     fn imports_skip_known_urls_and_make_names_unique() {
         let existing = vec![FeedSpec {
             name: "a-paper".into(),
@@ -243,6 +265,7 @@ mod tests {
             schedule: None,
             tags: vec![],
             enabled: true,
+            title: None,
         }];
         let outline = |title: &str, url: &str| Outline {
             title: title.into(),
@@ -276,14 +299,21 @@ mod tests {
             schedule: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             enabled: true,
+            title: None,
         };
         let feeds = vec![
             spec("p0000", "http://x.example/f?a=1&b=2", &["world", "daily"]),
             spec("p0001", "http://y.example/f", &[]),
             spec("p0002", "http://z.example/f", &["world"]),
         ];
-        let titles = HashMap::from([("p0000".to_string(), "X & Y News".to_string())]);
+        let seen = FeedStatus {
+            title: Some("X & Y News".into()),
+            site_link: Some("http://x.example/".into()),
+            ..FeedStatus::default()
+        };
+        let titles = HashMap::from([("p0000".to_string(), seen)]);
         let text = write("Mine", &feeds, &titles);
+        assert!(text.contains("htmlUrl=\"http://x.example/\""), "{text}");
         assert!(text.contains("<outline text=\"world\" title=\"world\">"), "{text}");
         let back = read(&text).unwrap();
         let summary: Vec<(&str, &str, Vec<String>)> = back

@@ -83,3 +83,23 @@ async fn read_only_commands_never_create_a_database() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("xmlUrl=\"http://127.0.0.1:9/a.xml\""), "{out}");
 }
+
+/// Output to a reader that went away (`storyline ... | head`) ends quietly.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[[feed]]\nname = \"a\"\nurl = \"http://127.0.0.1:9/a.xml\"\n").unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .arg("--config")
+        .arg(&config)
+        .arg("export-opml")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.is_empty(), "nothing said about the pipe: {err}");
+}

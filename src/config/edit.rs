@@ -14,6 +14,8 @@ pub struct NewFeed {
     pub tags: Vec<String>,
     /// Its own schedule, if not the default one.
     pub schedule: Option<String>,
+    /// Its title, as the OPML outline gave it.
+    pub title: Option<String>,
 }
 
 /// Why the file could not be edited.
@@ -42,6 +44,9 @@ pub fn append_feeds(source: &str, feeds: &[NewFeed]) -> Result<String, EditError
         if let Some(schedule) = &feed.schedule {
             table["schedule"] = value(schedule);
         }
+        if let Some(title) = &feed.title {
+            table["title"] = value(title);
+        }
         list.push(table);
     }
     Ok(doc.to_string())
@@ -56,14 +61,20 @@ mod tests {
         let source = "# my feeds\n[fetch]\ntimeout = \"5s\" # short\n\n[[feed]]\n# the first\nname = \"a\"\nurl = \"http://a.example/\"\n";
         let out = append_feeds(
             source,
-            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec!["x".into()], schedule: None }],
+            &[NewFeed {
+                name: "b".into(),
+                url: "http://b.example/".into(),
+                tags: vec!["x".into()],
+                schedule: None,
+                title: None,
+            }],
         )
         .unwrap();
         assert!(out.starts_with(source), "{out}");
         assert!(out.ends_with("\n[[feed]]\nname = \"b\"\nurl = \"http://b.example/\"\ntags = [\"x\"]\n"), "{out}");
         let empty = append_feeds(
             "",
-            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec![], schedule: None }],
+            &[NewFeed { name: "b".into(), url: "http://b.example/".into(), tags: vec![], schedule: None, title: None }],
         )
         .unwrap();
         assert_eq!(empty, "[[feed]]\nname = \"b\"\nurl = \"http://b.example/\"\n");

@@ -212,6 +212,7 @@ struct RawFeed {
     #[serde(default)]
     tags: Vec<String>,
     enabled: Option<bool>,
+    title: Option<String>,
     keep: Option<RawRule>,
     block: Option<RawRule>,
 }
@@ -573,7 +574,8 @@ fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
         });
         let schedule = c.value(&f.schedule, "schedule", None, |s| s.parse().map(Some));
         if let Some(url) = url {
-            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled: f.enabled.unwrap_or(true) });
+            let title = f.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled: f.enabled.unwrap_or(true), title });
         }
     }
     feeds

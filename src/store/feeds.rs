@@ -104,7 +104,7 @@ impl Store {
             "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
                     error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
                     last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL),
-                    retry_after
+                    retry_after, site_link
              FROM feeds WHERE in_config = 1 ORDER BY name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -130,6 +130,7 @@ impl Store {
                 tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
                 hidden: r.get(17)?,
                 held_until: time(18)?,
+                site_link: crate::model::web_link(r.get(19)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -7,7 +7,14 @@ use super::*;
 use crate::model::{Entry, FeedSpec, ParsedFeed, Validators};
 
 fn spec(name: &str, url: &str) -> FeedSpec {
-    FeedSpec { name: name.into(), url: Url::parse(url).unwrap(), schedule: None, tags: vec![], enabled: true }
+    FeedSpec {
+        name: name.into(),
+        url: Url::parse(url).unwrap(),
+        schedule: None,
+        tags: vec![],
+        enabled: true,
+        title: None,
+    }
 }
 
 fn entry(guid: &str, link: &str) -> Entry {

@@ -318,6 +318,7 @@ mod tests {
             schedule: None,
             tags: vec![],
             enabled: true,
+            title: None,
         };
         store.sync_feeds(&[spec("a"), spec("b")]).unwrap();
         let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
@@ -343,6 +344,7 @@ mod tests {
             schedule: None,
             tags: vec![],
             enabled: true,
+            title: None,
         };
         store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
         let feed = store.feed("a").unwrap();
