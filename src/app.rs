@@ -197,7 +197,19 @@ impl std::fmt::Display for CommandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CommandError::Usage(message) | CommandError::Config(message) => f.write_str(message),
-            CommandError::Failed(e) => write!(f, "{e:#}"),
+            // The chain of causes, each once: many errors already include their source
+            // in their own message.
+            CommandError::Failed(e) => {
+                let mut text = e.to_string();
+                for cause in e.chain().skip(1) {
+                    let cause = cause.to_string();
+                    if !text.contains(&cause) {
+                        text.push_str(": ");
+                        text.push_str(&cause);
+                    }
+                }
+                f.write_str(&text)
+            }
         }
     }
 }

@@ -103,3 +103,15 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.status.success(), "{err}");
     assert!(err.is_empty(), "nothing said about the pipe: {err}");
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    std::fs::write(dir.path().join("storyline.db"), "plain text, not SQLite").unwrap();
+    let (code, _, err) = storyline(&config, &["feeds"], &[]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot open the database") && err.contains("not a database"), "{err}");
+    assert_eq!(err.matches("cannot open the database").count(), 1, "each cause once: {err}");
+}
