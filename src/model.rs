@@ -290,7 +290,9 @@ pub struct Item {
     pub series_title: Option<String>,
     /// Items in its series.
     pub series_count: u64,
-    /// The series' newest other headlines.
+    /// Its series' keywords (the names and terms its items share).
+    pub series_keywords: Vec<String>,
+    /// Other headlines of its series shown with it: the strongest of the newest.
     pub related: Vec<Related>,
     /// Its feed's tags (from the configuration).
     pub tags: Vec<String>,

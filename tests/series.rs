@@ -54,7 +54,10 @@ async fn two_outlets_two_stories_and_strays() {
     let category = entry.categories.iter().find(|c| c.term == term).expect("series category");
     assert!(category.label.as_deref().unwrap().ends_with("(3)"), "{category:?}");
     let body = entry.content.as_ref().unwrap().body.as_deref().unwrap();
-    assert!(body.contains("In this story (3)") && body.contains("eBay urges shareholders"), "{body}");
+    let story = format!("/series/{}\">", s["ebay-1"]);
+    assert!(body.contains("In this story: <a href=") && body.contains(&story), "the block links the story: {body}");
+    assert!(body.contains("(3)</a>"), "and names it with its count: {body}");
+    assert!(body.contains("eBay urges shareholders"), "{body}");
     let (code, one, _) = setup.run(&["render", "--series", &s["banana-1"]]).await;
     assert_eq!(code, 0);
     assert_eq!(feed_rs::parser::parse(one.as_bytes()).unwrap().entries.len(), 3);

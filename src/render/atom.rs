@@ -29,7 +29,7 @@ pub fn atom(meta: &FeedMeta, items: &[Item]) -> String {
     let mut out = String::with_capacity(2048 + items.len() * 2048);
     head(&mut out, meta);
     for item in items {
-        entry(&mut out, item);
+        entry(&mut out, item, &meta.base_url);
     }
     out.push_str("</feed>\n");
     out
@@ -59,7 +59,7 @@ pub fn digest(meta: &FeedMeta, series: &[SeriesEntry]) -> String {
     out
 }
 
-fn entry(out: &mut String, item: &Item) {
+fn entry(out: &mut String, item: &Item, base: &url::Url) {
     out.push_str("  <entry>\n");
     let _ = writeln!(out, "    <id>{}</id>", x(&item.uid));
     let _ = writeln!(out, "    <title type=\"text\">{}</title>", x(&item.title));
@@ -79,7 +79,7 @@ fn entry(out: &mut String, item: &Item) {
     for tag in &item.tags {
         let _ = writeln!(out, "    <category term=\"{}\"/>", x(tag));
     }
-    let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item)));
+    let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item, base)));
     let s = &item.source;
     out.push_str("    <source>\n");
     let _ = writeln!(out, "      <id>{}</id>", x(&source_id(&s.feed)));

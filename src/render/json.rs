@@ -7,7 +7,7 @@ use crate::model::Item;
 
 /// The items as a JSON Feed 1.1 document.
 pub fn json(meta: &FeedMeta, items: &[Item]) -> String {
-    let entries: Vec<Value> = items.iter().map(item).collect();
+    let entries: Vec<Value> = items.iter().map(|i| item(i, &meta.base_url)).collect();
     let doc = json!({
         "version": "https://jsonfeed.org/version/1.1",
         "title": meta.title,
@@ -23,7 +23,7 @@ pub fn json(meta: &FeedMeta, items: &[Item]) -> String {
 /// Where the `_storyline` extension is described (JSON Feed asks extensions for one).
 const EXTENSION_ABOUT: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "#json-feed-extension");
 
-fn item(item: &Item) -> Value {
+fn item(item: &Item, base: &url::Url) -> Value {
     let mut v = json!({
         "id": item.uid,
         "title": item.title,
@@ -39,7 +39,7 @@ fn item(item: &Item) -> Value {
     });
     // A body when there is one (the item's own, the story, the other sources), else the
     // text a reader can show: the summary, else the title.
-    let body = entry_html(item);
+    let body = entry_html(item, base);
     if body.trim().is_empty() {
         v["content_text"] = json!(if item.summary.is_empty() { &item.title } else { &item.summary });
     } else {

@@ -106,12 +106,18 @@ fn counted(title: &str, count: u64) -> String {
     }
 }
 
-/// The entry body as published: the item's own content, the other sources, then "In this
-/// story (N)" with the series' newest other headlines.
-pub fn entry_html(item: &Item) -> String {
+/// The entry body as published: the item's own content, then "In this story: TITLE (N)"
+/// linking to the series' page under `base` with the headlines shown of it, then the
+/// other sources.
+pub fn entry_html(item: &Item, base: &Url) -> String {
     let mut html = item.content_html.clone();
     if !item.related.is_empty() {
-        html.push_str(&format!("<p><strong>In this story ({})</strong></p><ul>", item.series_count));
+        let title = escape_text(item.series_title.as_deref().unwrap_or("this story"));
+        let page = escape_text(&format!("{base}series/{}", item.series));
+        html.push_str(&format!(
+            "<p><strong>In this story: <a href=\"{page}\">{title} ({})</a></strong></p><ul>",
+            item.series_count
+        ));
         for r in &item.related {
             let (title, publisher) = (escape_text(&r.title), escape_text(&r.publisher));
             match &r.link {
@@ -182,6 +188,7 @@ pub(crate) mod tests {
             also: vec![source("paper", "http://127.0.0.1/b")],
             series_title: Some("Talks & truce".into()),
             series_count: 3,
+            series_keywords: vec![],
             related: vec![
                 Related {
                     title: "Truce <holds>".into(),
@@ -210,10 +217,11 @@ pub(crate) mod tests {
     #[test]
     fn other_sources_and_the_story_are_in_the_body() {
         let (_, items) = sample();
-        let html = entry_html(&items[0]);
+        let (meta, _) = sample();
+        let html = entry_html(&items[0], &meta.base_url);
         assert!(html.ends_with("<p>Also reported by: <a href=\"http://127.0.0.1/b\">paper &amp; co</a></p>"), "{html}");
-        let story =
-            "<p><strong>In this story (3)</strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a> \
+        let story = "<p><strong>In this story: <a href=\"http://127.0.0.1:8080/series/1\">Talks &amp; truce (3)</a>\
+                     </strong></p><ul><li><a href=\"http://127.0.0.1/c\">Truce &lt;holds&gt;</a> \
                      (Wire)</li><li>Talks begin (Paper &amp; Co)</li></ul>";
         assert!(html.contains(story), "each related headline names its publisher: {html}");
         assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
@@ -255,7 +263,7 @@ pub(crate) mod tests {
         items[0].series_count = 1;
         items[0].related.clear();
         assert_eq!(series_label(&items[0]), None);
-        assert!(!entry_html(&items[0]).contains("In this story"));
+        assert!(!entry_html(&items[0], &meta.base_url).contains("In this story"));
         for text in [atom(&meta, &items), rss(&meta, &items)] {
             assert!(!text.contains("(1)") && !text.contains("series:1"), "{text}");
         }

@@ -44,7 +44,7 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
         for tag in &item.tags {
             let _ = writeln!(out, "    <category>{}</category>", x(tag));
         }
-        let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item)));
+        let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item, &meta.base_url)));
         // RSS's <source> needs a URL: the publisher's home page, never the address
         // storyline fetches from (dc:creator names the publisher without one).
         let s = &item.source;

@@ -12,6 +12,7 @@ mod naming;
 mod neighbours;
 mod params;
 mod semantic;
+pub mod shown;
 mod simhash;
 pub mod text;
 mod vector;

@@ -154,7 +154,8 @@ impl Store {
             item.also.retain(|s| s.feed != item.source.feed);
             item.also.dedup_by(|a, b| a.feed == b.feed);
             if item.series_count > 1 {
-                let rows = related.query_map(params![item.series, item.id, RELATED as i64], |r| {
+                let candidates = super::series::SHOWN_CANDIDATES as i64;
+                let rows = related.query_map(params![item.series, item.id, candidates], |r| {
                     Ok(Related {
                         title: r.get(0)?,
                         link: web_link(r.get(1)?),
@@ -162,14 +163,18 @@ impl Store {
                         published: time(r.get(3)?),
                     })
                 })?;
-                item.related = rows.collect::<Result<_, _>>()?;
+                let rows = rows.collect::<Result<Vec<_>, _>>()?;
+                let title = item.series_title.as_deref().unwrap_or_default();
+                item.related =
+                    crate::series::shown::strongest(rows, title, &item.series_keywords, |r| &r.title, RELATED);
             }
         }
         Ok(items)
     }
 }
 
-/// Other headlines shown under an entry.
+/// Other headlines shown under an entry ("In this story"): the strongest of the series'
+/// newest (`series::shown`).
 const RELATED: usize = 5;
 
 /// Stores a parsed document's entries for `feed`, oldest first so ids follow publication
@@ -315,7 +320,7 @@ pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
 pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
             COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.site_link, s.title, s.items,
-            f.tags
+            f.tags, s.keywords
      FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN series s ON s.id = m.series";
 
@@ -373,5 +378,9 @@ fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
         series_count: r.get::<_, Option<u64>>(15)?.unwrap_or(1),
         related: Vec::new(),
         tags: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+        series_keywords: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|k| serde_json::from_str(&k).ok())
+            .unwrap_or_default(),
     })
 }

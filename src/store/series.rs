@@ -10,10 +10,14 @@ use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
 use crate::model::{web_link, FrontPage, Related, SeriesEntry};
-use crate::series::{Assignments, NewItem, Summary};
+use crate::series::{shown, Assignments, NewItem, Summary};
 
 /// Headlines shown under each story on the front page.
 const FRONT_HEADLINES: usize = 5;
+
+/// A story's newest members among which the headlines shown are chosen (`series::shown`):
+/// the strongest of the recent ones, so a story that moved on is not shown by its start.
+pub(super) const SHOWN_CANDIDATES: usize = 30;
 
 /// Item times read for a story's timeline (the newest; a longer story's earliest days are
 /// left out of its chart).
@@ -218,8 +222,8 @@ impl Store {
     }
 
     /// Series chosen and ordered by `filter_order` (a WHERE clause and its ORDER BY),
-    /// `limit` of them after `skip`, each with its `headlines` newest headlines of
-    /// configured feeds and, when asked, its items' times.
+    /// `limit` of them after `skip`, each with `headlines` headlines of configured feeds
+    /// (the strongest of its newest, `series::shown`) and, when asked, its items' times.
     fn series_entries(
         &self,
         filter_order: &str,
@@ -255,7 +259,7 @@ impl Store {
             "SELECT published FROM item_series WHERE series = ?1 ORDER BY published DESC, item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
-            let rows = newest.query_map(params![e.id, headlines as i64], |r| {
+            let rows = newest.query_map(params![e.id, SHOWN_CANDIDATES.max(headlines) as i64], |r| {
                 Ok(Related {
                     title: r.get(0)?,
                     link: web_link(r.get(1)?),
@@ -263,7 +267,8 @@ impl Store {
                     published: super::time(r.get(3)?),
                 })
             })?;
-            e.headlines = rows.collect::<Result<_, _>>()?;
+            let candidates = rows.collect::<Result<Vec<_>, _>>()?;
+            e.headlines = shown::strongest(candidates, &e.title, &e.keywords, |r| &r.title, headlines);
             if timeline {
                 let rows = times.query_map(params![e.id, TIMELINE_ITEMS as i64], |r| r.get::<_, i64>(0))?;
                 e.timeline = rows.map(|t| t.map(super::time)).collect::<Result<_, _>>()?;

@@ -412,3 +412,54 @@ fn entries_repeating_an_id_are_stored_once_and_the_feed_says_so() {
         Some("1 entries repeat the id (guid, else link) of an earlier entry: stored once")
     );
 }
+
+#[test]
+fn a_story_is_shown_by_its_strongest_members_not_its_newest_strays() {
+    use crate::series::{Assignments, Summary};
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+    // The story's headlines, then two strays that joined it last on "China" alone.
+    let titles = [
+        "Stock futures slip on weak China data",
+        "World stocks fall after weak China export data",
+        "Stocks and commodities hit as China data disappoints",
+        "Weak China trade data knocks stock futures",
+        "Futures slide on weak Chinese data",
+        "Stock markets shrug off weak China data",
+        "China sets terms for Taiwan talks",
+        "China wins Paralympics",
+    ];
+    let entries: Vec<Entry> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Entry {
+            title: t.to_string(),
+            published: Some(t0 + chrono::Duration::hours(i as i64)),
+            ..entry(&format!("g{i}"), &format!("http://a.example/{i}"))
+        })
+        .collect();
+    store.write_poll(&a, &stored(entries, "1"), Utc::now()).unwrap();
+    let assigned = (1..=8).map(|id| (id, 1, (t0 + chrono::Duration::hours(id - 1)).timestamp())).collect();
+    let summary = Summary {
+        id: 1,
+        title: titles[0].into(),
+        keywords: vec!["China".into(), "stock futures".into(), "weak data".into()],
+        count: 8,
+        first: t0.timestamp(),
+        last: (t0 + chrono::Duration::hours(7)).timestamp(),
+        terms: vec![],
+    };
+    store.write_series(&Assignments { assigned, changed: vec![summary], ..Assignments::default() }, None).unwrap();
+
+    let front = store.front_page(1, 10, Utc::now()).unwrap();
+    let shown: Vec<&str> = front.stories[0].headlines.iter().map(|h| h.title.as_str()).collect();
+    assert_eq!(shown.len(), 5);
+    assert!(!shown.iter().any(|t| t.contains("Taiwan") || t.contains("Paralympics")), "{shown:?}");
+    // Each entry's "In this story" too: the newest stray is shown with the story's core.
+    let items = store.newest_items(10).unwrap();
+    let stray = items.iter().find(|i| i.title == "China wins Paralympics").unwrap();
+    let related: Vec<&str> = stray.related.iter().map(|r| r.title.as_str()).collect();
+    assert!(!related.contains(&"China sets terms for Taiwan talks"), "{related:?}");
+}

@@ -1,0 +1,83 @@
+//! Which members of a story a reader is shown (the front page's headlines, "In this
+//! story"): the ones closest to what the story is about, not merely the newest. Items
+//! that join a large story wrongly tend to join late, on one shared name, so the newest
+//! headlines are where they show; ranked by how much of the story's core (its keywords
+//! and its title) a headline carries, they fall behind its real members.
+//!
+//! Pure: headlines and the story's words in, a choice out. Must not read the store.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use super::text::words;
+
+/// The stems a story is about: every word of its keywords (the names and terms its items
+/// share) and the content words of its title.
+fn core(title: &str, keywords: &[String]) -> HashSet<Rc<str>> {
+    let mut core: HashSet<Rc<str>> = keywords.iter().flat_map(|k| words(k)).map(|w| w.stem).collect();
+    core.extend(words(title).into_iter().filter(|w| !w.stop).map(|w| w.stem));
+    core
+}
+
+/// How many of the core's stems a headline carries (each once).
+fn strength(headline: &str, core: &HashSet<Rc<str>>) -> usize {
+    let stems: HashSet<Rc<str>> = words(headline).into_iter().filter(|w| !w.stop).map(|w| w.stem).collect();
+    stems.iter().filter(|s| core.contains(*s)).count()
+}
+
+/// The `n` strongest of `candidates` (given newest first) for a story titled `title` with
+/// `keywords`, in the order given: a weaker headline is never chosen while a stronger
+/// one is left out, and among equals the newer goes first.
+pub fn strongest<T>(
+    candidates: Vec<T>,
+    title: &str,
+    keywords: &[String],
+    headline: impl Fn(&T) -> &str,
+    n: usize,
+) -> Vec<T> {
+    if candidates.len() <= n {
+        return candidates;
+    }
+    let core = core(title, keywords);
+    let mut ranked: Vec<(usize, usize)> =
+        candidates.iter().enumerate().map(|(i, c)| (strength(headline(c), &core), i)).collect();
+    // Strongest first; the newer (earlier given) among equals.
+    ranked.sort_by_key(|&(s, i)| (std::cmp::Reverse(s), i));
+    let mut keep = vec![false; candidates.len()];
+    ranked.iter().take(n).for_each(|&(_, i)| keep[i] = true);
+    candidates.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headlines_shown_are_the_storys_not_the_newest_strays() {
+        let keywords: Vec<String> = ["stock futures", "China", "weak data"].iter().map(|s| s.to_string()).collect();
+        // Newest first: two strays that share only "China" joined last.
+        let candidates = vec![
+            "China sets terms for Taiwan talks",
+            "China wins Paralympics",
+            "Stock futures slip on weak China data",
+            "US stock futures fall after weak Chinese factory data",
+            "Stocks slide as China data disappoint",
+            "Futures point lower on China worries",
+        ];
+        let shown = strongest(candidates, "Stock Futures Slip on Weak China Data", &keywords, |h| h, 3);
+        assert_eq!(
+            shown,
+            [
+                "Stock futures slip on weak China data",
+                "US stock futures fall after weak Chinese factory data",
+                "Stocks slide as China data disappoint"
+            ]
+        );
+    }
+
+    #[test]
+    fn few_candidates_are_all_shown_in_order() {
+        let shown = strongest(vec!["b", "a"], "t", &[], |h| h, 5);
+        assert_eq!(shown, ["b", "a"]);
+    }
+}
