@@ -235,7 +235,40 @@ fn strip_prefixes(mut t: &str) -> &str {
     }
 }
 
-/// Drops trailing `[tags]` of up to three words and `(media words)` after a headline.
+/// News agencies whose name in parentheses after a headline ("(Reuters)", "(AP)") says who
+/// wrote it, not what it is about: shared by unrelated headlines of one wire, it joined
+/// them as a shared name ("Thomson to Sell Media Group (Reuters)" with a Congo story).
+const AGENCIES: &[&str] = &[
+    "reuters",
+    "ap",
+    "afp",
+    "upi",
+    "dpa",
+    "bloomberg",
+    "xinhua",
+    "ani",
+    "pti",
+    "ians",
+    "efe",
+    "ansa",
+    "kyodo",
+    "tass",
+    "aap",
+    "cp",
+    "pa",
+    "yonhap",
+    "bernama",
+    "ap photo",
+    "ap video",
+    "reuters video",
+    "afp photo",
+    "the associated press",
+    "associated press",
+    "agence france-presse",
+];
+
+/// Drops trailing `[tags]` of up to three words, `(media words)` and `(Agency)` after a
+/// headline.
 fn strip_media_tags(mut t: &str) -> &str {
     loop {
         let trimmed = t.trim_end();
@@ -251,7 +284,9 @@ fn strip_media_tags(mut t: &str) -> &str {
         } else {
             let words: Vec<String> =
                 inner.split_whitespace().map(|w| w.trim_start_matches('+').to_lowercase()).collect();
-            !words.is_empty() && words.iter().all(|w| MEDIA_WORDS.contains(&w.as_str()) || w == "and" || w == "with")
+            let media = !words.is_empty()
+                && words.iter().all(|w| MEDIA_WORDS.contains(&w.as_str()) || w == "and" || w == "with");
+            media || AGENCIES.contains(&words.join(" ").as_str())
         };
         if !tag || i < 15 {
             return trimmed;
@@ -303,6 +338,19 @@ mod tests {
     #[test]
     fn headlines_are_cleaned() {
         assert_eq!(clean_headline("UPDATE 1-EBay rejects Icahn board nominees"), "EBay rejects Icahn board nominees");
+        assert_eq!(
+            clean_headline("Thomson to Sell Media Group for $350 Mln (Reuters)"),
+            "Thomson to Sell Media Group for $350 Mln"
+        );
+        assert_eq!(
+            clean_headline("Court Declines to Hear Gay Marriage Case (AP)"),
+            "Court Declines to Hear Gay Marriage Case"
+        );
+        assert_eq!(clean_headline("Talks with the AP (Associated Press)"), "Talks with the AP");
+        assert_eq!(
+            clean_headline("Shares of Apple (AAPL) rise on iPhone sales"),
+            "Shares of Apple (AAPL) rise on iPhone sales"
+        );
         assert_eq!(clean_headline("RPT-UPDATE 2-Fed's Plosser sees high bar"), "Fed's Plosser sees high bar");
         assert_eq!(
             clean_headline("Russia-NATO Relations Reach a New Low - The Moscow Times"),
