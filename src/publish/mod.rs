@@ -368,8 +368,15 @@ async fn scoped_feed(
     })
 }
 
-/// `/series/{id}`: the series' HTML page, every item (up to `MAX_LIMIT`) with its
-/// publisher and time.
+/// Headlines of a series page's lead, chosen among its newest
+/// [`SERIES_LEAD_CANDIDATES`] as the front page chooses (`series::shown`).
+const SERIES_LEAD: usize = 5;
+
+/// See [`SERIES_LEAD`]: the same number of candidates as the front page's.
+const SERIES_LEAD_CANDIDATES: usize = 30;
+
+/// `/series/{id}`: the series' HTML page, its lead and every item (up to `MAX_LIMIT`)
+/// with its publisher and time.
 async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> Result<Response, ApiError> {
     let key = Some(format!("page/series/{id}"));
     let doc = cached(&state, key, MAX_LIMIT, move |store, settings, changed| {
@@ -382,7 +389,11 @@ async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> R
             updated: changed,
         };
         let (title, keywords, count) = (&series.title, &series.keywords, series.items);
-        Ok(Some(render::html::series_page(&meta, &id, title, keywords, &items, count, Utc::now())))
+        // Its lead: the strongest of its newest, as the front page shows it.
+        let recent = items.iter().take(SERIES_LEAD_CANDIDATES).cloned().collect();
+        let lead = crate::series::shown::strongest(recent, title, keywords, |i| &i.title, SERIES_LEAD);
+        let view = render::html::SeriesView { id: &id, title, keywords, count, items: &items, lead: &lead };
+        Ok(Some(render::html::series_page(&meta, &view, Utc::now())))
     })
     .await?;
     Ok(match doc {

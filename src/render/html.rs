@@ -191,17 +191,28 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
     layout(meta, &meta.title, &alternates, body)
 }
 
-/// A series' page: its title and count, keywords, timeline, and every item (newest
-/// first) with its publisher and time, copies folded under their original.
-pub fn series_page(
-    meta: &FeedMeta,
-    id: &str,
-    title: &str,
-    keywords: &[String],
-    items: &[Item],
-    count: u64,
-    now: DateTime<Utc>,
-) -> String {
+/// What a series' page shows.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesView<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// The names and terms its items share.
+    pub keywords: &'a [String],
+    /// Its articles.
+    pub count: u64,
+    /// Its items, newest first.
+    pub items: &'a [Item],
+    /// The headlines that tell the story, chosen by the caller (`series::shown`).
+    pub lead: &'a [Item],
+}
+
+/// A series' page: its title and count, keywords, timeline, its `lead` (the headlines
+/// that tell the story, chosen by the caller), and every item (newest first) with its
+/// publisher and time, copies folded under their original.
+pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>) -> String {
+    let SeriesView { id, title, keywords, count, items, lead } = *series;
     let base = meta.base_url.as_str();
     let heading = super::counted(title, count);
     let alternates: Vec<(String, &str, &str)> = [
@@ -224,6 +235,23 @@ pub fn series_page(
                     @if i > 0 { " · " }
                     a href=(href) { (label) }
                 }
+            }
+            @if !lead.is_empty() && lead.len() < items.len() {
+                section.lead {
+                    h2 { "The story" }
+                    ul {
+                        @for item in lead {
+                            li {
+                                @match &item.link {
+                                    Some(link) => a href=(link) { (item.title) },
+                                    None => (item.title),
+                                }
+                                " " span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                            }
+                        }
+                    }
+                }
+                h2 { "Every headline, newest first" }
             }
             ol {
                 @for item in items {
@@ -368,7 +396,15 @@ mod tests {
     fn a_series_page_names_publishers_and_escapes_what_sources_wrote() {
         let (_, mut items) = super::super::tests::sample();
         items[0].title = "<script>alert(1)</script> & more".into();
-        let page = series_page(&meta(), "7", "Talks \"stall\"", &["NATO".into()], &items, 3, at(5));
+        let view = SeriesView {
+            id: "7",
+            title: "Talks \"stall\"",
+            keywords: &["NATO".into()],
+            count: 3,
+            items: &items,
+            lead: &[],
+        };
+        let page = series_page(&meta(), &view, at(5));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"), "{page}");
         assert!(!page.contains("<script>"));
         assert!(page.contains("<h1>Talks \"stall\" (3)</h1>") || page.contains("<h1>Talks &quot;stall&quot; (3)</h1>"));
@@ -376,6 +412,16 @@ mod tests {
         assert!(page.contains("also reported by"), "{page}");
         assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml" title="Atom" href="http://127.0.0.1:8080/series/7.atom">"#));
         assert!(page.contains(r#"<link rel="stylesheet" href="/style.css">"#), "host-relative: {page}");
+        assert!(!page.contains("The story"), "no lead when none is chosen");
+        // A lead chosen among more items comes first, then every headline.
+        let mut more = items.clone();
+        more.push(items[0].clone());
+        more[1].title = "An older headline".into();
+        let view = SeriesView { lead: &more[1..], items: &more, ..view };
+        let page = series_page(&meta(), &view, at(5));
+        let (lead, all) =
+            (page.find("<h2>The story</h2>").unwrap(), page.find("Every headline, newest first").unwrap());
+        assert!(lead < all && page[lead..all].contains("An older headline"), "{page}");
     }
 
     #[test]
