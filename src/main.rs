@@ -354,6 +354,11 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
         How::New => "started a new series",
     };
     writeln!(out, "decided: {how}: {}", why.reason())?;
+    if let Some(c) = why.confidence() {
+        let margin = |m: Option<f32>| m.map_or("no bar".to_string(), |m| format!("{m:+.3}"));
+        let (score, topic) = (margin(c.score_margin), margin(c.topic_margin));
+        writeln!(out, "confidence: score {score} over its bar, topic {topic}")?;
+    }
     if why.how != How::New {
         let needed = why.needed.map_or(String::new(), |n| format!(" (needed {n:.3})"));
         writeln!(out, "score:   {:.3}{needed}", why.score)?;

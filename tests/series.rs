@@ -242,11 +242,14 @@ async fn explain_says_why_an_item_is_in_its_series() {
     assert!(shared.contains(&"Icahn"), "{joined}");
     if why["how"] == "similar" {
         assert!(why["score"].as_f64().unwrap() >= why["needed"].as_f64().unwrap(), "{joined}");
+        // How strongly: the margin over the bar it cleared.
+        assert!(joined["confidence"]["score_margin"].as_f64().unwrap() >= 0.0, "{joined}");
     }
 
     // A stray says why it stayed alone; the text form reads as sentences.
     let stray = explain(id_of("library")).await;
     assert_eq!(stray["why"]["how"], "new");
+    assert_eq!(stray["confidence"], Value::Null, "nothing was weighed for a new series");
     assert!(!stray["reason"].as_str().unwrap().is_empty(), "{stray}");
     let (code, text, _) = setup.run(&["explain", &id_of("ebay-2").to_string()]).await;
     assert_eq!(code, 0);

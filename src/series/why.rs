@@ -108,7 +108,31 @@ pub struct Why {
     pub runner_up: Option<Candidate>,
 }
 
+/// How strongly a membership was made: how far the item cleared each bar it had to pass
+/// (positive: above it). Joins that barely cleared are the first to doubt.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Confidence {
+    /// Similarity minus what it had to reach.
+    #[serde(serialize_with = "three_decimals_or_none")]
+    pub score_margin: Option<f32>,
+    /// Topic similarity minus what a join needed.
+    #[serde(serialize_with = "three_decimals_or_none")]
+    pub topic_margin: Option<f32>,
+}
+
 impl Why {
+    /// How strongly the item joined its series; `None` for one that started a series or
+    /// followed its original (nothing was weighed).
+    pub fn confidence(&self) -> Option<Confidence> {
+        if matches!(self.how, How::New | How::Copy) {
+            return None;
+        }
+        Some(Confidence {
+            score_margin: self.needed.map(|n| self.score - n),
+            topic_margin: self.topic.map(|t| t.similarity - t.needed),
+        })
+    }
+
     /// In words: what decided.
     pub fn reason(&self) -> String {
         let needed = |n: Option<f32>| n.map_or("threshold".to_string(), |n| format!("{n:.3}"));

@@ -52,6 +52,8 @@ pub struct Explanation {
     pub why: Option<crate::series::why::Why>,
     /// The decision in words.
     pub reason: Option<String>,
+    /// How strongly the item joined (`series::why::Confidence`).
+    pub confidence: Option<crate::series::why::Confidence>,
 }
 
 /// Stored title and item count, by series id.
@@ -195,7 +197,8 @@ impl Store {
         let series = self.series(&item.series)?;
         let why: Option<crate::series::why::Why> = why.and_then(|w| serde_json::from_str(&w).ok());
         let reason = why.as_ref().map(crate::series::why::Why::reason);
-        Ok(Some(Explanation { item, series, why, reason }))
+        let confidence = why.as_ref().and_then(crate::series::why::Why::confidence);
+        Ok(Some(Explanation { item, series, why, reason, confidence }))
     }
 
     /// The newest series with their newest headlines, for the digest feed.
