@@ -20,13 +20,8 @@ For each binary, a daemon on a fresh store, its feeds served on 127.0.0.1:
 import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import http.server, functools
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_check import free_port  # noqa: E402  (the same helper as the serving check)
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
