@@ -63,7 +63,8 @@ pub fn apply(feed: &mut ParsedFeed, total: usize, now: DateTime<Utc>) {
     }
     if dates > 0 {
         feed.warnings.push(format!(
-            "{dates} entry(ies) dated before 1970 or more than {FUTURE_SLACK_HOURS} h ahead: dated when first seen"
+            "{dates} entry(ies) with a date before 1970 or more than {FUTURE_SLACK_HOURS} h ahead: the date was \
+             dropped (an entry without one is dated when first seen)"
         ));
     }
 }
@@ -194,7 +195,7 @@ mod tests {
             (Some(fine), Some(now() + Duration::hours(2)))
         );
         assert_eq!(feed.entries[2].published, None);
-        assert!(feed.warnings[0].starts_with("2 entry(ies) dated before 1970"), "{:?}", feed.warnings);
+        assert!(feed.warnings[0].starts_with("2 entry(ies) with a date before 1970"), "{:?}", feed.warnings);
     }
 
     #[test]
