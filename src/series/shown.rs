@@ -25,6 +25,21 @@ fn strength(headline: &str, core: &HashSet<Rc<str>>) -> usize {
     stems.iter().filter(|s| core.contains(*s)).count()
 }
 
+/// `candidates` (given newest first) for a story titled `title` with `keywords`, the
+/// strongest first and, among equals, the newer first; each with its place as given.
+pub fn ranked<T>(
+    candidates: Vec<T>,
+    title: &str,
+    keywords: &[String],
+    headline: impl Fn(&T) -> &str,
+) -> Vec<(usize, T)> {
+    let core = core(title, keywords);
+    let mut ranked: Vec<(usize, usize, T)> =
+        candidates.into_iter().enumerate().map(|(i, c)| (strength(headline(&c), &core), i, c)).collect();
+    ranked.sort_by_key(|&(s, i, _)| (std::cmp::Reverse(s), i));
+    ranked.into_iter().map(|(_, i, c)| (i, c)).collect()
+}
+
 /// The `n` strongest of `candidates` (given newest first) for a story titled `title` with
 /// `keywords`, in the order given: a weaker headline is never chosen while a stronger
 /// one is left out, and among equals the newer goes first.
@@ -38,14 +53,10 @@ pub fn strongest<T>(
     if candidates.len() <= n {
         return candidates;
     }
-    let core = core(title, keywords);
-    let mut ranked: Vec<(usize, usize)> =
-        candidates.iter().enumerate().map(|(i, c)| (strength(headline(c), &core), i)).collect();
-    // Strongest first; the newer (earlier given) among equals.
-    ranked.sort_by_key(|&(s, i)| (std::cmp::Reverse(s), i));
-    let mut keep = vec![false; candidates.len()];
-    ranked.iter().take(n).for_each(|&(_, i)| keep[i] = true);
-    candidates.into_iter().zip(keep).filter_map(|(c, k)| k.then_some(c)).collect()
+    let mut chosen = ranked(candidates, title, keywords, headline);
+    chosen.truncate(n);
+    chosen.sort_by_key(|(i, _)| *i);
+    chosen.into_iter().map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
