@@ -6,7 +6,10 @@
 //!
 //! With `--ceiling` it also scores a labelled oracle on the same features (see `ceiling`).
 //!
-//! Usage: cargo bench --bench series_eval -- FILE [--scale N] [--top K] [--ceiling]
+//! With `--whys OUT` it writes each item's title, final series and decision (as `explain`
+//! shows it) to OUT, one JSON object per line.
+//!
+//! Usage: cargo bench --bench series_eval -- FILE [--scale N] [--top K] [--ceiling] [--whys OUT]
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -177,6 +180,19 @@ fn main() {
             merges.extend(one.assigned.iter().map(|(_, s, _)| format!("{n} {s}")));
         }
         std::fs::write(format!("{}.merges", args[i + 1]), merges.join("\n")).unwrap();
+    }
+    if let Some(i) = args.iter().position(|a| a == "--whys") {
+        // One line per item: its title, final series and the decision as `explain` shows it.
+        let lines: Vec<String> = out
+            .why
+            .iter()
+            .zip(&series)
+            .map(|((id, why), s)| {
+                let title = &items[*id as usize].0.title;
+                serde_json::json!({"title": title, "series": s, "why": why}).to_string()
+            })
+            .collect();
+        std::fs::write(&args[i + 1], lines.join("\n")).unwrap();
     }
     if let Some(top) = flag("--top") {
         let mut largest: Vec<(u64, usize)> = sizes.into_iter().collect();

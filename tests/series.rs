@@ -273,3 +273,64 @@ async fn explain_says_why_an_item_is_in_its_series() {
     stop.cancel();
     serving.await.unwrap();
 }
+
+/// A series' size is its distinct articles: a copy of one of its articles received from
+/// another feed is folded, and every place that shows the size shows the same number.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_series_has_one_count_everywhere() {
+    let server = Server::start().await;
+    for name in ["outlet-x", "outlet-y"] {
+        server.route(&format!("/{name}.xml"), Route::feed(fixture(&format!("{name}.xml")), RSS));
+    }
+    // The same eBay article as outlet X's, carried by an aggregator under its own guid.
+    let copy = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>\
+        <item><title>Icahn steps up proxy fight with eBay over board nominees</title>\
+        <link>http://outletx.example/ebay-2</link><guid isPermaLink=\"false\">wire-7</guid>\
+        <pubDate>Mon, 10 Mar 2014 16:05:00 GMT</pubDate></item></channel></rss>";
+    server.route("/wire.xml", Route::feed(copy, RSS));
+    let feeds =
+        [("x", server.url("/outlet-x.xml")), ("y", server.url("/outlet-y.xml")), ("w", server.url("/wire.xml"))];
+    let setup = Setup::new("[server]\nlisten = \"127.0.0.1:0\"\n", &feeds);
+    assert_eq!(setup.run(&["poll"]).await.0, 0);
+    let items = setup.items().await;
+    let s = series_of(&items);
+    assert_eq!(s["wire-7"], s["ebay-2"], "the copy is a member of its original's series");
+    let members = s.values().filter(|v| **v == s["ebay-1"]).count();
+    assert_eq!(members, 4, "three articles and a copy");
+    let id = &s["ebay-1"];
+
+    let (_, out, _) = setup.run(&["series", "--json"]).await;
+    let list: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.iter().find(|x| x["id"] == id.as_str()).unwrap()["items"], 3, "`series`");
+    let copy_id = items.iter().find(|i| i["guid"] == "wire-7").unwrap()["id"].as_i64().unwrap();
+    let (_, out, _) = setup.run(&["explain", &copy_id.to_string(), "--json"]).await;
+    let explained: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(explained["series"]["items"], 3, "`explain`: {explained}");
+    let (_, atom, _) = setup.run(&["render", "--format", "atom"]).await;
+    let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap();
+    let term = format!("series:{id}");
+    for entry in feed.entries.iter().filter(|e| e.categories.iter().any(|c| c.term == term)) {
+        let label = entry.categories.iter().find(|c| c.term == term).unwrap().label.clone().unwrap();
+        assert!(label.ends_with("(3)"), "the feed's category label: {label}");
+    }
+
+    let daemon = Running::start(&setup.config).await;
+    let get = |path: String| {
+        let url = format!("{}{path}", daemon.base);
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let api: Vec<Value> = serde_json::from_str(&get("/api/series?limit=10".into()).await).unwrap();
+    assert_eq!(api.iter().find(|x| x["id"] == id.as_str()).unwrap()["items"], 3, "/api/series");
+    let front = get("/".into()).await;
+    let story = &front[front.find(&format!("id=\"series-{id}\"")).expect("the story is on the front page")..];
+    let story = &story[..story.find("</section>").unwrap()];
+    assert!(story.contains(" (3)</a></h2>"), "the front page heading: {story}");
+    assert!(story.contains("3 articles over 1 day(s)"), "the front page timeline: {story}");
+    let page = get(format!("/series/{id}")).await;
+    assert!(page.contains(" (3)</h1>"), "the series page heading: {page}");
+    assert!(page.contains("3 articles over 1 day(s)"), "the series page timeline: {page}");
+    let digest = feed_rs::parser::parse(get("/digest.atom".into()).await.as_bytes()).unwrap();
+    let entry = digest.entries.iter().find(|e| e.id == format!("urn:storyline:series:{id}")).unwrap();
+    assert!(entry.title.as_ref().unwrap().content.ends_with("(3)"), "the digest");
+    daemon.stop().await.unwrap();
+}

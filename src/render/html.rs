@@ -96,9 +96,11 @@ const TIMELINE_MIN_DAYS: usize = 14;
 /// 200,000 years back); read dates are now bounded (`parse::bounds`), the drawing is too.
 const TIMELINE_MAX_BARS: usize = 120;
 
-/// Items per day (or per few days, past [`TIMELINE_MAX_BARS`] days) over the life of a
-/// series, as an inline SVG bar chart (oldest left), with a text alternative.
-pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
+/// Articles per day (or per few days, past [`TIMELINE_MAX_BARS`] days) over the life of a
+/// series, as an inline SVG bar chart (oldest left), with a text alternative naming
+/// `count`, the series' size as every other place shows it (`times` may be fewer: only
+/// the newest are read).
+pub fn timeline(times: &[DateTime<Utc>], count: u64) -> Markup {
     let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return html! {} };
     let day_of = |t: &DateTime<Utc>| (t.date_naive() - first.date_naive()).num_days().max(0) as u64;
     let days = day_of(last) + 1;
@@ -110,8 +112,8 @@ pub fn timeline(times: &[DateTime<Utc>]) -> Markup {
     }
     let most = f64::from(*per_bucket.iter().max().unwrap_or(&1));
     let label = match per_bar {
-        1 => format!("{} items over {days} day(s), at most {most} a day", times.len()),
-        n => format!("{} items over {days} days, at most {most} in {n} days", times.len()),
+        1 => format!("{count} articles over {days} day(s), at most {most} a day"),
+        n => format!("{count} articles over {days} days, at most {most} in {n} days"),
     };
     let slots = bars.max(TIMELINE_MIN_DAYS);
     html! {
@@ -160,7 +162,7 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
                 section id={ "series-" (s.id) } {
                     h2 { a href={ (base) "series/" (s.id) } { (super::counted(&s.title, s.count)) } }
                     @if !s.keywords.is_empty() { p.meta { (s.keywords.join(", ")) } }
-                    (timeline(&s.timeline))
+                    (timeline(&s.timeline, s.count))
                     ul {
                         @for h in &s.headlines {
                             li {
@@ -228,7 +230,7 @@ pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>)
         main {
             h1 { (heading) }
             @if !keywords.is_empty() { p.meta { (keywords.join(", ")) } }
-            (timeline(&times))
+            (timeline(&times, count))
             p.meta {
                 "Follow this story: "
                 @for (i, (href, _, label)) in alternates.iter().enumerate() {
@@ -381,13 +383,13 @@ mod tests {
 
     #[test]
     fn the_timeline_has_a_bar_per_day() {
-        let svg = timeline(&[at(0), at(1), at(2), at(49)]).into_string();
+        let svg = timeline(&[at(0), at(1), at(2), at(49)], 4).into_string();
         assert_eq!(svg.matches("<rect").count(), 3, "three days: {svg}");
-        assert!(svg.contains("4 items over 3 day(s), at most 3 a day"), "{svg}");
-        assert!(timeline(&[]).into_string().is_empty());
+        assert!(svg.contains("4 articles over 3 day(s), at most 3 a day"), "{svg}");
+        assert!(timeline(&[], 0).into_string().is_empty());
         // An item thousands of years older than the rest: the bars stay few.
         let ancient = chrono::NaiveDate::from_ymd_opt(-200_000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
-        let svg = timeline(&[ancient, at(0), at(1)]).into_string();
+        let svg = timeline(&[ancient, at(0), at(1)], 3).into_string();
         assert!(svg.matches("<rect").count() <= TIMELINE_MAX_BARS, "{} bars", svg.matches("<rect").count());
         assert!(svg.len() < 20_000, "{} bytes", svg.len());
     }

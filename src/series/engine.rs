@@ -83,6 +83,7 @@ struct Series {
     /// Missing from a posting list of one of its terms (the list was full of more recent
     /// series, or one of them pushed it out): the next item reindexes it.
     unlisted: bool,
+    /// Distinct articles: copies join without counting.
     count: u64,
     first: i64,
     last: i64,
@@ -224,7 +225,7 @@ impl Engine {
             why.series = id;
             out.why.push((item.id, why));
             let vector_copy = vector.clone();
-            self.add(id, title, item.published, vector, topic.as_ref());
+            self.add(id, title, item.published, vector, topic.as_ref(), how != How::Copy);
             let merge = self.converging(id, &matching, &scored);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
@@ -258,7 +259,17 @@ impl Engine {
         id
     }
 
-    fn add(&mut self, id: u64, title: String, published: i64, vector: Vec<(u32, f32)>, topic: Option<&Topic>) {
+    /// Adds an item's terms and topic to series `id`; `article` is false for a copy of an
+    /// article already counted (it weighs like any member but is not counted again).
+    fn add(
+        &mut self,
+        id: u64,
+        title: String,
+        published: i64,
+        vector: Vec<(u32, f32)>,
+        topic: Option<&Topic>,
+        article: bool,
+    ) {
         for (term, _) in &vector {
             let owner = self.resolve(self.terms[*term as usize].owner);
             let t = &mut self.terms[*term as usize];
@@ -274,7 +285,7 @@ impl Engine {
         for (term, w) in &vector {
             *s.centroid.entry(*term).or_default() += w;
         }
-        s.count += 1;
+        s.count += u64::from(article);
         if let Some(topic) = topic {
             if s.topic.is_empty() {
                 s.topic = vec![0.0; DIMS];

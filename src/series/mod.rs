@@ -47,7 +47,8 @@ pub struct Summary {
     pub title: String,
     /// Names and terms its items share, most telling first.
     pub keywords: Vec<String>,
-    /// Items in it.
+    /// Distinct articles in it: a received copy of an article (the same article in another
+    /// feed) is a member but not counted again.
     pub count: u64,
     /// Unix seconds of the oldest and newest item.
     pub first: i64,

@@ -162,6 +162,14 @@ UPDATE series SET
     last_published = COALESCE((SELECT MAX(published) FROM item_series WHERE item_series.series = series.id), last_published)
     WHERE first_published < 0 OR last_published < 0;
 "#,
+    // A series' size is its distinct articles: earlier versions also counted received
+    // copies of an article (the same article in another feed), so the heading said 134
+    // where the page listed 132.
+    r#"
+UPDATE series SET items = (
+    SELECT COUNT(*) FROM item_series m JOIN items i ON i.id = m.item
+    WHERE m.series = series.id AND i.duplicate_of IS NULL);
+"#,
 ];
 
 /// Whether the database has this build's schema, for a connection that cannot migrate.
@@ -198,7 +206,7 @@ mod tests {
     #[test]
     fn dates_before_1970_are_repaired() {
         let mut conn = Connection::open_in_memory().unwrap();
-        let repair = MIGRATIONS.len() - 1;
+        let repair = MIGRATIONS.iter().position(|m| m.contains("SET published = first_seen")).unwrap();
         for sql in &MIGRATIONS[..repair] {
             conn.execute_batch(sql).unwrap();
         }
@@ -223,6 +231,31 @@ mod tests {
             .query_row("SELECT first_published, last_published FROM series", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!(span, (1000, 2000));
+    }
+
+    /// Series sizes stored by earlier versions counted copies; on upgrade they count
+    /// distinct articles.
+    #[test]
+    fn series_sizes_are_recounted_without_copies() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let recount = MIGRATIONS.iter().position(|m| m.contains("UPDATE series SET items")).unwrap();
+        for sql in &MIGRATIONS[..recount] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", recount).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
+             INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, first_seen, duplicate_of)
+             VALUES (1, 1, 'x', 1, 'u1', 't1', '', '', 100, 100, NULL),
+                    (2, 1, 'y', 2, 'u2', 't2', '', '', 200, 200, NULL),
+                    (3, 1, 'z', 3, 'u3', 't1', '', '', 150, 150, 1);
+             INSERT INTO item_series (item, series, published) VALUES (1, 7, 100), (2, 7, 200), (3, 7, 150);
+             INSERT INTO series (id, title, items, first_published, last_published) VALUES (7, 's', 3, 100, 200);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let items: i64 = conn.query_row("SELECT items FROM series WHERE id = 7", [], |r| r.get(0)).unwrap();
+        assert_eq!(items, 2);
     }
 
     /// A database at version 3 (series kept on the item rows) keeps its assignments and

@@ -259,7 +259,8 @@ impl Store {
              ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         let mut times = self.conn.prepare_cached(
-            "SELECT published FROM item_series WHERE series = ?1 ORDER BY published DESC, item DESC LIMIT ?2",
+            "SELECT m.published FROM item_series m JOIN items i ON i.id = m.item
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
             let rows = newest.query_map(params![e.id, SHOWN_CANDIDATES.max(headlines) as i64], |r| {

@@ -19,7 +19,8 @@ impl Engine {
             self.series.entry(id).or_insert_with(|| Series::empty(item.published));
             self.next_id = self.next_id.max(id + 1);
             self.neighbours.insert(id, item.published, vector.clone());
-            self.add(id, title, item.published, vector, topic.as_ref());
+            // Replayed items are articles: copies are not replayed.
+            self.add(id, title, item.published, vector, topic.as_ref(), true);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, item.published - self.params.window);
             }

@@ -44,11 +44,11 @@ fn a_term_outgrowing_the_indexed_ones_takes_their_place() {
     let mut e = engine(4);
     let (a, b) = (e.term_id("a"), e.term_id("b"));
     let id = e.open(0);
-    e.add(id, "a".into(), 0, vec![(a, 1.0)], None);
+    e.add(id, "a".into(), 0, vec![(a, 1.0)], None, true);
     assert_eq!(e.series[&id].indexed, [a]);
-    e.add(id, "b".into(), 1, vec![(b, 0.5)], None);
+    e.add(id, "b".into(), 1, vec![(b, 0.5)], None, true);
     assert_eq!(e.series[&id].indexed, [a], "a lighter new term stays out");
-    e.add(id, "b".into(), 2, vec![(b, 0.75)], None);
+    e.add(id, "b".into(), 2, vec![(b, 0.75)], None, true);
     assert_eq!(e.series[&id].indexed, [b], "grown past the indexed term, it replaces it");
     assert_eq!(e.postings[&b], [id]);
     assert!(e.postings[&a].is_empty());
