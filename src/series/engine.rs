@@ -10,6 +10,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+use super::language::Language;
 use super::naming::{due_for_rename, most_central, Sample, SAMPLES};
 use super::neighbours::Neighbours;
 use super::semantic::{Packed, Topic, DIMS};
@@ -95,6 +96,8 @@ struct Series {
     /// Topics of its newest items, oldest first; empty for a series of one item (its
     /// `topic` is that item's).
     recent: Vec<Packed>,
+    /// The language of its items (that of the item that opened it).
+    language: Language,
 }
 
 impl Series {
@@ -128,6 +131,7 @@ impl Series {
             samples: Vec::new(),
             topic: Vec::new(),
             recent: Vec::new(),
+            language: Language::English,
         }
     }
 }
@@ -194,7 +198,7 @@ impl Engine {
         let mut changed: Vec<u64> = Vec::new();
         let mut batch: IdMap<i64, u64> = IdMap::default();
         for item in items {
-            let Features { vector, matching, fingerprint, title, topic } = self.features(item);
+            let Features { vector, matching, fingerprint, title, topic, language } = self.features(item);
             let since = item.published - self.params.window;
             let copied = item.copy_of.and_then(|o| batch.get(&o).copied());
             let forced = item.series.or(copied).map(|s| self.resolve(s)).filter(|s| self.series.contains_key(s));
@@ -221,7 +225,7 @@ impl Engine {
                 (None, How::New)
             };
             let mut why = self.why(how, target, &matching, &scored, item.published);
-            let id = target.unwrap_or_else(|| self.open(item.published));
+            let id = target.unwrap_or_else(|| self.open(item.published, language));
             why.series = id;
             out.why.push((item.id, why));
             let vector_copy = vector.clone();
@@ -252,10 +256,10 @@ impl Engine {
         out
     }
 
-    fn open(&mut self, at: i64) -> u64 {
+    fn open(&mut self, at: i64, language: Language) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.series.insert(id, Series::empty(at));
+        self.series.insert(id, Series { language, ..Series::empty(at) });
         id
     }
 

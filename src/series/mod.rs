@@ -4,10 +4,14 @@
 //! of converging series. Each item is assigned as it arrives; the same items in the same
 //! order always give the same series.
 //!
+//! Each headline's language is detected (`language`): items are grouped only with items
+//! of their own language, stemmed as it is, and the topic table applies to English only.
+//!
 //! Pure: no I/O. Candidates come from an inverted index over series centroids, never
 //! from a scan of all series or items.
 
 mod engine;
+pub mod language;
 mod naming;
 mod neighbours;
 mod params;

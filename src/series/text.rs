@@ -1,5 +1,6 @@
-//! Text features of a headline: folded, stemmed content terms and a separate channel of
-//! names (acronyms, numbers, capitalised words and runs). Also headline cleaning (wire
+//! Text features of a headline: folded, stemmed content terms (in the headline's
+//! language, `language`) and a separate channel of names (acronyms, numbers, capitalised
+//! words and runs). Also headline cleaning (wire
 //! prefixes, " - Publisher" suffixes). Pure.
 
 use std::collections::HashSet;
@@ -7,6 +8,8 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+
+use super::language::Language;
 use unicode_normalization::UnicodeNormalization;
 
 /// English function words and headline filler that say nothing about the story. Weekday
@@ -21,6 +24,11 @@ const STOP_WORDS: &str = "a about above after again against all also am an and a
     new news update updates live report reports video photos watch top latest first how why what after amid over vs via \
     may might us monday tuesday wednesday thursday friday saturday sunday";
 
+/// Whether a folded word is an English stop word.
+pub(crate) fn is_english_stop(folded: &str) -> bool {
+    stop_words().contains(folded)
+}
+
 fn stop_words() -> &'static HashSet<&'static str> {
     static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
     WORDS.get_or_init(|| STOP_WORDS.split_whitespace().collect())
@@ -31,22 +39,35 @@ fn stemmer() -> &'static Stemmer {
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
-/// Words stemmed so far, with whether each is a stop word (news repeats its vocabulary:
-/// most words are seen before). Per thread, and cleared when it grows large, so it stays
-/// small and lock-free; shared stems, so a word seen before costs no allocation.
-fn stem(folded: &str) -> (Rc<str>, bool) {
+/// Words stemmed so far in each language (by `Language::slot`), with whether each is a
+/// stop word (news repeats its vocabulary: most words are seen before). Per thread, and
+/// cleared when it grows large, so it stays small and lock-free; shared stems, so a word
+/// seen before costs no allocation. Stems of a language other than English carry its
+/// prefix (`Language::term_prefix`).
+fn stem(folded: &str, language: Language) -> (Rc<str>, bool) {
+    type Stems = std::collections::HashMap<String, (Rc<str>, bool)>;
     thread_local! {
-        static STEMS: std::cell::RefCell<std::collections::HashMap<String, (Rc<str>, bool)>> = Default::default();
+        static STEMS: std::cell::RefCell<Vec<Stems>> = Default::default();
     }
-    STEMS.with_borrow_mut(|stems| {
+    STEMS.with_borrow_mut(|all| {
+        let slot = language.slot();
+        if all.len() <= slot {
+            all.resize_with(slot + 1, Stems::default);
+        }
+        let stems = &mut all[slot];
         if let Some((s, stop)) = stems.get(folded) {
             return (s.clone(), *stop);
         }
         if stems.len() >= 50_000 {
             stems.clear();
         }
-        let s: Rc<str> = Rc::from(stemmer().stem(folded).as_ref());
-        let stop = stop_words().contains(folded);
+        let (s, stop): (Rc<str>, bool) = match language {
+            Language::English => (Rc::from(stemmer().stem(folded).as_ref()), stop_words().contains(folded)),
+            other => {
+                let stemmed = other.stemmer().map_or(std::borrow::Cow::Borrowed(folded), |s| s.stem(folded));
+                (Rc::from(format!("{}{stemmed}", other.term_prefix())), other.is_stop(folded))
+            }
+        };
         stems.insert(folded.to_string(), (s.clone(), stop));
         (s, stop)
     })
@@ -74,7 +95,7 @@ pub struct Word<'a> {
 
 /// Lower case without diacritics ("Ünïcode" -> "unicode"), into `out` (cleared first, so
 /// that folding many words reuses one buffer).
-fn fold_into(text: &str, out: &mut String) {
+pub(crate) fn fold_into(text: &str, out: &mut String) {
     out.clear();
     if text.is_ascii() {
         out.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
@@ -85,9 +106,17 @@ fn fold_into(text: &str, out: &mut String) {
     }
 }
 
-/// Splits a headline into words: letters and digits, keeping inner apostrophes and dots
-/// (U.S.) but dropping possessive `'s`.
+/// Splits an English headline into words (see [`words_in`]).
 pub fn words(text: &str) -> Vec<Word<'_>> {
+    words_in(text, Language::English)
+}
+
+/// Splits a headline in `language` into words: letters and digits, keeping inner
+/// apostrophes and dots (U.S.) but dropping possessive `'s`; stemmed and stop-listed as
+/// that language is. Where capitals do not mark names (German nouns), no word counts as
+/// capitalised.
+pub fn words_in(text: &str, language: Language) -> Vec<Word<'_>> {
+    let capitals = language.capitals_mark_names();
     let mut out = Vec::with_capacity(text.len() / 5);
     let mut folded = String::new();
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '.' || c == '&')) {
@@ -102,12 +131,16 @@ pub fn words(text: &str) -> Vec<Word<'_>> {
             continue;
         }
         let mut letters = raw.chars().filter(|c| c.is_alphabetic());
-        let capitalised = raw.chars().next().is_some_and(char::is_uppercase);
+        let capitalised = capitals && raw.chars().next().is_some_and(char::is_uppercase);
         let acronym = letters.clone().count() >= 2 && letters.all(char::is_uppercase);
         let camel = raw.chars().zip(raw.chars().skip(1)).any(|(a, b)| a.is_lowercase() && b.is_uppercase());
         let numeric = folded.chars().any(|c| c.is_ascii_digit());
         // No stop word has a digit.
-        let (stem, stop) = if numeric { (Rc::from(folded.as_str()), false) } else { stem(&folded) };
+        let (stem, stop) = match (numeric, language) {
+            (true, Language::English) => (Rc::from(folded.as_str()), false),
+            (true, other) => (Rc::from(format!("{}{folded}", other.term_prefix())), false),
+            (false, _) => stem(&folded, language),
+        };
         out.push(Word { surface: raw, stem, capitalised, acronym, camel, stop, numeric });
     }
     out

@@ -2,9 +2,10 @@
 //! frequency, with the statistics updated as each item arrives.
 
 use super::{decay, Engine, SUMMARY_BYTES};
+use crate::series::language::Language;
 use crate::series::semantic::{table, Topic};
 use crate::series::simhash::simhash;
-use crate::series::text::{clean_headline, title_case, words, Word};
+use crate::series::text::{clean_headline, title_case, words_in, Word};
 use crate::series::vector::{normalise, Vector};
 use crate::series::NewItem;
 
@@ -22,8 +23,11 @@ pub(super) struct Features {
     pub fingerprint: Option<u64>,
     /// The headline without wire prefixes and publisher suffixes.
     pub title: String,
-    /// What the headline is about (none when no word of it is known).
+    /// What the headline is about (none when no word of it is known, or when it is not
+    /// in English, the only language of the topic table).
     pub topic: Option<Topic>,
+    /// The headline's language.
+    pub language: Language,
 }
 
 impl Engine {
@@ -33,7 +37,8 @@ impl Engine {
     /// would only dilute the similarity).
     pub(super) fn features(&mut self, item: &NewItem) -> Features {
         let title = clean_headline(&item.title);
-        let title_words = words(&title);
+        let language = Language::detect(&title, &item.summary);
+        let title_words = words_in(&title, language);
         let title_case = title_case(&title_words);
         // (term, term frequency) pairs, merged once sorted: a map per headline would cost
         // more than the few words it holds.
@@ -61,7 +66,10 @@ impl Engine {
         }
         // The opening of a summary carries its topic; the rest costs time and adds noise.
         let summary = if self.params.summary_weight > 0.0 { item.summary.as_str() } else { "" };
-        for w in words(crate::text::prefix(summary, SUMMARY_BYTES)).iter().filter(|w| !w.stop && w.stem.len() >= 2) {
+        for w in words_in(crate::text::prefix(summary, SUMMARY_BYTES), language)
+            .iter()
+            .filter(|w| !w.stop && w.stem.len() >= 2)
+        {
             let id = self.term_id(&w.stem);
             counts.push((id, self.params.summary_weight));
         }
@@ -93,8 +101,8 @@ impl Engine {
         normalise(&mut matching);
         let stems: Vec<&str> = title_words.iter().filter(|w| !w.stop).map(|w| &*w.stem).collect();
         let fingerprint = simhash(&stems);
-        let topic = table().embed(&title);
-        Features { vector, matching, fingerprint, title, topic }
+        let topic = if language.has_topics() { table().embed(&title) } else { None };
+        Features { vector, matching, fingerprint, title, topic, language }
     }
 
     /// Learns from one word: whether it is a name (capitalised where that means

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{Engine, Features, IdMap, NewItem, Series};
 use crate::series::semantic::table;
-use crate::series::text::words;
+use crate::series::text::words_in;
 use crate::series::vector::norm;
 use crate::series::Summary;
 
@@ -15,8 +15,8 @@ impl Engine {
     pub fn restore(&mut self, items: &[NewItem], titles: &HashMap<u64, (String, u64)>) {
         for item in items {
             let Some(id) = item.series else { continue };
-            let Features { vector, fingerprint, title, topic, .. } = self.features(item);
-            self.series.entry(id).or_insert_with(|| Series::empty(item.published));
+            let Features { vector, fingerprint, title, topic, language, .. } = self.features(item);
+            self.series.entry(id).or_insert_with(|| Series { language, ..Series::empty(item.published) });
             self.next_id = self.next_id.max(id + 1);
             self.neighbours.insert(id, item.published, vector.clone());
             // Replayed items are articles: copies are not replayed.
@@ -50,6 +50,8 @@ impl Engine {
                 last: d.last,
                 title: d.title.clone(),
                 named_at: d.count,
+                // Its items are not replayed: its title tells their language.
+                language: crate::series::language::Language::detect(&d.title, ""),
                 ..Series::empty(d.first)
             };
             s.norm = norm(&s.centroid);
@@ -158,7 +160,7 @@ fn own_spellings(s: &Series, wanted: &[&str]) -> Vec<Option<(String, u32)>> {
         }
     };
     for sample in &s.samples {
-        let words = words(&sample.title);
+        let words = words_in(&sample.title, s.language);
         for (i, w) in words.iter().enumerate().filter(|(_, w)| !w.stop) {
             if let Some(k) = wanted.iter().position(|x| *x == &*w.stem) {
                 note(k, w.surface.to_string(), if i == 0 { 1 } else { 2 });

@@ -1,6 +1,7 @@
 //! The engine's internal bookkeeping, checked directly.
 
 use super::*;
+use crate::series::language::Language;
 
 fn engine(posting_limit: usize) -> Engine {
     Engine::new(Params { posting_limit, indexed_terms: 1, ..Params::default() }, 0)
@@ -43,7 +44,7 @@ fn a_full_posting_list_keeps_the_most_recently_active_series() {
 fn a_term_outgrowing_the_indexed_ones_takes_their_place() {
     let mut e = engine(4);
     let (a, b) = (e.term_id("a"), e.term_id("b"));
-    let id = e.open(0);
+    let id = e.open(0, Language::English);
     e.add(id, "a".into(), 0, vec![(a, 1.0)], None, true);
     assert_eq!(e.series[&id].indexed, [a]);
     e.add(id, "b".into(), 1, vec![(b, 0.5)], None, true);
