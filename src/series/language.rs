@@ -38,8 +38,6 @@ pub enum Language {
     English,
     /// A language with a stemmer and stop words of its own.
     Stemmed(Stemmed),
-    /// Another language, told apart but matched on folded words only (ISO 639-3 code).
-    Other(&'static str),
 }
 
 /// The languages besides English with a stemmer (rust-stemmers) and stop words here.
@@ -204,7 +202,6 @@ impl Language {
         match self {
             Language::English => "eng",
             Language::Stemmed(s) => s.code(),
-            Language::Other(code) => code,
         }
     }
 
@@ -220,7 +217,6 @@ impl Language {
             Language::Stemmed(Stemmed::French) => "fra:",
             Language::Stemmed(Stemmed::Italian) => "ita:",
             Language::Stemmed(Stemmed::Dutch) => "nld:",
-            Language::Other(_) => "other:",
         }
     }
 
@@ -235,13 +231,11 @@ impl Language {
         self != Language::Stemmed(Stemmed::German)
     }
 
-    /// Small index for per-language caches: 0 English, then the stemmed languages, then
-    /// every other language together (matched on folded words only).
+    /// Small index for per-language caches: 0 English, then the stemmed languages.
     pub(crate) fn slot(self) -> usize {
         match self {
             Language::English => 0,
             Language::Stemmed(s) => 1 + s.index(),
-            Language::Other(_) => 1 + STEMMED.len(),
         }
     }
 
@@ -285,7 +279,7 @@ mod tests {
         assert_eq!(pt.stemmer().unwrap().stem("caminhoneiros"), pt.stemmer().unwrap().stem("caminhoneiro"));
         assert!(Language::English.stemmer().is_none() && !Language::English.is_stop("the"));
         let slots: std::collections::HashSet<usize> =
-            STEMMED.iter().map(|s| Language::Stemmed(*s).slot()).chain([0, Language::Other("pol").slot()]).collect();
-        assert_eq!(slots.len(), STEMMED.len() + 2);
+            STEMMED.iter().map(|s| Language::Stemmed(*s).slot()).chain([0]).collect();
+        assert_eq!(slots.len(), STEMMED.len() + 1);
     }
 }
