@@ -282,16 +282,7 @@ fn keywords_are_spelled_as_each_series_writes_them() {
 /// recall). Written for this check, apart from the dev streams the knobs were measured on.
 #[test]
 fn the_everyday_mix_fixture_keeps_its_stories_and_leaves_everyday_items_alone() {
-    let text = include_str!("../../tests/fixtures/everyday-mix.jsonl");
-    let mut items = Vec::new();
-    let mut stories = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let mut it = item(n as i64, v["title"].as_str().unwrap(), 0);
-        it.published = chrono::DateTime::parse_from_rfc3339(v["published"].as_str().unwrap()).unwrap().timestamp();
-        items.push(it);
-        stories.push(v["story"].as_str().unwrap().to_string());
-    }
+    let (items, stories) = labelled(include_str!("../../tests/fixtures/everyday-mix.jsonl"));
     let s = groups(&items);
     let everyday: Vec<usize> = (0..s.len()).filter(|i| stories[*i].starts_with("alone-")).collect();
     let alone = everyday.iter().filter(|i| s.iter().filter(|x| **x == s[**i]).count() == 1).count();
