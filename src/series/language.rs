@@ -1,7 +1,8 @@
 //! Which language a headline is written in, and how its words are matched in that
 //! language: the stemmer, the stop words, whether a capital letter can mark a name, and
 //! the prefix that keeps its terms apart from other languages' (items are grouped only
-//! with items of the same language). Detection is whatlang's trigram model. Pure.
+//! with items of the same language). Detection weighs the headline's function words and
+//! letters with whatlang's trigram guess. Pure.
 
 use std::sync::OnceLock;
 
@@ -22,7 +23,7 @@ const STOP_WORDS_NEEDED: usize = 2;
 fn detector() -> &'static whatlang::Detector {
     static DETECTOR: OnceLock<whatlang::Detector> = OnceLock::new();
     DETECTOR.get_or_init(|| {
-        let mut langs: Vec<whatlang::Lang> = STEMMED.iter().map(|s| s.lang()).collect();
+        let mut langs: Vec<whatlang::Lang> = STEMMED.iter().map(|s| s.rules().lang).collect();
         langs.push(whatlang::Lang::Eng);
         whatlang::Detector::with_allowlist(langs)
     })
@@ -88,65 +89,37 @@ const DUTCH_STOP: &str =
     is zijn was wordt worden heeft hebben zich er ze hij zij wij ook nog al als dan dat die dit meer nieuw nieuwe \
     zegt live video vandaag";
 
+/// What a stemmed language is matched with.
+struct Rules {
+    /// Its whatlang tag.
+    lang: whatlang::Lang,
+    algorithm: Algorithm,
+    /// Its stop words, folded, separated by blanks.
+    stop_words: &'static str,
+    /// Letters (lower case) that few other languages write, each as telling as a stop
+    /// word: "Bahnstreik beendet: Züge der Deutschen Bahn rollen wieder" has one German
+    /// stop word.
+    letters: &'static str,
+    /// Put before each of its terms (see [`Language::term_prefix`]).
+    prefix: &'static str,
+}
+
 impl Stemmed {
     fn index(self) -> usize {
         STEMMED.iter().position(|s| *s == self).unwrap_or(0)
     }
 
-    fn lang(self) -> whatlang::Lang {
-        match self {
-            Stemmed::Portuguese => whatlang::Lang::Por,
-            Stemmed::Spanish => whatlang::Lang::Spa,
-            Stemmed::German => whatlang::Lang::Deu,
-            Stemmed::French => whatlang::Lang::Fra,
-            Stemmed::Italian => whatlang::Lang::Ita,
-            Stemmed::Dutch => whatlang::Lang::Nld,
-        }
-    }
-
-    /// Letters (lower case) that few other languages write, each as telling as a stop
-    /// word: "Bahnstreik beendet: Züge der Deutschen Bahn rollen wieder" has one German
-    /// stop word.
-    fn letters(self) -> &'static str {
-        match self {
-            Stemmed::Portuguese => "ãõ",
-            Stemmed::Spanish => "ñ¿¡",
-            Stemmed::German => "äöüß",
-            Stemmed::French | Stemmed::Italian | Stemmed::Dutch => "",
-        }
-    }
-
-    fn algorithm(self) -> Algorithm {
-        match self {
-            Stemmed::Portuguese => Algorithm::Portuguese,
-            Stemmed::Spanish => Algorithm::Spanish,
-            Stemmed::German => Algorithm::German,
-            Stemmed::French => Algorithm::French,
-            Stemmed::Italian => Algorithm::Italian,
-            Stemmed::Dutch => Algorithm::Dutch,
-        }
-    }
-
-    fn stop_words(self) -> &'static str {
-        match self {
-            Stemmed::Portuguese => PORTUGUESE_STOP,
-            Stemmed::Spanish => SPANISH_STOP,
-            Stemmed::German => GERMAN_STOP,
-            Stemmed::French => FRENCH_STOP,
-            Stemmed::Italian => ITALIAN_STOP,
-            Stemmed::Dutch => DUTCH_STOP,
-        }
-    }
-
-    fn code(self) -> &'static str {
-        match self {
-            Stemmed::Portuguese => "por",
-            Stemmed::Spanish => "spa",
-            Stemmed::German => "deu",
-            Stemmed::French => "fra",
-            Stemmed::Italian => "ita",
-            Stemmed::Dutch => "nld",
-        }
+    fn rules(self) -> Rules {
+        use whatlang::Lang;
+        let (lang, algorithm, stop_words, letters, prefix) = match self {
+            Stemmed::Portuguese => (Lang::Por, Algorithm::Portuguese, PORTUGUESE_STOP, "ãõ", "por:"),
+            Stemmed::Spanish => (Lang::Spa, Algorithm::Spanish, SPANISH_STOP, "ñ¿¡", "spa:"),
+            Stemmed::German => (Lang::Deu, Algorithm::German, GERMAN_STOP, "äöüß", "deu:"),
+            Stemmed::French => (Lang::Fra, Algorithm::French, FRENCH_STOP, "", "fra:"),
+            Stemmed::Italian => (Lang::Ita, Algorithm::Italian, ITALIAN_STOP, "", "ita:"),
+            Stemmed::Dutch => (Lang::Nld, Algorithm::Dutch, DUTCH_STOP, "", "nld:"),
+        };
+        Rules { lang, algorithm, stop_words, letters, prefix }
     }
 }
 
@@ -159,7 +132,7 @@ impl Language {
     /// stemmed language with most of its stop words in the headline wins (whatlang's
     /// guess breaks ties) when it has [`STOP_WORDS_NEEDED`] of them, or one when whatlang
     /// is confident of it, and more than English stop words; a word with one of the
-    /// language's own letters (`Stemmed::letters`) counts as a stop word of it. Anything
+    /// language's own letters (`Rules::letters`) counts as a stop word of it. Anything
     /// else is English. On the dev streams (English) this calls 9 of 6,254 headlines
     /// another language; of the 79 headlines of the Portuguese, German and Spanish
     /// fixtures (`tests/fixtures/everyday-*.jsonl`) it calls 76 right, 2 English and one
@@ -171,10 +144,12 @@ impl Language {
         let mut folded = String::new();
         for word in sample.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
             crate::series::text::fold_into(word, &mut folded);
+            // Every telling letter is outside ASCII, as most words are not.
+            let lower = (!word.is_ascii()).then(|| word.to_lowercase());
             for (n, s) in hits.iter_mut().zip(STEMMED) {
-                let letters = s.letters();
-                let marked = !letters.is_empty() && word.chars().any(|c| letters.contains(c.to_ascii_lowercase()));
-                *n += usize::from(Language::Stemmed(s).is_stop(&folded) || marked);
+                let letters = s.rules().letters;
+                let marked = lower.as_ref().is_some_and(|w| w.chars().any(|c| letters.contains(c)));
+                *n += usize::from(marked || Language::Stemmed(s).is_stop(&folded));
             }
             english += usize::from(crate::series::text::is_english_stop(&folded));
         }
@@ -184,7 +159,7 @@ impl Language {
             return Language::English;
         }
         let guess = detector().detect(&sample);
-        let guessed = |s: Stemmed| guess.as_ref().is_some_and(|g| g.lang() == s.lang());
+        let guessed = |s: Stemmed| guess.as_ref().is_some_and(|g| g.lang() == s.rules().lang);
         let Some((best, n)) = STEMMED.iter().copied().zip(hits).max_by_key(|(s, n)| (*n, guessed(*s))) else {
             return Language::English;
         };
@@ -197,26 +172,13 @@ impl Language {
         }
     }
 
-    /// ISO 639-3 code ("eng", "por", ...).
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::English => "eng",
-            Language::Stemmed(s) => s.code(),
-        }
-    }
-
     /// What is put before each of its terms: nothing for English (so that terms and
-    /// stored series stay as they were), the code otherwise, so that no term is shared
+    /// stored series stay as they were), its ISO 639-3 code otherwise, so that no term is shared
     /// across languages ("Lisboa" in a Portuguese and an English headline stays apart).
     pub fn term_prefix(self) -> &'static str {
         match self {
             Language::English => "",
-            Language::Stemmed(Stemmed::Portuguese) => "por:",
-            Language::Stemmed(Stemmed::Spanish) => "spa:",
-            Language::Stemmed(Stemmed::German) => "deu:",
-            Language::Stemmed(Stemmed::French) => "fra:",
-            Language::Stemmed(Stemmed::Italian) => "ita:",
-            Language::Stemmed(Stemmed::Dutch) => "nld:",
+            Language::Stemmed(s) => s.rules().prefix,
         }
     }
 
@@ -243,7 +205,7 @@ impl Language {
     pub(crate) fn stemmer(self) -> Option<&'static Stemmer> {
         let Language::Stemmed(s) = self else { return None };
         static STEMMERS: [OnceLock<Stemmer>; STEMMED.len()] = [const { OnceLock::new() }; STEMMED.len()];
-        Some(STEMMERS[s.index()].get_or_init(|| Stemmer::create(s.algorithm())))
+        Some(STEMMERS[s.index()].get_or_init(|| Stemmer::create(s.rules().algorithm)))
     }
 
     /// Whether a folded word is one of a stemmed language's stop words.
@@ -251,7 +213,7 @@ impl Language {
         let Language::Stemmed(s) = self else { return false };
         static WORDS: [OnceLock<std::collections::HashSet<&'static str>>; STEMMED.len()] =
             [const { OnceLock::new() }; STEMMED.len()];
-        WORDS[s.index()].get_or_init(|| s.stop_words().split_whitespace().collect()).contains(folded)
+        WORDS[s.index()].get_or_init(|| s.rules().stop_words.split_whitespace().collect()).contains(folded)
     }
 }
 

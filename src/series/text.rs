@@ -1,16 +1,15 @@
 //! Text features of a headline: folded, stemmed content terms (in the headline's
 //! language, `language`) and a separate channel of names (acronyms, numbers, capitalised
-//! words and runs). Also headline cleaning (wire
-//! prefixes, " - Publisher" suffixes). Pure.
+//! words and runs). Also headline cleaning (wire prefixes, " - Publisher" suffixes). Pure.
 
 use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
 
 use super::language::Language;
-use unicode_normalization::UnicodeNormalization;
 
 /// English function words and headline filler that say nothing about the story. Weekday
 /// names are here too: "Monday" in a headline dates it, and as a capitalised word it
