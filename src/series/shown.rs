@@ -9,19 +9,22 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use super::text::words;
+use super::language::Language;
+use super::text::words_in;
 
 /// The stems a story is about: every word of its keywords (the names and terms its items
-/// share) and the content words of its title.
-fn core(title: &str, keywords: &[String]) -> HashSet<Rc<str>> {
-    let mut core: HashSet<Rc<str>> = keywords.iter().flat_map(|k| words(k)).map(|w| w.stem).collect();
-    core.extend(words(title).into_iter().filter(|w| !w.stop).map(|w| w.stem));
+/// share) and the content words of its title, in the language its title is written in
+/// (a story's items share one: `language`).
+fn core(title: &str, keywords: &[String], language: Language) -> HashSet<Rc<str>> {
+    let mut core: HashSet<Rc<str>> = keywords.iter().flat_map(|k| words_in(k, language)).map(|w| w.stem).collect();
+    core.extend(words_in(title, language).into_iter().filter(|w| !w.stop).map(|w| w.stem));
     core
 }
 
 /// How many of the core's stems a headline carries (each once).
-fn strength(headline: &str, core: &HashSet<Rc<str>>) -> usize {
-    let stems: HashSet<Rc<str>> = words(headline).into_iter().filter(|w| !w.stop).map(|w| w.stem).collect();
+fn strength(headline: &str, core: &HashSet<Rc<str>>, language: Language) -> usize {
+    let stems: HashSet<Rc<str>> =
+        words_in(headline, language).into_iter().filter(|w| !w.stop).map(|w| w.stem).collect();
     stems.iter().filter(|s| core.contains(*s)).count()
 }
 
@@ -33,9 +36,10 @@ pub fn ranked<T>(
     keywords: &[String],
     headline: impl Fn(&T) -> &str,
 ) -> Vec<(usize, T)> {
-    let core = core(title, keywords);
+    let language = Language::detect(title, "");
+    let core = core(title, keywords, language);
     let mut ranked: Vec<(usize, usize, T)> =
-        candidates.into_iter().enumerate().map(|(i, c)| (strength(headline(&c), &core), i, c)).collect();
+        candidates.into_iter().enumerate().map(|(i, c)| (strength(headline(&c), &core, language), i, c)).collect();
     ranked.sort_by_key(|&(s, i, _)| (std::cmp::Reverse(s), i));
     ranked.into_iter().map(|(_, i, c)| (i, c)).collect()
 }
@@ -83,6 +87,24 @@ mod tests {
                 "US stock futures fall after weak Chinese factory data",
                 "Stocks slide as China data disappoint"
             ]
+        );
+    }
+
+    #[test]
+    fn a_story_in_another_language_is_ranked_in_its_words() {
+        // Newest first: a stray that shares only Portuguese function words ("de", "do",
+        // "em", which English does not stop) with the title, then two of the story.
+        let keywords: Vec<String> = ["caminhoneiros", "greve"].iter().map(|s| s.to_string()).collect();
+        let candidates = vec![
+            "Comunidade de Tijucas do Sul recebe em breve a nova unidade de saúde",
+            "Greve dos caminhoneiros chega ao terceiro dia",
+            "Caminhoneiros rejeitam proposta e mantêm greve",
+        ];
+        let title = "Greve de caminhoneiros bloqueia rodovias em cinco estados do Sul";
+        let shown = strongest(candidates, title, &keywords, |h| h, 2);
+        assert_eq!(
+            shown,
+            ["Greve dos caminhoneiros chega ao terceiro dia", "Caminhoneiros rejeitam proposta e mantêm greve"]
         );
     }
 
