@@ -229,7 +229,9 @@ impl Engine {
             why.series = id;
             out.why.push((item.id, why));
             let vector_copy = vector.clone();
-            self.add(id, title, item.published, vector, topic.as_ref(), how != How::Copy);
+            // Counted unless it is a copy, whichever way it joined: a copy published before
+            // its original in the same batch is grouped on its own merits.
+            self.add(id, title, item.published, vector, topic.as_ref(), item.copy_of.is_none());
             let merge = self.converging(id, &matching, &scored);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, since);
@@ -264,7 +266,7 @@ impl Engine {
     }
 
     /// Adds an item's terms and topic to series `id`; `article` is false for a copy of an
-    /// article already counted (it weighs like any member but is not counted again).
+    /// article (it weighs like any member but is not counted: its original is).
     fn add(
         &mut self,
         id: u64,

@@ -84,10 +84,24 @@ fn copies_join_their_originals_series_and_titles_are_clean() {
     assert_eq!(id, 42, "ids continue after the last stored one");
     assert_eq!(first.changed[0].title, "Russia-NATO Relations Reach a New Low");
     let mut copy = item(2, "Totally different words here", 1);
-    copy.series = Some(id);
+    (copy.series, copy.copy_of) = (Some(id), Some(1));
     let out = engine.assign(&[copy]);
     assert_eq!(out.assigned[0].1, id);
     assert_eq!(out.changed[0].count, 1, "a copy is a member, not another article");
+}
+
+/// A copy stored after its original but published before it comes first in a batch,
+/// before its original has a series to go to: it is grouped on its headline, and still
+/// not counted.
+#[test]
+fn a_copy_ahead_of_its_original_is_not_counted() {
+    let mut engine = Engine::new(Params::default(), 0);
+    let mut copy = item(2, "Icahn steps up proxy fight with eBay over board nominees", 0);
+    copy.copy_of = Some(1);
+    let original = item(1, "Icahn steps up proxy fight with eBay over board nominees", 1);
+    let out = engine.assign(&[copy, original]);
+    assert_eq!(out.assigned[0].1, out.assigned[1].1);
+    assert_eq!(out.changed[0].count, 1);
 }
 
 #[test]
