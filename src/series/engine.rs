@@ -32,7 +32,8 @@ const OWNED_LEAD: u32 = 8;
 /// horizon (180 days by default) at the cost of one pass over the series a day.
 const SWEEP_EVERY: i64 = 86_400;
 
-/// Newest items' topics kept per series, to compare an item with (see
+/// Newest members' topics kept per series (of the members that speak for it, see
+/// `Engine::speaks_for`), to compare an item with (see
 /// `scoring::topic_cosine`). Noisy / clean dev F1 with 8: 0.844 / 0.805, 32: 0.852 /
 /// 0.829, 96: 0.852 / 0.829; 32 costs 16 KB for a series that long.
 const RECENT_TOPICS: usize = 32;
@@ -91,10 +92,11 @@ struct Series {
     title: String,
     named_at: u64,
     samples: Vec<Sample>,
-    /// Sum of its items' topic vectors (empty until one has a topic).
+    /// Sum of the topic vectors of the members that speak for it (empty until one has a
+    /// topic; see `Engine::speaks_for`).
     topic: Vec<f32>,
-    /// Topics of its newest items, oldest first; empty for a series of one item (its
-    /// `topic` is that item's).
+    /// Topics of its newest members that speak for it, oldest first; empty for a series
+    /// of one such member (its `topic` is that member's).
     recent: Vec<Packed>,
     /// The language of its items (that of the item that opened it).
     language: Language,
@@ -213,11 +215,13 @@ impl Engine {
                         .map(|s| self.score(&matching, topic.as_ref().map(|t| (t, item.published)), id, s))
                 })
                 .collect();
+            let mut neighbour_topic = None;
             let (target, how) = if forced.is_some() {
                 (forced, How::Copy)
             } else if near.is_some() {
                 (near, How::NearDuplicate)
-            } else if let Some(s) = self.neighbour(&matching, since) {
+            } else if let Some((s, t)) = self.neighbour(&matching, topic.as_ref(), since) {
+                neighbour_topic = t;
                 (Some(s), How::Neighbour)
             } else if let Some(s) = self.best_match(&scored, item.published) {
                 (Some(s), How::Similar)
@@ -225,9 +229,11 @@ impl Engine {
                 (None, How::New)
             };
             let mut why = self.why(how, target, &matching, &scored, item.published);
+            why.topic = why.topic.or(neighbour_topic);
             let id = target.unwrap_or_else(|| self.open(item.published, language));
             why.series = id;
             out.why.push((item.id, why));
+            let topic = topic.filter(|t| self.speaks_for(id, t, &matching));
             let vector_copy = vector.clone();
             // Counted unless it is a copy, whichever way it joined: a copy published before
             // its original in the same batch is grouped on its own merits.
@@ -265,8 +271,9 @@ impl Engine {
         id
     }
 
-    /// Adds an item's terms and topic to series `id`; `article` is false for a copy of an
-    /// article (it weighs like any member but is not counted: its original is).
+    /// Adds an item's terms and topic to series `id` (no topic: the item does not speak
+    /// for the series' subject); `article` is false for a copy of an article (it weighs
+    /// like any member but is not counted: its original is).
     fn add(
         &mut self,
         id: u64,

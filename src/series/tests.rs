@@ -374,3 +374,45 @@ fn stories_in_other_languages_group_and_everyday_items_stay_alone() {
     }
     assert!(languages.values().all(|l| l.len() == 1), "a series holds two languages: {languages:?}");
 }
+
+/// The GM ignition-recall story takes Toyota's airbag recall (close on every count), then
+/// each headline after resembles only the one before it: before a member had to be on
+/// the story's topic to speak for it, the series chained on to "Tokyo shares slump on
+/// weak exports".
+#[test]
+fn a_story_stops_taking_what_only_its_newest_members_resemble() {
+    let titles = [
+        "GM recalls 1.6 million cars over faulty ignition switch",
+        "GM ignition switch recall linked to 13 deaths",
+        "Congress to probe GM ignition switch recall",
+        "GM faces federal probe over delayed ignition recall",
+        "GM chief Mary Barra apologises for ignition switch deaths",
+        "Toyota recalls 1.6 million cars over faulty airbags",
+        "Toyota airbags: 1.6 million cars recalled",
+        "Takata airbags blamed as Toyota recalls cars",
+        "Takata shares slump on airbag recall",
+        "Takata shares slump as yen strengthens",
+        "Yen strengthens as Tokyo shares slump",
+        "Tokyo shares slump on weak exports",
+    ];
+    let items: Vec<NewItem> = titles.iter().zip(0..).map(|(t, i)| item(i + 1, t, i)).collect();
+    let s = final_groups(&items);
+    let gm = s[0];
+    assert!(s[..5].iter().all(|x| *x == gm), "the GM story is one series: {s:?}");
+    assert!(s[5..7].iter().all(|x| *x == gm), "it takes the airbag recall that matches it: {s:?}");
+    assert!(s[7..].iter().all(|x| *x != gm), "and nothing that only those resemble: {s:?}");
+}
+
+/// One close headline is a phrase in common, not a subject: an item near one headline of
+/// a series joins it only on the series' topic.
+#[test]
+fn a_shared_phrase_off_the_story_is_no_neighbour() {
+    let s = final_groups(&[
+        item(1, "Divergent tops weekend box office with $56 million", 0),
+        item(2, "Divergent box office: Everything You Need To Know", 1),
+        item(3, "Divergent box office beats expectations", 2),
+        item(4, "Cutaneous Melanoma: Everything You Need To Know", 3),
+    ]);
+    assert!(s[..3].iter().all(|x| *x == s[0]), "{s:?}");
+    assert_ne!(s[3], s[0], "it joined on the phrase alone before neighbours were held to the topic: {s:?}");
+}

@@ -297,6 +297,10 @@ const AGENCIES: &[&str] = &[
     "the associated press",
     "associated press",
     "agence france-presse",
+    "canadian press",
+    "the canadian press",
+    "press association",
+    "united press international",
 ];
 
 /// Drops trailing `[tags]` of up to three words, `(media words)` and `(Agency)` after a
@@ -379,6 +383,11 @@ mod tests {
             "Court Declines to Hear Gay Marriage Case"
         );
         assert_eq!(clean_headline("Talks with the AP (Associated Press)"), "Talks with the AP");
+        // It joined an unrelated Canadian story on "Canadian Press" as a shared name.
+        assert_eq!(
+            clean_headline("Yellowknife parole officer found dead after visiting client (Canadian Press)"),
+            "Yellowknife parole officer found dead after visiting client"
+        );
         assert_eq!(
             clean_headline("Shares of Apple (AAPL) rise on iPhone sales"),
             "Shares of Apple (AAPL) rise on iPhone sales"

@@ -32,7 +32,8 @@ pub enum How {
     Copy,
     /// Its headline is a near-duplicate (SimHash) of a headline in the series.
     NearDuplicate,
-    /// Its headline is very similar to one earlier headline of the series.
+    /// Its headline is very similar to one earlier headline of the series, and it is on
+    /// the series' topic.
     Neighbour,
     /// Its similarity to the series passed the threshold, with evidence.
     Similar,
@@ -139,7 +140,12 @@ impl Why {
         match self.how {
             How::Copy => "a received copy of an article already in this series".into(),
             How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".into(),
-            How::Neighbour => "its headline is very close to one earlier headline of the series".into(),
+            How::Neighbour => {
+                let topic = self
+                    .topic
+                    .map_or(String::new(), |t| format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed));
+                format!("its headline is very close to one earlier headline of the series{topic}")
+            }
             How::Similar => {
                 let topic = self
                     .topic

@@ -20,6 +20,8 @@ impl Engine {
             self.next_id = self.next_id.max(id + 1);
             self.neighbours.insert(id, item.published, vector.clone());
             // Replayed items are articles: copies are not replayed.
+            // The same rule as when it joined, against the series as replayed so far.
+            let topic = topic.filter(|t| self.speaks_for(id, t, &vector));
             self.add(id, title, item.published, vector, topic.as_ref(), true);
             if let Some(fp) = fingerprint {
                 self.near.insert(fp, id, item.published, item.published - self.params.window);
