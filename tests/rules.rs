@@ -77,3 +77,25 @@ async fn check_config_points_at_a_bad_pattern() {
     let at = format!("{}:2:22: summary: invalid regular expression", setup.config.display());
     assert!(err.contains(&at), "{err}");
 }
+
+/// A feed that feed-rs rejects is read by the tolerant reader: its entries keep their
+/// categories, so a rule on `category` hides what it names there too (it skipped every
+/// repaired feed when that reader dropped categories).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_rule_hides_items_of_a_repaired_feed() {
+    let feeds = Server::start().await;
+    feeds.route("/r.xml", Route::feed(fixture("repaired-categories.xml"), "application/rss+xml"));
+    let block = "[[filter]]\nblock = { category = \"(?i)^weather$\" }\n";
+    let setup = Setup::new(block, &[("r", feeds.url("/r.xml"))]);
+    let (code, out, err) = setup.run(&["poll"]).await;
+    assert_eq!((code, out.trim()), (0, "r: 3 new, 0 duplicates, 0 already stored"), "{err}");
+    let (_, listed, _) = setup.run(&["feeds"]).await;
+    assert!(listed.contains("read with repairs: read with the tolerant parser"), "{listed}");
+    assert!(listed.contains("3 items (1 kept, 2 hidden by rules)"), "{listed}");
+    let (code, json, _) = setup.run(&["render", "--format", "json"]).await;
+    assert_eq!(code, 0);
+    let feed: Value = serde_json::from_str(&json).unwrap();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{json}");
+    assert_eq!(items[0]["title"], "Council passes the budget");
+}

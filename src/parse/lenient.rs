@@ -2,17 +2,19 @@
 //! of `tolerant` searched for an RSS (0.90 to 2.0, any namespace), RDF or Atom (0.3 or
 //! 1.0) root wherever it sits, and each entry's fields taken from every element that
 //! carries them (`dc:title`, `media:title`, a permalink guid, an enclosure, `dc:date`,
-//! `dcterms:issued` ...). Pure; fails on no input, only past its deadline.
+//! `dcterms:issued`, `category` and `dc:subject` ...), handed to the one entry builder
+//! (`entry`). Pure; fails on no input, only past its deadline.
 
 use std::time::Instant;
 
 use url::Url;
 
-use super::normalize::{absolute_url, looks_like_html, DroppedLinks, SUMMARY_CHARS};
+use super::entry::{self, Facts, Kind, Markup};
+use super::normalize::{absolute_url, rss_author, DroppedLinks};
 use super::tolerant::Element;
 use super::{dates, html, ParseError};
 use crate::dedupe::canonical_url;
-use crate::model::{Entry, ParsedFeed};
+use crate::model::ParsedFeed;
 
 /// A feed found in a tolerant tree: its format name, title, home page and entries.
 pub struct Found<'a> {
@@ -83,13 +85,14 @@ impl Found<'_> {
         let site_link =
             link_of(channel).and_then(|l| dropped.web(absolute_url(&l, self.root.attr("xml:base"), final_url), None));
         let base = site_link.clone().unwrap_or_else(|| final_url.clone());
+        let sanitizer = html::sanitizer(&base);
         let total = self.items.len();
         let mut entries = Vec::with_capacity(total);
         for (i, (e, xml_base)) in self.items.iter().enumerate() {
             if Instant::now() > deadline {
                 return Err(ParseError::TooSlow { read: i, total });
             }
-            entries.push(entry(e, xml_base.as_deref(), &base, &mut dropped, i));
+            entries.push(entry::build(facts(e, xml_base.as_deref()), &base, &sanitizer, &mut dropped, i));
         }
         Ok(ParsedFeed {
             format: self.format.clone(),
@@ -108,10 +111,24 @@ impl Found<'_> {
         (published_raw(e), updated_raw(e))
     }
 
-    /// Entry `i` normalized, to fill fields feed-rs left empty.
-    pub fn entry(&self, i: usize, base: &Url) -> Option<Entry> {
-        self.items.get(i).map(|(e, b)| entry(e, b.as_deref(), base, &mut DroppedLinks::default(), i))
+    /// Entry `i`'s title, link (with its canonical form) and dates, to fill fields feed-rs
+    /// left empty (its body is not read: sanitizing it would be wasted).
+    pub fn gaps(&self, i: usize, base: &Url) -> Option<Gaps> {
+        let (e, b) = self.items.get(i)?;
+        let facts = facts(e, b.as_deref());
+        let (link, canonical_link) = entry::link(&facts, base, &mut DroppedLinks::default(), i);
+        let published = facts.published.or(facts.updated);
+        Some(Gaps { title: html::to_text(&facts.title), link, canonical_link, published, updated: facts.updated })
     }
+}
+
+/// The fields of an entry that feed-rs may leave empty and the tolerant reader can fill.
+pub struct Gaps {
+    pub title: String,
+    pub link: Option<String>,
+    pub canonical_link: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The first direct child with one of these local names (in order of preference), an
@@ -142,47 +159,51 @@ fn updated_raw(e: &Element) -> Option<String> {
     child(e, &["updated", "modified"]).map(|d| d.text())
 }
 
-fn entry(e: &Element, xml_base: Option<&str>, base: &Url, dropped: &mut DroppedLinks, index: usize) -> Entry {
+/// The facts of a tolerant-tree entry, from every element that carries each of them.
+fn facts(e: &Element, xml_base: Option<&str>) -> Facts {
     let guid = child(e, &["guid", "id"]).map(|g| g.text().trim().to_string()).filter(|g| !g.is_empty());
-    let permalink = child(e, &["guid"]).filter(|g| g.attr("ispermalink") != Some("false")).map(|g| g.text());
+    let permalink = child(e, &["guid"])
+        .filter(|g| g.attr("ispermalink") != Some("false"))
+        .map(|g| g.text().trim().to_string())
+        .filter(|p| canonical_url(p).is_some());
     let enclosure = e
         .elements()
         .filter(|c| matches!(c.local().as_str(), "enclosure" | "content") && c.attr("url").is_some())
         .find_map(|c| c.attr("url").map(str::to_string));
-    let link = link_of(e)
-        .or(permalink.filter(|p| canonical_url(p.trim()).is_some()))
-        .or_else(|| guid.clone().filter(|g| canonical_url(g).is_some()))
-        .or(enclosure)
-        .and_then(|l| dropped.web(absolute_url(&l, xml_base, base), Some(index)))
-        .map(String::from);
-    let title = child(e, &["title"]).map(|t| html::to_text(&t.text())).unwrap_or_default();
-    let body = child(e, &["encoded", "content", "description", "summary"]);
-    let sanitizer = html::sanitizer(&xml_base.and_then(|b| base.join(b).ok()).unwrap_or_else(|| base.clone()));
-    let content_html = body.map_or_else(String::new, |b| {
-        // Atom may carry XHTML as child elements; everything else is (escaped) text.
-        let markup = if b.elements().next().is_some() { b.inner_markup() } else { b.text() };
-        if b.attr("type").is_some_and(|t| t == "text" || t == "plain") || !looks_like_html(&markup) {
-            crate::text::escape_text(markup.trim())
-        } else {
-            html::sanitize(&sanitizer, &markup)
-        }
-    });
-    let author = child(e, &["creator", "author"])
-        .map(|a| child(a, &["name"]).map_or_else(|| a.text(), |n| n.text()))
-        .map(|a| crate::text::collapse_whitespace(&a))
-        .filter(|a| !a.is_empty());
+    let guid_link = guid.clone().filter(|g| canonical_url(g).is_some());
+    // Atom may carry XHTML as child elements; everything else is (escaped) text.
+    let markup = |b: &Element| {
+        let text = if b.elements().next().is_some() { b.inner_markup() } else { b.text() };
+        let plain = b.attr("type").is_some_and(|t| t == "text" || t == "plain");
+        Markup { text, kind: if plain { Kind::Text } else { Kind::Guess } }
+    };
+    let authors = e
+        .elements()
+        .filter(|c| matches!(c.local().as_str(), "creator" | "author") && !c.text().trim().is_empty())
+        .map(|a| match child(a, &["name"]) {
+            Some(name) => html::to_text(&name.text()),
+            // RSS's `<author>` is `email (Name)`.
+            None => rss_author(&html::to_text(&a.text())),
+        })
+        .collect();
+    let categories = e
+        .elements()
+        .filter(|c| matches!(c.local().as_str(), "category" | "subject"))
+        .filter_map(|c| {
+            let text = c.text();
+            c.attr("label").or(c.attr("term")).map(str::to_string).or(Some(text).filter(|t| !t.trim().is_empty()))
+        })
+        .collect();
     let updated = updated_raw(e).as_deref().and_then(dates::parse);
-    Entry {
-        canonical_link: link.as_deref().and_then(canonical_url),
-        guid_url: guid.as_deref().and_then(canonical_url),
-        link,
+    Facts {
+        links: [link_of(e), permalink, guid_link, enclosure].into_iter().flatten().collect(),
         guid,
-        title,
-        summary: crate::text::shorten(&html::to_text(&content_html), SUMMARY_CHARS),
-        content_html,
-        author,
-        categories: Vec::new(),
-        filtered: None,
+        xml_base: xml_base.map(str::to_string),
+        title: child(e, &["title"]).map(|t| t.text()).unwrap_or_default(),
+        content: child(e, &["encoded", "content"]).map(markup),
+        summary: child(e, &["description", "summary"]).map(markup),
+        authors,
+        categories,
         published: published_raw(e).as_deref().and_then(dates::parse).or(updated),
         updated,
     }

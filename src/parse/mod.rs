@@ -1,5 +1,7 @@
 //! Bytes to normalized entries: charset, format detection (feed-rs), normalization, and
-//! the bounds every document is held to (`bounds`: text lengths, entries, dates).
+//! the bounds every document is held to (`bounds`: text lengths, entries, dates). feed-rs
+//! (`normalize`) and the tolerant reader (`lenient`) only gather each entry's facts; one
+//! builder (`entry`) makes them entries, so both paths keep the same fields.
 //!
 //! Pure: takes the body and what HTTP said about it, returns a [`ParsedFeed`] or a
 //! [`ParseError`]. Must not touch the network or the database.
@@ -8,6 +10,7 @@ pub mod bounds;
 mod charset;
 mod dates;
 pub mod discover;
+mod entry;
 pub mod html;
 mod lenient;
 mod markup_limits;
@@ -255,7 +258,7 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url, deadline: Insta
             feed.warnings.push(format!("out of time: gaps left from entry {} on", i + 1));
             break;
         }
-        let Some(other) = found.entry(i, &base) else { continue };
+        let Some(other) = found.gaps(i, &base) else { continue };
         if e.title.is_empty() && !other.title.is_empty() {
             e.title = other.title;
             filled += 1;
@@ -425,6 +428,44 @@ mod tests {
         assert_eq!(b.link.as_deref(), Some("https://x.example/p/2?utm_source=rss"), "a permalink guid is the link");
         assert_eq!(b.guid_url.as_deref(), Some("https://x.example/p/2"));
         assert_eq!(b.published.unwrap().to_rfc3339(), "2026-11-27T08:00:00+00:00");
+    }
+
+    /// The one entry builder: the same entry read cleanly and read with repairs has the
+    /// same fields (the tolerant reader dropped categories, took the summary from the
+    /// body and only the first author).
+    #[test]
+    fn a_repaired_entry_keeps_every_field_a_clean_one_keeps() {
+        let item = |description: &str| {
+            format!(
+                r#"<item><title>Council passes the budget</title><link>https://r.example/budget</link>
+                <category>Politics</category><category>Local</category>
+                <author>jane@r.example (Jane Roe)</author><dc:creator>Max Mustermann</dc:creator>
+                <description>{description}</description>
+                <content:encoded><![CDATA[<p>The vote was <b>31 to 12</b>.</p>]]></content:encoded>
+                <pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>"#
+            )
+        };
+        let doc = |extra: &str| {
+            format!(
+                r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
+                xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>
+                {}{extra}</channel></rss>"#,
+                item("Budget passed after a long night.")
+            )
+        };
+        let clean = parse(doc("").as_bytes(), None, &url()).unwrap();
+        let broken = r#"<item><title>Storm</title><description><![CDATA[<p>never closed</p></description></item>"#;
+        let repaired = parse(doc(broken).as_bytes(), None, &url()).unwrap();
+        assert!(repaired.warnings.iter().any(|w| w.contains("tolerant parser")), "{:?}", repaired.warnings);
+        let (a, b) = (&clean.entries[0], &repaired.entries[0]);
+        assert_eq!(a.categories, ["Politics", "Local"]);
+        assert_eq!(a.author.as_deref(), Some("Jane Roe, Max Mustermann"));
+        assert_eq!(a.summary, "Budget passed after a long night.");
+        assert_eq!((&b.categories, &b.author, &b.summary), (&a.categories, &a.author, &a.summary));
+        assert_eq!(
+            (&b.title, &b.link, &b.content_html, b.published),
+            (&a.title, &a.link, &a.content_html, a.published)
+        );
     }
 
     #[test]

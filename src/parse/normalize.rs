@@ -1,17 +1,15 @@
-//! feed-rs's model to storyline's [`Entry`]: plain titles, absolute links, sanitized HTML,
-//! dates with fallbacks and the canonical link. Pure; no I/O.
+//! feed-rs's model to storyline's [`ParsedFeed`]: the feed's title and home page, and each
+//! entry's facts handed to the one entry builder (`entry`); also the link and body
+//! helpers both readers use. Pure; no I/O.
 
 use feed_rs::model::{Entry as RawEntry, Feed, FeedType, Link, Text};
 use url::Url;
 
 use std::time::Instant;
 
+use super::entry::{self, Facts, Kind, Markup};
 use super::{html, ParseError};
-use crate::dedupe::{canonical, canonical_url};
-use crate::model::{is_web_link, Entry, ParsedFeed};
-
-/// Longest plain-text summary kept per entry, in characters.
-pub(super) const SUMMARY_CHARS: usize = 600;
+use crate::model::{is_web_link, ParsedFeed};
 
 /// Human name of a feed format.
 pub fn format_name(kind: &FeedType) -> &'static str {
@@ -38,7 +36,7 @@ pub fn feed(raw: Feed, final_url: &Url, charset: String, deadline: Instant) -> R
         if Instant::now() > deadline {
             return Err(ParseError::TooSlow { read: i, total });
         }
-        entries.push(entry(e, &base, &sanitizer, &mut dropped, i));
+        entries.push(entry::build(facts(e), &base, &sanitizer, &mut dropped, i));
     }
     Ok(ParsedFeed {
         format: format_name(&raw.feed_type).to_string(),
@@ -118,81 +116,26 @@ pub(super) fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Op
     base.join(href).ok()
 }
 
-fn entry(
-    raw: RawEntry,
-    base: &Url,
-    sanitizer: &ammonia::Builder<'static>,
-    dropped: &mut DroppedLinks,
-    index: usize,
-) -> Entry {
-    let guid = Some(raw.id.trim().to_string()).filter(|g| !g.is_empty());
-    let xml_base = raw.base.as_deref();
-    // The link parsed once, for its text and its canonical form.
-    let link = pick_link(&raw.links).and_then(|l| dropped.web(absolute_url(&l.href, xml_base, base), Some(index)));
-    let (link, canonical_link) = match link {
-        Some(url) => (Some(url.to_string()), canonical(url)),
-        // A permalink guid is the link when the entry has none.
-        None => {
-            let canonical = guid.as_deref().and_then(canonical_url);
-            (guid.clone().filter(|_| canonical.is_some()), canonical)
-        }
-    };
-    let owned_sanitizer;
-    let sanitizer = match xml_base.and_then(|b| base.join(b).ok()) {
-        Some(b) if &b != base => {
-            owned_sanitizer = html::sanitizer(&b);
-            &owned_sanitizer
-        }
-        _ => sanitizer,
-    };
-    let (content_html, summary_text) = body_html(&raw, sanitizer);
-    let summary_source = summary_text
-        .or_else(|| raw.summary.as_ref().map(text))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| html::to_text(&content_html));
-    // Most permalink guids are the link itself: canonicalise once.
-    let guid_url = if guid == link { canonical_link.clone() } else { guid.as_deref().and_then(canonical_url) };
-    Entry {
-        canonical_link,
-        guid_url,
-        link,
-        guid,
-        title: raw.title.as_ref().map(text).unwrap_or_default(),
-        summary: crate::text::shorten(&summary_source, SUMMARY_CHARS),
-        content_html,
-        author: Some(raw.authors.iter().map(person_name).filter(|n| !n.is_empty()).collect::<Vec<_>>().join(", "))
-            .filter(|a| !a.is_empty()),
-        published: raw.published.or(raw.updated),
+/// The facts of a feed-rs entry, for the one entry builder (its strings moved, not copied).
+fn facts(raw: RawEntry) -> Facts {
+    Facts {
+        guid: Some(raw.id.trim().to_string()).filter(|g| !g.is_empty()),
+        links: pick_link(&raw.links).map(|l| l.href.clone()).into_iter().collect(),
+        authors: raw.authors.iter().map(person_name).collect(),
+        categories: raw.categories.into_iter().map(|c| c.label.unwrap_or(c.term)).collect(),
+        xml_base: raw.base,
+        title: raw.title.map(|t| t.content).unwrap_or_default(),
+        content: raw.content.and_then(|c| {
+            let kind = if c.content_type.subty() == "plain" { Kind::Text } else { Kind::Html };
+            c.body.map(|text| Markup { text, kind })
+        }),
+        summary: raw.summary.map(|s| {
+            let kind = if s.content_type.subty() == "plain" { Kind::Guess } else { Kind::Html };
+            Markup { text: s.content, kind }
+        }),
+        published: raw.published,
         updated: raw.updated,
-        categories: raw
-            .categories
-            .iter()
-            .map(|c| html::to_text(c.label.as_deref().unwrap_or(&c.term)))
-            .filter(|c| !c.is_empty())
-            .collect(),
-        filtered: None,
     }
-}
-
-/// The entry body as sanitized HTML: the full content when present, else the summary.
-/// When the body is a simple HTML summary, its plain text comes along from the same
-/// reading (most RSS items carry only a description).
-fn body_html(raw: &RawEntry, sanitizer: &ammonia::Builder<'_>) -> (String, Option<String>) {
-    let (body, is_html) = match (&raw.content, &raw.summary) {
-        (Some(c), _) if c.body.as_deref().is_some_and(|b| !b.trim().is_empty()) => {
-            (c.body.as_deref().unwrap_or_default(), c.content_type.subty() != "plain")
-        }
-        (_, Some(s)) => {
-            let is_html = s.content_type.subty() != "plain" || looks_like_html(&s.content);
-            if let Some((clean, text)) = is_html.then(|| html::clean_and_text(&s.content)).flatten() {
-                return (clean, Some(text));
-            }
-            (s.content.as_str(), is_html)
-        }
-        _ => return (String::new(), None),
-    };
-    let html = if is_html { html::sanitize(sanitizer, body) } else { crate::text::escape_text(body.trim()) };
-    (html, None)
 }
 
 /// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.
@@ -210,7 +153,7 @@ fn person_name(p: &feed_rs::model::Person) -> String {
     }
 }
 
-fn rss_author(text: &str) -> String {
+pub(super) fn rss_author(text: &str) -> String {
     let t = text.trim();
     if let (Some(open), true) = (t.find('('), t.ends_with(')')) {
         let name = t[open + 1..t.len() - 1].trim();
