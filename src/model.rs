@@ -257,6 +257,16 @@ impl Source {
     }
 }
 
+/// Distinct articles a series needs to be presented as a story (a category, a count,
+/// "In this story", a place among the front page's stories): one article alone is news,
+/// not a running story. Every output and query decides with this.
+pub const STORY_ARTICLES: u64 = 2;
+
+/// Whether a series of `count` distinct articles is presented as a story.
+pub fn is_story(count: u64) -> bool {
+    count >= STORY_ARTICLES
+}
+
 /// A stored item, as published: the original plus every source that carried it.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -299,6 +309,11 @@ pub struct Item {
 }
 
 impl Item {
+    /// Whether its series is presented as a story.
+    pub fn in_story(&self) -> bool {
+        is_story(self.series_count)
+    }
+
     /// Who the entry is by: its author when the source names one, else its publisher.
     pub fn byline(&self) -> &str {
         self.author.as_deref().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| self.source.publisher())

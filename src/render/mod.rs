@@ -94,12 +94,12 @@ fn headline_list(headlines: &[crate::model::Related]) -> String {
 /// The label of an item's series: "TITLE (N)"; none for a series of one item, which is
 /// not presented as a series.
 pub fn series_label(item: &Item) -> Option<String> {
-    item.series_title.as_ref().filter(|_| item.series_count > 1).map(|t| format!("{t} ({})", item.series_count))
+    item.series_title.as_ref().filter(|_| item.in_story()).map(|t| format!("{t} ({})", item.series_count))
 }
 
-/// A series' title as listed: with its count when it holds more than one item.
+/// A series' title as listed: with its count when it is a story.
 fn counted(title: &str, count: u64) -> String {
-    if count > 1 {
+    if crate::model::is_story(count) {
         format!("{title} ({count})")
     } else {
         title.to_string()

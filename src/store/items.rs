@@ -84,7 +84,8 @@ impl Store {
     /// The newest `limit` articles of configured feeds that are in no story (alone in
     /// their series, or not grouped yet), after skipping `skip`.
     pub fn other_news(&self, skip: usize, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let filter = format!("i.duplicate_of IS NULL AND {SHOWN} AND COALESCE(s.items, 1) <= 1");
+        let filter =
+            format!("i.duplicate_of IS NULL AND {SHOWN} AND COALESCE(s.items, 1) < {}", crate::model::STORY_ARTICLES);
         let mut items = self.items_where(&filter, NEWEST, None, skip + limit)?;
         Ok(items.split_off(skip.min(items.len())))
     }
@@ -144,12 +145,6 @@ impl Store {
             "SELECT f.name, f.title, f.site_link, d.link FROM items d JOIN feeds f ON f.id = d.feed_id
              WHERE d.duplicate_of = ?1 AND f.in_config = 1 AND d.filtered IS NULL ORDER BY d.id",
         )?;
-        let mut related = self.conn.prepare_cached(
-            "SELECT i.id, i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
-             FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1 AND i.filtered IS NULL
-             ORDER BY m.published DESC, m.item DESC LIMIT ?2",
-        )?;
         // A series' headlines are ranked once for all of its entries in the document
         // (ranking per entry doubled the time to render 1,000 entries): its strongest
         // `RELATED + 1` of the newest, of which each entry shows the strongest others.
@@ -158,19 +153,10 @@ impl Store {
             item.also = copies.query_map([item.id], |r| source(r, 0))?.collect::<Result<_, _>>()?;
             item.also.retain(|s| s.feed != item.source.feed);
             item.also.dedup_by(|a, b| a.feed == b.feed);
-            if item.series_count > 1 {
+            if item.in_story() {
                 if !shown.contains_key(&item.series) {
-                    let candidates = super::series::SHOWN_CANDIDATES as i64 + 1;
-                    let rows = related.query_map(params![item.series, candidates], |r| {
-                        let related = Related {
-                            title: r.get(1)?,
-                            link: web_link(r.get(2)?),
-                            publisher: r.get(3)?,
-                            published: time(r.get(4)?),
-                        };
-                        Ok((r.get::<_, i64>(0)?, related))
-                    })?;
-                    let rows = rows.collect::<Result<Vec<_>, _>>()?;
+                    let candidates = super::series::SHOWN_CANDIDATES + 1;
+                    let rows = self.series_headlines(&item.series, candidates)?;
                     let title = item.series_title.as_deref().unwrap_or_default();
                     let mut best = ranked(rows, title, &item.series_keywords, |(_, r)| &r.title);
                     best.truncate(RELATED + 1);

@@ -59,6 +59,11 @@ pub struct Explanation {
 /// Stored title and item count, by series id.
 pub type Titles = HashMap<u64, (String, u64)>;
 
+/// The series presented as stories (`model::is_story`), as a WHERE condition.
+fn stories_where() -> String {
+    format!("items >= {}", crate::model::STORY_ARTICLES)
+}
+
 const SERIES_COLUMNS: &str = "id, title, items, first_published, last_published, keywords";
 
 fn series_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SeriesRow> {
@@ -86,6 +91,28 @@ fn new_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<NewItem> {
 }
 
 impl Store {
+    /// The newest `limit` headlines of series `id` that a reader is shown (articles of
+    /// configured feeds: copies and hidden items left out), newest first, with their item
+    /// ids: what "In this story" and a story's headlines are chosen from.
+    pub(super) fn series_headlines(&self, id: &str, limit: usize) -> Result<Vec<(i64, Related)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
+             FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
+             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1 AND i.filtered IS NULL
+             ORDER BY m.published DESC, m.item DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![id, limit as i64], |r| {
+            let related = Related {
+                title: r.get(1)?,
+                link: web_link(r.get(2)?),
+                publisher: r.get(3)?,
+                published: super::time(r.get(4)?),
+            };
+            Ok((r.get::<_, i64>(0)?, related))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Items not yet in a series (the oldest `limit` by id, then in published order); a
     /// copy carries its original's series. `after` skips items up to that id (handed to
     /// the engine already, their series not yet written). Summaries are read only when
@@ -211,14 +238,14 @@ impl Store {
     pub fn front_page(&self, page: usize, per_page: usize, now: DateTime<Utc>) -> Result<FrontPage, StoreError> {
         let skip = (page.max(1) - 1) * per_page;
         // The freshest day first; within a day, the largest story first.
-        let order = "items >= 2 ORDER BY last_published / 86400 DESC, items DESC, id DESC";
-        let stories = self.series_entries(order, skip, per_page, FRONT_HEADLINES, true)?;
+        let order = format!("{} ORDER BY last_published / 86400 DESC, items DESC, id DESC", stories_where());
+        let stories = self.series_entries(&order, skip, per_page, FRONT_HEADLINES, true)?;
         let count = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, u64>(0));
         let midnight = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
         Ok(FrontPage {
             stories,
             other: self.other_news(skip, per_page)?,
-            stories_total: count("SELECT COUNT(*) FROM series WHERE items >= 2")?,
+            stories_total: count(&format!("SELECT COUNT(*) FROM series WHERE {}", stories_where()))?,
             items_today: self.items_since(midnight)?,
             failing_feeds: count("SELECT COUNT(*) FROM feeds WHERE in_config = 1 AND error_count > 0")?,
         })
@@ -252,26 +279,13 @@ impl Store {
             })
         })?;
         let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
-        let mut newest = self.conn.prepare_cached(
-            "SELECT i.title, i.link, COALESCE(NULLIF(TRIM(f.title), ''), f.name), i.published
-             FROM item_series m JOIN items i ON i.id = m.item JOIN feeds f ON f.id = i.feed_id
-             WHERE m.series = ?1 AND i.duplicate_of IS NULL AND f.in_config = 1 AND i.filtered IS NULL
-             ORDER BY m.published DESC, m.item DESC LIMIT ?2",
-        )?;
         let mut times = self.conn.prepare_cached(
             "SELECT m.published FROM item_series m JOIN items i ON i.id = m.item
              WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
         for e in &mut entries {
-            let rows = newest.query_map(params![e.id, SHOWN_CANDIDATES.max(headlines) as i64], |r| {
-                Ok(Related {
-                    title: r.get(0)?,
-                    link: web_link(r.get(1)?),
-                    publisher: r.get(2)?,
-                    published: super::time(r.get(3)?),
-                })
-            })?;
-            let candidates = rows.collect::<Result<Vec<_>, _>>()?;
+            let candidates: Vec<Related> =
+                self.series_headlines(&e.id, SHOWN_CANDIDATES.max(headlines))?.into_iter().map(|(_, r)| r).collect();
             e.headlines = shown::strongest(candidates, &e.title, &e.keywords, |r| &r.title, headlines);
             if timeline {
                 let rows = times.query_map(params![e.id, TIMELINE_ITEMS as i64], |r| r.get::<_, i64>(0))?;
