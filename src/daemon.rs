@@ -35,8 +35,9 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// What a daemon did, for its owner (tests wait for these instead of reading logs).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A feed's poll ended: `status` as in `storyline feeds` (`ok`, `not modified`,
-    /// `failed`, ...), with the items it stored.
+    /// A feed's poll ended: `status` as in the logs and `/metrics` (`ok`, `not_modified`,
+    /// or the failure's kind such as `timeout` or `http_error`; `PollReport::status`),
+    /// with the items it stored.
     Polled {
         /// The feed's name.
         feed: String,

@@ -16,6 +16,7 @@
 //! - [`fetch`]: the only HTTP to sources (conditional GET, redirects, limits); failures are data.
 //! - [`parse`]: bytes to normalized entries (charset, format, sanitizing, dates).
 //! - [`dedupe`]: which entries are the same article (identity fallback chain, canonical links).
+//! - [`filter`]: keep and block rules, which stored items every output and series leave out.
 //! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock).
 //! - [`grouping`]: puts stored items into series, a poll round at a time, through the store.
 //! - [`series`]: the pure grouping engine (terms, topics, decisions and their explanations).
@@ -24,7 +25,8 @@
 //!
 //! Around them: [`daemon`] (`run`: serve, reload, stop), [`app`] (the one-shot commands),
 //! [`wiring`] (the writer, grouper and pipelines every writing command is built from),
-//! [`inspect`], [`opml`], [`notify`] (systemd), [`model`] (shared vocabulary) and [`text`]
+//! [`inspect`], [`discover`] (a site's feeds from one of its pages, for `add`), [`opml`],
+//! [`notify`] (systemd), [`model`] (shared vocabulary) and [`text`]
 //! (escaping, whitespace, the stable hash: a leaf).
 
 pub mod app;

@@ -180,7 +180,7 @@ impl Scheduler {
         s
     }
 
-    /// Feeds due now or earlier, with when they were due.
+    /// How many feeds are due now or earlier.
     pub fn due_count(&self, now: DateTime<Utc>) -> usize {
         self.queue.iter().take_while(|(t, _)| *t <= now).count()
     }
