@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::model::FeedStatus;
 use crate::model::PollReport;
 use crate::opml;
-use crate::publish::assemble::{self, Which};
+use crate::publish::assemble::{self, FeedScope};
 use crate::render::Format;
 use crate::store::{Store, StoreError, WriterLock};
 use crate::wiring::Parts;
@@ -357,9 +357,9 @@ impl App {
 
     /// The merged feed (or one series' feed) in `format`.
     pub fn render(&self, format: Format, series: Option<&str>) -> Result<String, CommandError> {
-        let which = series.map_or(Which::Merged, Which::Series);
+        let scope = series.map_or(FeedScope::Merged, |id| FeedScope::Series(id.to_string()));
         let settings = &self.config.server;
-        assemble::feed(&self.read(), settings, which, format, settings.items, Utc::now())?
+        assemble::feed(&self.read(), settings, &scope, format, settings.items, Utc::now())?
             .ok_or_else(|| CommandError::Usage(format!("no series `{}`", series.unwrap_or_default())))
     }
 

@@ -10,43 +10,64 @@ use crate::config::ServerSettings;
 use crate::render::{self, FeedMeta, Format};
 use crate::store::{Store, StoreError};
 
-/// Which feed.
-#[derive(Debug, Clone, Copy)]
-pub enum Which<'a> {
+/// Which items a published feed shows: the one name for a feed's scope, from the route
+/// (or `render --series`) to the store's query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
     /// Every feed's items.
     Merged,
     /// One series' items (by its id).
-    Series(&'a str),
+    Series(String),
     /// The items of the feeds carrying a tag.
-    Tag(&'a str),
+    Tag(String),
 }
 
-/// The feed `which` in `format`, with at most `limit` items, under `settings`' title and
+impl FeedScope {
+    /// Where the feed lives under the base URL, without its extension: `feed`,
+    /// `series/ID`, `tags/TAG` (its self link's path and its cache key).
+    pub fn path(&self) -> String {
+        match self {
+            FeedScope::Merged => "feed".to_string(),
+            FeedScope::Series(id) => format!("series/{id}"),
+            FeedScope::Tag(tag) => format!("tags/{tag}"),
+        }
+    }
+
+    /// What a request for it says when there is no such feed.
+    pub fn missing(&self) -> &'static str {
+        match self {
+            FeedScope::Merged => "feed unavailable",
+            FeedScope::Series(_) => "no such series",
+            FeedScope::Tag(_) => "no configured feed carries this tag",
+        }
+    }
+}
+
+/// The feed of `scope` in `format`, with at most `limit` items, under `settings`' title and
 /// base URL; updated at its newest item's time, or `empty_updated` when it has none.
 /// `None` when the series does not exist, or no configured feed carries the tag.
 pub fn feed(
     store: &Store,
     settings: &ServerSettings,
-    which: Which<'_>,
+    scope: &FeedScope,
     format: Format,
     limit: usize,
     empty_updated: DateTime<Utc>,
 ) -> Result<Option<String>, StoreError> {
-    let (items, title, path) = match which {
-        Which::Merged => (store.newest_items(limit)?, settings.title.clone(), "feed".to_string()),
-        Which::Series(id) => {
+    let (items, title) = match scope {
+        FeedScope::Merged => (store.newest_items(limit)?, settings.title.clone()),
+        FeedScope::Series(id) => {
             let Some(series) = store.series(id)? else { return Ok(None) };
-            let title = format!("{} ({}): {}", series.title, series.items, settings.title);
-            (store.series_items(id, limit)?, title, format!("series/{id}"))
+            (store.series_items(id, limit)?, format!("{} ({}): {}", series.title, series.items, settings.title))
         }
-        Which::Tag(tag) => {
+        FeedScope::Tag(tag) => {
             if !store.tag_exists(tag)? {
                 return Ok(None);
             }
-            (store.tag_items(tag, limit)?, format!("{tag}: {}", settings.title), format!("tags/{tag}"))
+            (store.tag_items(tag, limit)?, format!("{tag}: {}", settings.title))
         }
     };
     let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(empty_updated);
-    let meta = FeedMeta { title, base_url: settings.base_url.clone(), path, updated };
+    let meta = FeedMeta { title, base_url: settings.base_url.clone(), path: scope.path(), updated };
     Ok(Some(render::render(format, &meta, &items)))
 }

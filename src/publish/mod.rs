@@ -27,7 +27,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use assemble::Which;
+use assemble::FeedScope;
 pub use cache::{Cache, Rendered};
 pub use metrics::Metrics;
 use readers::{Cost, ReadError, Readers};
@@ -230,12 +230,14 @@ async fn feed(
 ) -> Result<Response, ApiError> {
     let default = state.settings().items;
     let limit = q.limit.unwrap_or(default).clamp(1, MAX_LIMIT);
-    let key = (limit == default).then(|| format!("feed.{}", format.extension()));
+    let scope = FeedScope::Merged;
+    let key = (limit == default).then(|| format!("{}.{}", scope.path(), format.extension()));
+    let missing = scope.missing();
     let doc = cached(&state, key, limit, move |store, settings, changed| {
-        assemble::feed(store, settings, Which::Merged, format, limit, changed)
+        assemble::feed(store, settings, &scope, format, limit, changed)
     })
     .await?
-    .ok_or_else(|| ApiError::Internal("feed unavailable".into()))?;
+    .ok_or_else(|| ApiError::Internal(missing.into()))?;
     Ok(conditional(&headers, &doc, format.content_type()))
 }
 
@@ -326,21 +328,14 @@ async fn series_feed(
     if !file.contains('.') {
         return series_page(state, file, headers).await;
     }
-    scoped_feed(&state, Scope::Series, &file, q.limit, SERIES_ITEMS, &headers).await
-}
-
-/// Which part of the store a scoped feed shows.
-#[derive(Clone, Copy)]
-enum Scope {
-    Series,
-    Tag,
+    scoped_feed(&state, FeedScope::Series, &file, q.limit, SERIES_ITEMS, &headers).await
 }
 
 /// `/series/{id}.EXT` and `/tags/{tag}.EXT`: the feed of one series or tag, cached at its
 /// default length (`default`), 404 when there is no such series or tag.
 async fn scoped_feed(
     state: &Arc<Published>,
-    scope: Scope,
+    scope: fn(String) -> FeedScope,
     file: &str,
     limit: Option<usize>,
     default: usize,
@@ -348,18 +343,11 @@ async fn scoped_feed(
 ) -> Result<Response, ApiError> {
     let Some((name, ext, format)) = feed_file(file) else { return Ok(StatusCode::NOT_FOUND.into_response()) };
     let limit = limit.unwrap_or(default).clamp(1, MAX_LIMIT);
-    let (prefix, missing) = match scope {
-        Scope::Series => ("series", "no such series"),
-        Scope::Tag => ("tags", "no configured feed carries this tag"),
-    };
-    let name = name.to_string();
-    let key = (limit == default).then(|| format!("{prefix}/{name}.{ext}"));
+    let scope = scope(name.to_string());
+    let key = (limit == default).then(|| format!("{}.{ext}", scope.path()));
+    let missing = scope.missing();
     let doc = cached(state, key, limit, move |store, settings, changed| {
-        let which = match scope {
-            Scope::Series => Which::Series(&name),
-            Scope::Tag => Which::Tag(&name),
-        };
-        assemble::feed(store, settings, which, format, limit, changed)
+        assemble::feed(store, settings, &scope, format, limit, changed)
     })
     .await?;
     Ok(match doc {
@@ -442,7 +430,7 @@ async fn tag_feed(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let default = state.settings().items;
-    scoped_feed(&state, Scope::Tag, &file, q.limit, default, &headers).await
+    scoped_feed(&state, FeedScope::Tag, &file, q.limit, default, &headers).await
 }
 
 /// `NAME.atom|.rss|.json` as (name, extension, format).
