@@ -58,8 +58,7 @@ fn store_items(store: &mut Store, feeds: &[FeedRef], parsed: Vec<ParsedFeed>) ->
     let now = Utc::now();
     let mut new = 0;
     for (feed, doc) in feeds.iter().zip(parsed) {
-        let write =
-            PollWrite::Stored { parsed: Box::new(doc), status: 200, validators: Validators::default(), moved_to: None };
+        let write = PollWrite::stored(doc, 200, Validators::default(), None);
         new += store.write_poll(feed, &write, now).unwrap().new;
     }
     new

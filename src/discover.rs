@@ -68,7 +68,7 @@ pub enum DiscoverError {
 /// Discovers what `url` offers, fetching with `fetcher`.
 pub async fn discover(url: &Url, fetcher: &Fetcher) -> Result<Discovery, DiscoverError> {
     let body = match fetcher.fetch(url, &Validators::default()).await.outcome {
-        FetchOutcome::Fetched(body) => body,
+        FetchOutcome::Done(body) => body,
         FetchOutcome::NotModified => {
             let message = "304 Not Modified to a request without validators".to_string();
             return Err(DiscoverError::Fetch { url: url.clone(), message });
@@ -105,7 +105,7 @@ pub async fn discover(url: &Url, fetcher: &Fetcher) -> Result<Discovery, Discove
 /// Fetches and reads a candidate; why it is not a feed otherwise.
 async fn confirm(url: &Url, fetcher: &Fetcher) -> Result<Found, String> {
     let body = match fetcher.fetch(url, &Validators::default()).await.outcome {
-        FetchOutcome::Fetched(body) => body,
+        FetchOutcome::Done(body) => body,
         FetchOutcome::NotModified => return Err("304 Not Modified without validators".into()),
         FetchOutcome::Failed(f) => return Err(f.message),
     };

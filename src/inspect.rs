@@ -79,7 +79,7 @@ pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<I
             page_url = Some(url.clone());
             let report = fetcher.fetch(&url, &Validators::default()).await;
             match report.outcome {
-                FetchOutcome::Fetched(body) => {
+                FetchOutcome::Done(body) => {
                     out.final_url = Some(body.final_url.to_string());
                     out.http_status = Some(body.status);
                     out.content_type.clone_from(&body.content_type);

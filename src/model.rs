@@ -214,16 +214,41 @@ pub struct Body {
     pub bytes: Vec<u8>,
 }
 
-/// What one fetch of a feed ended in. A failure is a value, never a panic.
-#[derive(Debug, Clone)]
-pub enum FetchOutcome {
-    /// 2xx with a body.
-    Fetched(Body),
-    /// 304: nothing changed since the stored validators.
+/// How a step of one poll ended: the same three cases from the fetch to the scheduler,
+/// each stage carrying its own result (the fetch a body, [`FetchOutcome`]; the write a
+/// parsed document, `store::PollWrite`; the poll its counts, [`PollResult`]). A failure
+/// is a value, never a panic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome<T> {
+    /// The step did its work: a body fetched (2xx), a document parsed, its items stored.
+    Done(T),
+    /// 304 Not Modified: nothing changed since the stored validators.
     NotModified,
-    /// Anything else.
+    /// Fetching or parsing failed; recorded on the feed row.
     Failed(Failure),
 }
+
+impl<T> Outcome<T> {
+    /// The same outcome with the work's result changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        match self {
+            Outcome::Done(t) => Outcome::Done(f(t)),
+            Outcome::NotModified => Outcome::NotModified,
+            Outcome::Failed(failure) => Outcome::Failed(failure),
+        }
+    }
+
+    /// The failure, when it failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Outcome::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// What one fetch of a feed ended in: a body when it got one.
+pub type FetchOutcome = Outcome<Body>;
 
 /// The result of a fetch plus what the redirect chain taught us.
 #[derive(Debug, Clone)]
@@ -456,16 +481,8 @@ pub struct PollCounts {
     pub repeated: usize,
 }
 
-/// How one feed's poll ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PollResult {
-    /// A new document was parsed and stored.
-    Stored(PollCounts),
-    /// 304 Not Modified.
-    NotModified,
-    /// Fetching or parsing failed; recorded on the feed row.
-    Failed(Failure),
-}
+/// How one feed's poll ended: the counts of what it stored when a document was read.
+pub type PollResult = Outcome<PollCounts>;
 
 /// How one poll went: the one outcome type that the scheduler, the metrics, the log and
 /// `storyline poll`'s output all read.
@@ -489,7 +506,7 @@ impl PollReport {
     /// What the poll stored (all zero unless a document was stored).
     pub fn counts(&self) -> PollCounts {
         match &self.result {
-            PollResult::Stored(c) => *c,
+            PollResult::Done(c) => *c,
             _ => PollCounts::default(),
         }
     }
@@ -516,7 +533,7 @@ impl PollReport {
     /// A short word for logs and metrics: `ok`, `not_modified` or the failure kind.
     pub fn status(&self) -> &'static str {
         match &self.result {
-            PollResult::Stored(_) => "ok",
+            PollResult::Done(_) => "ok",
             PollResult::NotModified => "not_modified",
             PollResult::Failed(f) => f.kind.as_str(),
         }
@@ -527,7 +544,7 @@ impl fmt::Display for PollReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.feed)?;
         match &self.result {
-            PollResult::Stored(c) => {
+            PollResult::Done(c) => {
                 write!(f, "{} new, {} duplicates, {} already stored", c.new, c.duplicates, c.unchanged)
             }
             PollResult::NotModified => f.write_str("not modified"),

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::fetch::Fetcher;
 use crate::grouping::Grouper;
-use crate::model::{Body, Failure, FailureKind, FetchOutcome, PollReport, PollResult};
+use crate::model::{Body, Failure, FailureKind, Outcome, PollReport, PollResult};
 use crate::parse;
 use crate::scheduler::ADOPT_REDIRECT_AFTER;
 use crate::store::{FeedRef, PollWrite, Redirect, StoreError, Writer};
@@ -130,7 +130,7 @@ impl Pipeline {
         let b = &self.batching;
         b.active.fetch_add(1, Ordering::SeqCst);
         let report = self.poll_one(feed).await;
-        if matches!(report.result, PollResult::Stored(c) if c.new + c.duplicates > 0) {
+        if matches!(report.result, PollResult::Done(c) if c.new + c.duplicates > 0) {
             b.waiting_since.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Instant::now);
         }
         let quiet = b.active.fetch_sub(1, Ordering::SeqCst) == 1;
@@ -154,13 +154,13 @@ impl Pipeline {
         let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
         let moved_to = fetched.moved_to.map(|to| Redirect { to, adopt_after: ADOPT_REDIRECT_AFTER });
         let mut write = match fetched.outcome {
-            FetchOutcome::NotModified => PollWrite::NotModified { moved_to },
-            FetchOutcome::Failed(failure) => PollWrite::Failed(failure),
-            FetchOutcome::Fetched(body) => self.parse(body, moved_to).await,
+            Outcome::Done(body) => self.parse(body, moved_to).await,
+            Outcome::NotModified => PollWrite { outcome: Outcome::NotModified, moved_to },
+            Outcome::Failed(failure) => PollWrite::failed(failure),
         };
-        if let PollWrite::Stored { parsed, .. } = &mut write {
+        if let Outcome::Done(doc) = &mut write.outcome {
             if !self.filters.is_empty() {
-                for e in &mut parsed.entries {
+                for e in &mut doc.parsed.entries {
                     let fields = crate::filter::Fields {
                         title: &e.title,
                         summary: &e.summary,
@@ -172,17 +172,14 @@ impl Pipeline {
                 }
             }
         }
-        let (hint, warnings) = match &write {
-            PollWrite::Stored { parsed, .. } => (parsed.min_interval, parsed.warnings.clone()),
+        let (hint, warnings) = match &write.outcome {
+            Outcome::Done(doc) => (doc.parsed.min_interval, doc.parsed.warnings.clone()),
             _ => (None, Vec::new()),
         };
         let min_interval = hint.into_iter().chain(fetched.max_age).max();
-        let error_count = if matches!(write, PollWrite::Failed(_)) { feed.error_count + 1 } else { 0 };
-        let failure = match &write {
-            PollWrite::Failed(failure) => Some(failure.clone()),
-            _ => None,
-        };
-        let not_modified = matches!(write, PollWrite::NotModified { .. });
+        let failure = write.outcome.failure().cloned();
+        let error_count = if failure.is_some() { feed.error_count + 1 } else { 0 };
+        let not_modified = matches!(write.outcome, Outcome::NotModified);
         let name = feed.name.clone();
         let counts = match self.writer.write(feed.clone(), write, Utc::now()).await {
             Ok(counts) => counts,
@@ -190,17 +187,17 @@ impl Pipeline {
             // polled again, and the row says so if the store takes that much.
             Err(e) => {
                 let mut report = PollReport::store_failure(&name, &e, feed.error_count + 1);
-                if let PollResult::Failed(failure) = &report.result {
-                    let _ = self.writer.write(feed, PollWrite::Failed(failure.clone()), Utc::now()).await;
+                if let Outcome::Failed(failure) = &report.result {
+                    let _ = self.writer.write(feed, PollWrite::failed(failure.clone()), Utc::now()).await;
                 }
                 (report.elapsed, report.warnings) = (started.elapsed(), warnings);
                 return report;
             }
         };
         let result = match (failure, not_modified) {
-            (Some(failure), _) => PollResult::Failed(failure),
-            (None, true) => PollResult::NotModified,
-            (None, false) => PollResult::Stored(counts),
+            (Some(failure), _) => Outcome::Failed(failure),
+            (None, true) => Outcome::NotModified,
+            (None, false) => Outcome::Done(counts),
         };
         PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings }
     }
@@ -215,7 +212,7 @@ impl Pipeline {
         })
         .await;
         let failure = |message: String| {
-            PollWrite::Failed(Failure {
+            PollWrite::failed(Failure {
                 kind: FailureKind::Parse,
                 http_status: Some(status),
                 message,
@@ -223,9 +220,7 @@ impl Pipeline {
             })
         };
         match parsed {
-            Ok(Ok((parsed, validators))) => {
-                PollWrite::Stored { parsed: Box::new(parsed), status, validators, moved_to }
-            }
+            Ok(Ok((parsed, validators))) => PollWrite::stored(parsed, status, validators, moved_to),
             Ok(Err(e)) => failure(e.to_string()),
             Err(panic) => failure(format!("internal error while parsing the feed: {panic}")),
         }

@@ -101,7 +101,7 @@ pub fn next_poll(name: &str, schedule: &Schedule, polled: DateTime<Utc>, report:
             }
             Some(next)
         }
-        PollResult::Stored(_) | PollResult::NotModified => {
+        PollResult::Done(_) | PollResult::NotModified => {
             let hinted = report.min_interval.map(|m| after(polled, m.min(MAX_HINT)));
             Some(hinted.map_or(scheduled, |h| h.max(scheduled)))
         }

@@ -175,7 +175,7 @@ impl Fetcher {
                 Err(e) => return FetchOutcome::Failed(failure_of(&e, self.timeout, &final_url)),
             }
         }
-        FetchOutcome::Fetched(Body { final_url, status: status.as_u16(), content_type, validators, bytes })
+        FetchOutcome::Done(Body { final_url, status: status.as_u16(), content_type, validators, bytes })
     }
 }
 

@@ -121,7 +121,7 @@ impl Metrics {
     /// Counts one finished poll.
     pub fn record(&self, report: &PollReport) {
         let result = match report.result {
-            PollResult::Stored(_) => "ok",
+            PollResult::Done(_) => "ok",
             PollResult::NotModified => "not_modified",
             PollResult::Failed(_) => "error",
         };
@@ -195,7 +195,7 @@ mod tests {
     fn counts_and_buckets() {
         let m = Metrics::default();
         let counts = PollCounts { new: 3, duplicates: 1, ..PollCounts::default() };
-        m.record(&report(PollResult::Stored(counts), Duration::from_millis(200)));
+        m.record(&report(PollResult::Done(counts), Duration::from_millis(200)));
         let failure =
             Failure { kind: FailureKind::Timeout, http_status: None, message: "timed out".into(), retry_after: None };
         m.record(&report(PollResult::Failed(failure), Duration::from_secs(40)));

@@ -31,12 +31,8 @@ fn entry(guid: &str, link: &str) -> Entry {
 }
 
 fn stored(entries: Vec<Entry>, etag: &str) -> PollWrite {
-    PollWrite::Stored {
-        parsed: Box::new(ParsedFeed { entries, ..ParsedFeed::default() }),
-        status: 200,
-        validators: Validators { etag: Some(etag.into()), last_modified: None },
-        moved_to: None,
-    }
+    let validators = Validators { etag: Some(etag.into()), last_modified: None };
+    PollWrite::stored(ParsedFeed { entries, ..ParsedFeed::default() }, 200, validators, None)
 }
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -131,13 +127,15 @@ fn a_failure_keeps_validators_and_counts_errors() {
         retry_after: None,
     };
     for _ in 0..2 {
-        store.write_poll(&a, &PollWrite::Failed(failure.clone()), Utc::now()).unwrap();
+        store.write_poll(&a, &PollWrite::failed(failure.clone()), Utc::now()).unwrap();
     }
     let status = &store.feed_statuses().unwrap()[0];
     assert_eq!((status.error_count, status.http_status, status.items), (2, Some(500), 1));
     assert_eq!(status.last_error.as_deref(), Some("HTTP 500 Internal Server Error"));
     assert_eq!(store.feed("a").unwrap().validators.etag.as_deref(), Some("v1"));
-    store.write_poll(&a, &PollWrite::NotModified { moved_to: None }, Utc::now()).unwrap();
+    store
+        .write_poll(&a, &PollWrite { outcome: crate::model::Outcome::NotModified, moved_to: None }, Utc::now())
+        .unwrap();
     let status = &store.feed_statuses().unwrap()[0];
     assert_eq!((status.error_count, status.last_error.as_deref()), (0, None));
 }
@@ -148,7 +146,8 @@ fn a_permanent_redirect_is_adopted_after_consecutive_polls() {
     store.sync_feeds(&[spec("a", "http://a.example/old")]).unwrap();
     let new = Url::parse("http://a.example/new").unwrap();
     let other = Url::parse("http://a.example/elsewhere").unwrap();
-    let moved = |to: &Url| PollWrite::NotModified {
+    let moved = |to: &Url| PollWrite {
+        outcome: crate::model::Outcome::NotModified,
         moved_to: Some(crate::store::Redirect { to: to.clone(), adopt_after: crate::scheduler::ADOPT_REDIRECT_AFTER }),
     };
     let a = store.feed("a").unwrap();
@@ -179,7 +178,7 @@ fn gone_feeds_are_marked_until_their_url_changes() {
         message: "HTTP 410 Gone".into(),
         retry_after: None,
     };
-    store.write_poll(&a, &PollWrite::Failed(gone), Utc::now()).unwrap();
+    store.write_poll(&a, &PollWrite::failed(gone), Utc::now()).unwrap();
     assert!(store.feed("a").unwrap().gone);
     assert!(store.feed_statuses().unwrap()[0].gone);
     store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();

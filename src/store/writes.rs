@@ -12,7 +12,7 @@ use url::Url;
 use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
 use super::{PollCounts, Store, StoreError};
-use crate::model::{Failure, FeedSpec, ParsedFeed, Validators};
+use crate::model::{Failure, FeedSpec, Outcome, ParsedFeed, Validators};
 use crate::series::Assignments;
 
 /// A permanent redirect chain a poll ended at, and the policy for it: the feed's stored
@@ -29,46 +29,57 @@ pub struct Redirect {
 /// Most polls committed together; bounds how much one failed commit can cost.
 const MAX_BATCH: usize = 64;
 
-/// What one poll of one feed wants written.
+/// What one poll of one feed wants written: how it ended, with the document when one
+/// was read.
 #[derive(Debug)]
-pub enum PollWrite {
-    /// A document was fetched and parsed.
-    Stored {
-        /// The parsed document (boxed: it is much larger than the other variants).
-        parsed: Box<ParsedFeed>,
-        /// HTTP status of the response.
-        status: u16,
-        /// Validators to send next time (stored only now, after a successful parse).
-        validators: Validators,
-        /// Where a permanent redirect chain ended.
-        moved_to: Option<Redirect>,
-    },
-    /// 304 Not Modified.
-    NotModified {
-        /// Where a permanent redirect chain ended.
-        moved_to: Option<Redirect>,
-    },
-    /// Fetching or parsing failed.
-    Failed(Failure),
+pub struct PollWrite {
+    /// How the poll ended.
+    pub outcome: Outcome<Box<Document>>,
+    /// Where a permanent redirect chain ended (not recorded for a failed poll).
+    pub moved_to: Option<Redirect>,
+}
+
+/// A fetched and parsed document, to be stored.
+#[derive(Debug)]
+pub struct Document {
+    /// What parsing read.
+    pub parsed: ParsedFeed,
+    /// HTTP status of the response.
+    pub status: u16,
+    /// Validators to send next time (stored only now, after a successful parse).
+    pub validators: Validators,
+}
+
+impl PollWrite {
+    /// A document to store (boxed: it is much larger than the other outcomes).
+    pub fn stored(parsed: ParsedFeed, status: u16, validators: Validators, moved_to: Option<Redirect>) -> PollWrite {
+        PollWrite { outcome: Outcome::Done(Box::new(Document { parsed, status, validators })), moved_to }
+    }
+
+    /// A failed poll, recorded on the feed.
+    pub fn failed(failure: Failure) -> PollWrite {
+        PollWrite { outcome: Outcome::Failed(failure), moved_to: None }
+    }
 }
 
 fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
-    match write {
-        PollWrite::Stored { parsed, status, validators, moved_to } => {
+    match &write.outcome {
+        Outcome::Done(doc) => {
+            let Document { parsed, status, validators } = &**doc;
             let counts = insert_entries(conn, feed, parsed, now)?;
             let repeated = (counts.repeated > 0).then(|| {
                 format!("{} entries repeat the id (guid, else link) of an earlier entry: stored once", counts.repeated)
             });
             record_success(conn, feed, parsed, repeated.as_deref(), *status, validators, now)?;
-            record_move(conn, feed.id, moved_to.as_ref())?;
+            record_move(conn, feed.id, write.moved_to.as_ref())?;
             Ok(counts)
         }
-        PollWrite::NotModified { moved_to } => {
+        Outcome::NotModified => {
             record_not_modified(conn, feed, now)?;
-            record_move(conn, feed.id, moved_to.as_ref())?;
+            record_move(conn, feed.id, write.moved_to.as_ref())?;
             Ok(PollCounts::default())
         }
-        PollWrite::Failed(failure) => {
+        Outcome::Failed(failure) => {
             record_failure(conn, feed, failure, now)?;
             Ok(PollCounts::default())
         }
@@ -302,7 +313,7 @@ mod tests {
             ..Entry::default()
         };
         let parsed = Box::new(ParsedFeed { entries: vec![entry], ..ParsedFeed::default() });
-        let write = PollWrite::Stored { parsed, status: 200, validators: Validators::default(), moved_to: None };
+        let write = PollWrite::stored(*parsed, 200, Validators::default(), None);
         PollJob { feed, write, now: Utc::now(), reply: oneshot::channel().0 }
     }
 
