@@ -19,7 +19,7 @@ use crate::model::PollReport;
 use crate::opml;
 use crate::publish::assemble::{self, FeedScope};
 use crate::render::Format;
-use crate::store::{Store, StoreError, WriterLock};
+use crate::store::{Database, Store, StoreError};
 use crate::wiring::Parts;
 
 /// Adds the feeds of an OPML file to the configuration at `config.path`, keeping its
@@ -166,10 +166,11 @@ pub const DAEMON: &str = "storyline run";
 pub struct App {
     /// The configuration in force.
     pub config: Config,
-    /// A read connection for queries; polls write through their own writer.
+    /// A read connection for queries; polls write through the database's writer.
     reader: Mutex<Store>,
-    /// Held by a writing command for its whole run.
-    lock: Option<WriterLock>,
+    /// The database, opened once for this command (with the writer lock for a writing
+    /// command, held for its whole run).
+    database: Database,
 }
 
 /// How a command failed, and so its exit status (see [`CommandError::exit_code`]).
@@ -230,27 +231,26 @@ impl App {
     /// [`App::feeds`] as never polled.
     pub fn open(config: Config) -> anyhow::Result<App> {
         let storage = &config.storage;
-        let store = Store::open_read_only(&storage.database, &storage.database_from)?;
-        Ok(App { reader: Mutex::new(store), config, lock: None })
+        let database = Database::open_reading(&storage.database, &storage.database_from)?;
+        Ok(App { reader: Mutex::new(database.reader()?), config, database })
     }
 
     /// Opens the store for `command` (`poll`, ...), which writes to it: fails at once,
     /// naming the holder, when another storyline writes to the same database.
     pub fn open_writer(config: Config, command: &str) -> anyhow::Result<App> {
-        let lock = WriterLock::acquire(&config.storage.database, &format!("storyline {command}")).map_err(|e| {
-            let daemon = matches!(&e, StoreError::Locked { holder, .. } if holder.starts_with(DAEMON));
-            let hint = if daemon {
-                ".\nThe running daemon polls every feed on its schedule; after editing the configuration, reload it \
-                 (`systemctl reload storyline`, or SIGHUP) and it polls new feeds at once."
-            } else {
-                ""
-            };
-            anyhow::anyhow!("cannot {command}: {e}{hint}")
-        })?;
-        let mut store = Store::open_reader(&config.storage.database)?;
-        store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-        store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
-        Ok(App { reader: Mutex::new(store), config, lock: Some(lock) })
+        let holder = format!("storyline {command}");
+        let database = Database::open_writing(&config.storage.database, &holder, &config.feeds, &config.filters)
+            .map_err(|e| {
+                let daemon = matches!(&e, StoreError::Locked { holder, .. } if holder.starts_with(DAEMON));
+                let hint = if daemon {
+                    ".\nThe running daemon polls every feed on its schedule; after editing the configuration, reload \
+                     it (`systemctl reload storyline`, or SIGHUP) and it polls new feeds at once."
+                } else {
+                    ""
+                };
+                anyhow::anyhow!("cannot {command}: {e}{hint}")
+            })?;
+        Ok(App { reader: Mutex::new(database.reader()?), config, database })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -268,14 +268,13 @@ impl App {
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
-        if self.lock.is_none() {
+        if !self.database.writes() {
             let e = anyhow::anyhow!("polling needs the database's writer lock: open the store with `App::open_writer`");
             return Err(e.into());
         }
         // Only polls need the writer and the grouping engine (whose warm-up reads items).
         let background = tokio_util::task::TaskTracker::new();
-        let store = Store::open(&self.config.storage.database)?;
-        let parts = Parts::open(&self.config, store, background.clone(), |_| {}).await?;
+        let parts = Parts::open(&self.config, &self.database, background.clone(), |_| {}).await?;
         let pipeline = Arc::new(parts.pipeline(&self.config)?);
         // One batch: grouped after every poll is stored, in published order.
         let hold = pipeline.hold();
@@ -317,12 +316,12 @@ impl App {
     /// Deletes for good the items of feeds no longer in the configuration (see
     /// [`Store::purge_removed`]); needs the writer lock (`App::open_writer`).
     pub fn purge_removed(&self) -> Result<crate::store::Purged, CommandError> {
-        if self.lock.is_none() {
+        let Some(mut store) = self.database.take_writer() else {
             return Err(
                 anyhow::anyhow!("purging needs the database's writer lock: open it with `App::open_writer`").into()
             );
-        }
-        Ok(Store::open(&self.config.storage.database)?.purge_removed()?)
+        };
+        Ok(store.purge_removed()?)
     }
 
     /// Every configured feed's stored state.

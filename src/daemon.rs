@@ -26,7 +26,7 @@ use crate::notify::{notify, Watchdog};
 use crate::poll::Pipeline;
 use crate::publish::{self, Published};
 use crate::scheduler::{Clock, Command, Plan, Poller, Scheduler};
-use crate::store::{FeedRef, Store, StoreError, WriterLock};
+use crate::store::{Database, FeedRef, Store, StoreError};
 use crate::wiring::Parts;
 
 /// How long in-flight polls may run on after a stop request, beyond the fetch timeout.
@@ -328,19 +328,18 @@ pub async fn next_event(
 pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control: Control) -> anyhow::Result<()> {
     let Control { stop, mut reload, events } = control;
     let tracker = TaskTracker::new();
-    // Held until the daemon returns: no other storyline writes to this database meanwhile.
-    let _lock = WriterLock::acquire(&config.storage.database, crate::app::DAEMON)?;
-    let mut store = Store::open(&config.storage.database)?;
-    store.sync_feeds(&config.feeds).context("cannot record the configured feeds")?;
-    store.refilter(&config.filters).context("cannot apply the keep/block rules")?;
-    let reader = Store::open_reader(&config.storage.database)?;
+    // Held until the daemon returns (with it the writer lock: no other storyline writes
+    // to this database meanwhile).
+    let database =
+        Database::open_writing(&config.storage.database, crate::app::DAEMON, &config.feeds, &config.filters)?;
+    let reader = database.reader()?;
     let stored = reader.configured_feeds()?;
-    let published = Arc::new(Published::open(&config.storage.database, config.server.clone())?);
+    let published = Arc::new(Published::open(&database, config.server.clone())?);
     info!("listening on http://{}/", listener.local_addr()?);
     let mut server = start_server(listener, config.server.listen, published.clone());
 
     let on_grouped = (published.clone(), events.clone());
-    let parts = Parts::open(&config, store, tracker.clone(), move |round| {
+    let parts = Parts::open(&config, &database, tracker.clone(), move |round| {
         let event = match round {
             Round::Grouped(round) => {
                 on_grouped.0.cache.invalidate();

@@ -71,18 +71,12 @@ pub struct Grouper {
 }
 
 impl Grouper {
-    /// Opens a reader on `store_path`. On first use the engine is warmed up from the items
+    /// Groups through `reader`, its own read connection. On first use the engine is warmed up from the items
     /// grouped within two windows of the newest one (at most `WARM_UP`), and older series
     /// still within the horizon are resumed from their stored strongest terms.
     /// Background rounds run on `tasks`.
-    pub fn open(
-        store_path: &std::path::Path,
-        params: Params,
-        writer: Arc<Writer>,
-        tasks: TaskTracker,
-    ) -> Result<Grouper, StoreError> {
-        let reader = Store::open_reader(store_path)?;
-        Ok(Grouper {
+    pub fn open(reader: Store, params: Params, writer: Arc<Writer>, tasks: TaskTracker) -> Grouper {
+        Grouper {
             engine: Mutex::new(None),
             params,
             reader: Mutex::new(reader),
@@ -91,7 +85,7 @@ impl Grouper {
             queued: AtomicBool::new(false),
             listener: None,
             tasks,
-        })
+        }
     }
 
     /// Calls `listener` whenever a round has put items into series (and readers see them),

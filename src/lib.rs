@@ -17,11 +17,12 @@
 //! - [`parse`]: bytes to normalized entries (charset, format, sanitizing, dates).
 //! - [`dedupe`]: which entries are the same article (identity fallback chain, canonical links).
 //! - [`filter`]: keep and block rules, which stored items every output and series leave out.
-//! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock).
+//! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock, the
+//!   read pool), opened once per process as a [`store::Database`].
 //! - [`grouping`]: puts stored items into series, a poll round at a time, through the store.
 //! - [`series`]: the pure grouping engine (terms, topics, decisions and their explanations).
 //! - [`render`]: pure: items to Atom, RSS, JSON Feed, the digest and the HTML page.
-//! - [`publish`]: the HTTP server, its routes, cache, read pool and metrics.
+//! - [`publish`]: the HTTP server, its routes, cache and metrics.
 //!
 //! Around them: [`daemon`] (`run`: serve, reload, stop), [`app`] (the one-shot commands),
 //! [`wiring`] (the writer, grouper and pipelines every writing command is built from),

@@ -13,7 +13,7 @@ use crate::fetch::Fetcher;
 use crate::grouping::{Grouper, Round};
 use crate::poll::Pipeline;
 use crate::series::Params;
-use crate::store::{Store, StoreError, Writer};
+use crate::store::{Database, StoreError, Writer};
 
 /// Polls that may hold a response in memory, per concurrent fetch (`fetch.max_concurrent`):
 /// twice the fetch concurrency keeps fetching busy while earlier responses are parsed and
@@ -29,19 +29,21 @@ pub struct Parts {
 }
 
 impl Parts {
-    /// Puts `store` (a write connection, feeds synced) behind the writer, opens the
-    /// grouper (`on_grouped` hears what each round put into series, and failed rounds), and groups
-    /// the items an interrupted run stored but did not group. Background grouping runs on
-    /// `tasks`, which the owner waits for before closing.
+    /// Puts the database's write connection behind the writer, opens the grouper on a
+    /// read connection of its own (`on_grouped` hears what each round put into series,
+    /// and failed rounds), and groups the items an interrupted run stored but did not
+    /// group. Background grouping runs on `tasks`, which the owner waits for before
+    /// closing. Fails when `database` was not opened for writing or its writer is taken.
     pub async fn open(
         config: &Config,
-        store: Store,
+        database: &Database,
         tasks: TaskTracker,
         on_grouped: impl Fn(&Round) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
+        let store = database.take_writer().ok_or(StoreError::NotWriting)?;
         let writer = Arc::new(Writer::spawn(store));
         let params = Params { window: config.series.window.as_secs() as i64, ..Params::default() };
-        let grouper = Grouper::open(&config.storage.database, params, writer.clone(), tasks)?.with_listener(on_grouped);
+        let grouper = Grouper::open(database.reader()?, params, writer.clone(), tasks).with_listener(on_grouped);
         let grouper = Arc::new(grouper);
         grouper.group().await?;
         Ok(Parts { writer, grouper })

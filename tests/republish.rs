@@ -96,7 +96,13 @@ async fn hostile_text_and_links_come_out_inert_on_every_route() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
+    let state = Arc::new(
+        Published::open(
+            &storyline::store::Database::open_reading(&config.storage.database, "test").unwrap(),
+            config.server.clone(),
+        )
+        .unwrap(),
+    );
     let stop = CancellationToken::new();
     let serving = tokio::spawn(publish::serve(listener, state, stop.clone()));
     let client = reqwest::Client::new();

@@ -260,7 +260,11 @@ async fn explain_says_why_an_item_is_in_its_series() {
     // The API gives the same object.
     let config = storyline::config::Config::load(&setup.config).unwrap();
     let state = std::sync::Arc::new(
-        storyline::publish::Published::open(&config.storage.database, config.server.clone()).unwrap(),
+        storyline::publish::Published::open(
+            &storyline::store::Database::open_reading(&config.storage.database, "test").unwrap(),
+            config.server.clone(),
+        )
+        .unwrap(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -30,7 +30,11 @@ async fn published() -> (Setup, Arc<Published>) {
     let app = App::open_writer(config.clone(), "poll").unwrap();
     app.poll(&[], |_| {}).await.unwrap();
     drop(app);
-    let state = Published::open(&config.storage.database, config.server.clone()).unwrap();
+    let state = Published::open(
+        &storyline::store::Database::open_reading(&config.storage.database, "test").unwrap(),
+        config.server.clone(),
+    )
+    .unwrap();
     (setup, Arc::new(state))
 }
 
@@ -199,7 +203,13 @@ async fn clients_that_hang_up_mid_request_cost_no_read_connection() {
     let app = App::open_writer(config.clone(), "poll").unwrap();
     app.poll(&[], |_| {}).await.unwrap();
     drop(app);
-    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
+    let state = Arc::new(
+        Published::open(
+            &storyline::store::Database::open_reading(&config.storage.database, "test").unwrap(),
+            config.server.clone(),
+        )
+        .unwrap(),
+    );
     let server = start(state, Limits::new(64)).await;
     // More hang-ups than the server has read connections: each closes while its query
     // may still be running.
@@ -298,7 +308,13 @@ async fn a_damaged_database_fails_its_check_and_the_health_check() {
     }
     std::fs::write(&database, bytes).unwrap();
     let config = Config::load(&setup.config).unwrap();
-    let state = Arc::new(Published::open(&config.storage.database, config.server.clone()).unwrap());
+    let state = Arc::new(
+        Published::open(
+            &storyline::store::Database::open_reading(&config.storage.database, "test").unwrap(),
+            config.server.clone(),
+        )
+        .unwrap(),
+    );
     let problem = state.check_integrity().await.unwrap_err();
     assert!(problem.starts_with("the database failed its integrity check"), "{problem}");
     let server = start(state, Limits::new(64)).await;

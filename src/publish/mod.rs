@@ -1,13 +1,12 @@
 //! The HTTP side: merged feeds with caching headers, the HTML page of series, the JSON
 //! API, health and metrics.
 //!
-//! Reads the store through its own connection and renders through `render`; must not
-//! fetch from sources or write to the database.
+//! Reads the store through the read pool the process's [`crate::store::Database`] gives
+//! it and renders through `render`; must not fetch from sources or write to the database.
 
 pub mod assemble;
 mod cache;
 mod metrics;
-mod readers;
 pub mod server;
 
 use std::sync::{Arc, RwLock};
@@ -27,10 +26,10 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::store::{Cost, Database, ReadError, Readers};
 use assemble::FeedScope;
 pub use cache::{Cache, Rendered};
 pub use metrics::Metrics;
-use readers::{Cost, ReadError, Readers};
 
 use crate::config::ServerSettings;
 use crate::render::{self, FeedMeta, Format};
@@ -74,13 +73,13 @@ pub struct Published {
 pub const READERS: usize = 4;
 
 impl Published {
-    /// State over [`READERS`] read connections to the database at `database` and the
+    /// State over a pool of [`READERS`] read connections to `database` and the
     /// `[server]` settings.
-    pub fn open(database: &std::path::Path, settings: ServerSettings) -> Result<Published, StoreError> {
+    pub fn open(database: &Database, settings: ServerSettings) -> Result<Published, StoreError> {
         Ok(Published {
             cache: Cache::new(settings.cache),
             metrics: Metrics::default(),
-            readers: Readers::open(database, READERS)?,
+            readers: database.read_pool(READERS)?,
             settings: RwLock::new(settings),
             damaged: RwLock::new(None),
         })

@@ -1,12 +1,17 @@
 //! All SQL: schema, feeds, items, transactions. No other module imports rusqlite.
 //!
-//! One [`Store`] is one connection. Writes of polls go through one [`Writer`] thread that
-//! commits them in batches; readers open their own connections (WAL lets them run
-//! alongside the writer).
+//! A process opens its database once, as a [`Database`] (for writing: the writer lock,
+//! migrations, the configured feeds and rules recorded; or for reading only), which hands
+//! out connections: nothing outside this module opens one. One [`Store`] is one
+//! connection. Writes of polls go through one [`Writer`] thread that commits them in
+//! batches; readers have their own connections, and the server a pool of them
+//! ([`Readers`]; WAL lets them run alongside the writer).
 
+mod database;
 mod feeds;
 mod items;
 mod lock;
+mod readers;
 mod schema;
 mod series;
 mod writes;
@@ -17,8 +22,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use crate::model::PollCounts;
+pub use database::Database;
 pub use feeds::{FeedRef, Purged};
 pub use lock::WriterLock;
+pub use readers::{Cost, ReadError, Readers};
 pub use series::{Explanation, SeriesRow};
 pub use writes::{PollWrite, Redirect, Writer};
 
@@ -75,6 +82,10 @@ pub enum StoreError {
     /// The writer thread has stopped.
     #[error("the database writer has stopped")]
     WriterGone,
+    /// A write was asked of a database opened for reading, or its write connection was
+    /// already handed out.
+    #[error("the database was not opened for writing (or its writer is already in use)")]
+    NotWriting,
     /// Another process writes to this database.
     #[error("the database {} is in use by {holder}; only one storyline may write to it at a time", database.display())]
     Locked {

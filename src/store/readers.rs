@@ -1,15 +1,16 @@
-//! The server's read connections: a few, used side by side (WAL lets readers run beside
+//! The read pool: a few read connections, used side by side (WAL lets readers run beside
 //! each other and beside the writer), so one slow query never stalls the rest; and one of
 //! them kept from heavy queries, so a flood of those does not queue the light ones.
 //!
-//! Owns when a query may run and on which connection; what it asks is the store's.
+//! Owns when a query may run and on which connection; what it asks is the store's
+//! queries'. Opened through [`super::Database`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
-use crate::store::{Store, StoreError};
+use super::{Store, StoreError};
 
 /// Read connections of the HTTP server. Each query holds one connection and one blocking
 /// thread; a request beyond that many waits for a free connection without holding a
@@ -49,7 +50,7 @@ pub enum Cost {
 
 impl Readers {
     /// Opens `connections` (at least one) read connections to the database at `path`.
-    pub fn open(path: &Path, connections: usize) -> Result<Readers, StoreError> {
+    pub(super) fn open(path: &Path, connections: usize) -> Result<Readers, StoreError> {
         let idle = (0..connections.max(1)).map(|_| Store::open_reader(path)).collect::<Result<Vec<_>, _>>()?;
         let heavy = Semaphore::new(idle.len().saturating_sub(1).max(1));
         let free = Arc::new(Semaphore::new(idle.len()));
