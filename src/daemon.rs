@@ -143,9 +143,6 @@ impl Poller for DaemonPoller {
             };
             let counts = report.counts();
             shared.published.metrics.record(&report);
-            if counts.new + counts.duplicates > 0 {
-                shared.published.cache.invalidate();
-            }
             let _ = shared.events.send(Event::Polled { feed: feed.clone(), status: report.status(), new: counts.new });
             let ms = report.elapsed.as_millis() as u64;
             match &report.result {
@@ -342,7 +339,6 @@ pub async fn serve(listener: TcpListener, path: PathBuf, config: Config, control
     let parts = Parts::open(&config, &database, tracker.clone(), move |round| {
         let event = match round {
             Round::Grouped(round) => {
-                on_grouped.0.cache.invalidate();
                 on_grouped.0.metrics.grouped(round);
                 Event::Grouped { items: round.items }
             }

@@ -41,7 +41,7 @@ impl Parts {
         on_grouped: impl Fn(&Round) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
         let store = database.take_writer().ok_or(StoreError::NotWriting)?;
-        let writer = Arc::new(Writer::spawn(store));
+        let writer = Arc::new(Writer::spawn(store, database.generation()));
         let params = Params { window: config.series.window.as_secs() as i64, ..Params::default() };
         let grouper = Grouper::open(database.reader()?, params, writer.clone(), tasks).with_listener(on_grouped);
         let grouper = Arc::new(grouper);

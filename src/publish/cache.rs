@@ -1,5 +1,6 @@
-//! Rendered feeds cached per store generation, with the validators and compressed form
-//! that conditional and gzip requests need.
+//! Rendered feeds cached per generation (the store's, `store::Generation`, and the
+//! settings', moved on by a reload), with the validators and compressed form that
+//! conditional and gzip requests need.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -7,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+
+use crate::store::Generation;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
@@ -40,7 +43,10 @@ impl Rendered {
 /// most `capacity` bytes in all; the least recently used go first.
 #[derive(Debug)]
 pub struct Cache {
+    /// The settings' generation (a reload moves it on).
     generation: AtomicU64,
+    /// The store's.
+    store: Arc<Generation>,
     changed: Mutex<DateTime<Utc>>,
     docs: Mutex<Docs>,
 }
@@ -48,6 +54,8 @@ pub struct Cache {
 #[derive(Debug, Default)]
 struct Docs {
     capacity: u64,
+    /// The generation of the documents held: older ones are dropped when a newer arrives.
+    generation: u64,
     /// Bytes held: bodies, gzip forms and keys.
     bytes: u64,
     /// A counter for recency: each use takes the next value.
@@ -70,10 +78,12 @@ impl Rendered {
 }
 
 impl Cache {
-    /// An empty cache holding at most `capacity` bytes of documents.
-    pub fn new(capacity: u64) -> Cache {
+    /// An empty cache holding at most `capacity` bytes of documents, each valid while
+    /// `store` and the settings stay as they were when it was rendered.
+    pub fn new(capacity: u64, store: Arc<Generation>) -> Cache {
         Cache {
             generation: AtomicU64::new(1),
+            store,
             changed: Mutex::new(Utc::now()),
             docs: Mutex::new(Docs { capacity, ..Docs::default() }),
         }
@@ -83,7 +93,8 @@ impl Cache {
         self.docs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Marks everything stale: the store (or the configuration) changed.
+    /// Marks everything stale: the configuration changed (the store's own changes move
+    /// the store's generation instead).
     pub fn invalidate(&self) {
         *self.changed.lock().unwrap_or_else(|p| p.into_inner()) = Utc::now();
         self.generation.fetch_add(1, Ordering::SeqCst);
@@ -99,10 +110,12 @@ impl Cache {
         docs.evict(0);
     }
 
-    /// The current generation and when it began.
+    /// The current generation and when it began: the store's and the settings' together
+    /// (both only grow, so their sum names one state of the two).
     pub fn generation(&self) -> (u64, DateTime<Utc>) {
         let changed = *self.changed.lock().unwrap_or_else(|p| p.into_inner());
-        (self.generation.load(Ordering::SeqCst), changed)
+        let (store, store_changed) = self.store.current();
+        (self.generation.load(Ordering::SeqCst) + store, changed.max(store_changed))
     }
 
     /// The cached document for `key` if it belongs to generation `generation`.
@@ -118,11 +131,15 @@ impl Cache {
     /// Stores a document rendered at `generation` (ignored if the store moved on meanwhile,
     /// or if it alone is larger than the cache).
     pub fn put(&self, key: String, generation: u64, doc: Arc<Rendered>) {
-        if self.generation.load(Ordering::SeqCst) != generation {
+        if self.generation().0 != generation {
             return;
         }
         let size = doc.bytes() + key.len() as u64;
         let mut docs = self.docs();
+        if generation > docs.generation {
+            (docs.generation, docs.bytes) = (generation, 0);
+            docs.map.clear();
+        }
         if size > docs.capacity {
             return;
         }
@@ -161,7 +178,7 @@ mod tests {
 
     #[test]
     fn documents_live_for_one_generation() {
-        let cache = Cache::new(1 << 20);
+        let cache = Cache::new(1 << 20, Arc::default());
         let (g, at) = cache.generation();
         let doc = Arc::new(Rendered::new("<feed/>".into(), at));
         assert!(doc.etag.starts_with('"') && doc.etag.len() == 26);
@@ -193,7 +210,7 @@ mod tests {
             Arc::new(Rendered::new(text, at))
         };
         let one = doc(0).bytes() + 2;
-        let cache = Cache::new(3 * one + one / 2);
+        let cache = Cache::new(3 * one + one / 2, Arc::default());
         let (g, _) = cache.generation();
         for (i, key) in ["k0", "k1", "k2"].into_iter().enumerate() {
             cache.put(key.into(), g, doc(i as u64));

@@ -77,7 +77,7 @@ impl Published {
     /// `[server]` settings.
     pub fn open(database: &Database, settings: ServerSettings) -> Result<Published, StoreError> {
         Ok(Published {
-            cache: Cache::new(settings.cache),
+            cache: Cache::new(settings.cache, database.generation()),
             metrics: Metrics::default(),
             readers: database.read_pool(READERS)?,
             settings: RwLock::new(settings),

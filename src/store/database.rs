@@ -7,9 +7,9 @@
 //! Owns the opening sequence; the queries are the store's, the writer thread `writes`'.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use super::{Readers, Store, StoreError, WriterLock};
+use super::{Generation, Readers, Store, StoreError, WriterLock};
 use crate::filter::Filters;
 use crate::model::FeedSpec;
 
@@ -22,6 +22,8 @@ pub struct Database {
     writer: Mutex<Option<Store>>,
     /// What named the path, for a read-only open's errors.
     from: String,
+    /// Moved on by this process's writer after each commit that changed the outputs.
+    generation: Arc<Generation>,
 }
 
 impl Database {
@@ -44,6 +46,7 @@ impl Database {
             lock: Some(lock),
             writer: Mutex::new(Some(store)),
             from: String::new(),
+            generation: Arc::default(),
         })
     }
 
@@ -53,7 +56,13 @@ impl Database {
     pub fn open_reading(path: &Path, from: &str) -> Result<Database, StoreError> {
         // Checked now, so that a missing or foreign database is an error at once.
         Store::open_read_only(path, from)?;
-        Ok(Database { path: path.to_path_buf(), lock: None, writer: Mutex::new(None), from: from.to_string() })
+        Ok(Database {
+            path: path.to_path_buf(),
+            lock: None,
+            writer: Mutex::new(None),
+            from: from.to_string(),
+            generation: Arc::default(),
+        })
     }
 
     /// Whether this process holds the writer lock.
@@ -74,6 +83,11 @@ impl Database {
         } else {
             Store::open_read_only(&self.path, &self.from)
         }
+    }
+
+    /// The store's generation, which this process's writer moves on (see [`Generation`]).
+    pub fn generation(&self) -> Arc<Generation> {
+        self.generation.clone()
     }
 
     /// A pool of `connections` read connections, for queries side by side.

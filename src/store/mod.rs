@@ -9,6 +9,7 @@
 
 mod database;
 mod feeds;
+mod generation;
 mod items;
 mod lock;
 mod readers;
@@ -24,6 +25,7 @@ use rusqlite::Connection;
 pub use crate::model::PollCounts;
 pub use database::Database;
 pub use feeds::{FeedRef, Purged};
+pub use generation::Generation;
 pub use lock::WriterLock;
 pub use readers::{Cost, ReadError, Readers};
 pub use series::{Explanation, SeriesRow};

@@ -1,7 +1,7 @@
 //! Writing polls: one poll's outcome in one transaction, or several polls in one
 //! transaction (group commit), and the writer thread that batches them.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use url::Url;
 
 use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
-use super::{PollCounts, Store, StoreError};
+use super::{Generation, PollCounts, Store, StoreError};
 use crate::model::{Failure, FeedSpec, Outcome, ParsedFeed, Validators};
 use crate::series::Assignments;
 
@@ -170,8 +170,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Moves `store` onto a new writer thread.
-    pub fn spawn(mut store: Store) -> Writer {
+    /// Moves `store` onto a new writer thread, which moves `generation` on after each
+    /// commit that changed what the outputs show.
+    pub fn spawn(mut store: Store, generation: Arc<Generation>) -> Writer {
         let (jobs, queue) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("storyline-writer".into())
@@ -180,7 +181,11 @@ impl Writer {
                 while let Some(job) = next.take() {
                     match job {
                         Job::Prune { cutoff, force, reply } => {
-                            let _ = reply.send(store.prune(cutoff, Utc::now(), force));
+                            let result = store.prune(cutoff, Utc::now(), force);
+                            if result.as_ref().is_ok_and(|pruned| *pruned > 0) {
+                                generation.advance();
+                            }
+                            let _ = reply.send(result);
                             next = queue.recv().ok();
                         }
                         Job::NextPoll { feed, next: at, reply } => {
@@ -188,15 +193,27 @@ impl Writer {
                             next = queue.recv().ok();
                         }
                         Job::Sync { feeds, reply } => {
-                            let _ = reply.send(store.sync_feeds(&feeds));
+                            let result = store.sync_feeds(&feeds);
+                            if result.is_ok() {
+                                generation.advance();
+                            }
+                            let _ = reply.send(result);
                             next = queue.recv().ok();
                         }
                         Job::Series { outcome, through, reply } => {
-                            let _ = reply.send(store.write_series(&outcome, through));
+                            let result = store.write_series(&outcome, through);
+                            if result.is_ok() {
+                                generation.advance();
+                            }
+                            let _ = reply.send(result);
                             next = queue.recv().ok();
                         }
                         Job::Refilter { filters, reply } => {
-                            let _ = reply.send(store.refilter(&filters));
+                            let result = store.refilter(&filters);
+                            if result.as_ref().is_ok_and(|changed| *changed > 0) {
+                                generation.advance();
+                            }
+                            let _ = reply.send(result);
                             next = queue.recv().ok();
                         }
                         Job::Close { reply } => {
@@ -217,7 +234,7 @@ impl Writer {
                                     Err(_) => break,
                                 }
                             }
-                            commit_batch(&mut store, batch);
+                            commit_batch(&mut store, batch, &generation);
                             next = next.or_else(|| queue.recv().ok());
                         }
                     }
@@ -275,7 +292,7 @@ impl Writer {
 }
 
 /// Commits a batch and answers every poll in it.
-fn commit_batch(store: &mut Store, batch: Vec<PollJob>) {
+fn commit_batch(store: &mut Store, batch: Vec<PollJob>, generation: &Generation) {
     let results = match store.write_batch(&batch) {
         Ok(results) => results,
         Err(e) => {
@@ -283,6 +300,11 @@ fn commit_batch(store: &mut Store, batch: Vec<PollJob>) {
             batch.iter().map(|_| Err(StoreError::Commit(message.clone()))).collect()
         }
     };
+    // Items stored (or a copy recorded) change the outputs; a 304 or a failure changes
+    // only the feed's row.
+    if results.iter().any(|r| r.as_ref().is_ok_and(|c| c.new + c.duplicates > 0)) {
+        generation.advance();
+    }
     for (job, result) in batch.into_iter().zip(results) {
         // The poll that asked may have been cancelled; its result is then moot.
         let _ = job.reply.send(result);
@@ -359,7 +381,7 @@ mod tests {
         };
         store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
         let feed = store.feed("a").unwrap();
-        let writer = Writer::spawn(store);
+        let writer = Writer::spawn(store, Arc::default());
         let PollJob { write, .. } = job(feed.clone(), "http://x.example/1");
         let queued = writer.write(feed.clone(), write, Utc::now());
         let (written, closed) = tokio::join!(queued, writer.close());
@@ -369,6 +391,39 @@ mod tests {
         assert!(matches!(writer.write(feed_ref_of(&dir), write, Utc::now()).await, Err(StoreError::WriterGone)));
         let reader = Store::open_reader(&dir.path().join("s.db")).unwrap();
         assert_eq!(reader.newest_items(10).unwrap().len(), 1, "what was queued before closing is stored");
+    }
+
+    /// The generation moves on when a write changes what the outputs show (a new item),
+    /// not when a poll changes only its feed's row (a 304, the same item again): cached
+    /// documents follow the store without being told.
+    #[tokio::test]
+    async fn the_generation_moves_on_with_what_the_outputs_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let spec = FeedSpec {
+            name: "a".into(),
+            url: Url::parse("http://a.example/f").unwrap(),
+            schedule: None,
+            tags: vec![],
+            enabled: true,
+            title: None,
+        };
+        store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
+        let feed = store.feed("a").unwrap();
+        let generation = Arc::new(Generation::default());
+        let writer = Writer::spawn(store, generation.clone());
+        let now = |g: &Generation| g.current().0;
+        let start = now(&generation);
+        let PollJob { write, .. } = job(feed.clone(), "http://x.example/1");
+        assert_eq!(writer.write(feed.clone(), write, Utc::now()).await.unwrap().new, 1);
+        let stored = now(&generation);
+        assert!(stored > start, "a new item moves it on");
+        let unchanged = PollWrite { outcome: Outcome::NotModified, moved_to: None };
+        writer.write(feed.clone(), unchanged, Utc::now()).await.unwrap();
+        let PollJob { write, .. } = job(feed.clone(), "http://x.example/1");
+        assert_eq!(writer.write(feed, write, Utc::now()).await.unwrap().new, 0);
+        assert_eq!(now(&generation), stored, "a 304 and an item already stored leave it");
+        writer.close().await.unwrap();
     }
 
     fn feed_ref_of(dir: &tempfile::TempDir) -> FeedRef {
