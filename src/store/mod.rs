@@ -51,12 +51,12 @@ pub enum StoreError {
         known: usize,
     },
     /// The file could not be opened or created.
-    #[error("cannot open the database {path}: {source}")]
+    #[error("cannot open the database {path}: {reason}")]
     Open {
         /// The database file.
         path: PathBuf,
-        /// Why.
-        source: rusqlite::Error,
+        /// Why, as the database engine says it.
+        reason: String,
     },
     /// The database was written by a newer storyline.
     #[error("the database has schema version {found}, newer than this storyline knows ({known}); upgrade storyline")]
@@ -66,9 +66,10 @@ pub enum StoreError {
         /// Newest version this build knows.
         known: usize,
     },
-    /// Any other SQLite failure.
+    /// Any other failure of the database engine, as it says it. (The engine's own error
+    /// type stays inside this module: the error is the seam another backend fills.)
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(String),
     /// A batch of polls could not be committed.
     #[error("database commit failed: {0}")]
     Commit(String),
@@ -109,6 +110,12 @@ pub enum StoreError {
     UnknownFeed(String),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Sql(e.to_string())
+    }
+}
+
 /// The storyline database.
 pub struct Store {
     conn: Connection,
@@ -143,7 +150,7 @@ impl Store {
         if !path.exists() {
             return Err(StoreError::Missing { path: path.to_path_buf(), from: from.to_string() });
         }
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |e: rusqlite::Error| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() };
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
@@ -157,7 +164,7 @@ impl Store {
             // Best effort: a missing folder otherwise turns into SQLite's vaguer error.
             let _ = std::fs::create_dir_all(dir);
         }
-        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let open_err = |e: rusqlite::Error| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
