@@ -100,16 +100,22 @@ fn parse_before(
     // list their newest first): feed-rs builds every entry it reads, 177 MB for one of
     // 100,000 entries (14 MB). Cut where an entry starts, the document may not parse (an
     // entry tag inside CDATA): then the whole is read.
-    let cut = if is_json { None } else { first_entries(full, bounds::MAX_ENTRIES) };
-    let read_cut = cut.as_ref().map(|(text, _)| read(text, is_json, final_url, &decoded.describe(), deadline, now));
+    // Every fact about the document's tags that the readers and their fallbacks need, in
+    // one pass (feed-rs reads it once more; the tolerant tree, when needed, once).
+    let scan = if is_json { Scan::default() } else { Scan::of(full, bounds::MAX_ENTRIES) };
+    let cut = scan.past_limit.and_then(|at| cut_at(full, at)).map(|text| (text, scan.items + scan.entries));
+    let charset = decoded.describe();
+    let read_cut = cut.as_ref().map(|(text, _)| {
+        read(text, is_json, scan.expected().min(bounds::MAX_ENTRIES), &scan, final_url, &charset, deadline, now)
+    });
     let (mut feed, text, total) = match (read_cut, &cut) {
         (Some(Ok((feed, _))), Some((text, total))) => (feed, text.as_str(), *total),
         _ => {
-            let (feed, total) = read(full, is_json, final_url, &decoded.describe(), deadline, now)?;
+            let (feed, total) = read(full, is_json, scan.expected(), &scan, final_url, &charset, deadline, now)?;
             (feed, full, total)
         }
     };
-    feed.min_interval = feed.min_interval.into_iter().chain(update_period(text)).max();
+    feed.min_interval = feed.min_interval.into_iter().chain(update_period(text, scan.first)).max();
     feed.warnings.splice(0..0, decoded.warnings.iter().cloned());
     bounds::apply(&mut feed, total, now);
     Ok(feed)
@@ -117,9 +123,14 @@ fn parse_before(
 
 /// Reads one (decoded) document: feed-rs first, the tolerant reader when it fails or
 /// falls short. Returns the feed and how many entries the document held.
+/// `expected` is how many entries the text seems to hold (feed-rs fell short below it),
+/// `scan` what the text's tags say.
+#[allow(clippy::too_many_arguments)]
 fn read(
     text: &str,
     is_json: bool,
+    expected: usize,
+    scan: &Scan,
     final_url: &Url,
     charset: &str,
     deadline: Instant,
@@ -133,7 +144,7 @@ fn read(
         .and_then(|r| r.map_err(|e| classify(e, text)));
     let mut total = 0;
     let feed = match primary {
-        Ok(mut raw) if is_json || raw.entries.len() >= entry_tags(text) => {
+        Ok(mut raw) if is_json || raw.entries.len() >= expected => {
             // Only the entries kept are normalized.
             total = raw.entries.len();
             let date = |e: &feed_rs::model::Entry| e.published.or(e.updated).filter(|t| bounds::plausible(*t, now));
@@ -142,60 +153,112 @@ fn read(
             let mut feed = normalize::feed(raw, final_url, charset.to_string(), deadline)?;
             feed.min_interval = ttl;
             if !is_json {
-                fill_gaps(&mut feed, text, final_url, deadline);
+                fill_gaps(&mut feed, text, scan, None, final_url, deadline);
             }
             feed
         }
         Err(e) if is_json => return Err(e),
-        other => recover(other, text, final_url, charset.to_string(), deadline)?,
+        other => recover(other, text, scan, final_url, charset.to_string(), deadline)?,
     };
     Ok((feed, total))
 }
 
-/// The document cut to its first `n` entries, with how many it holds, when it holds
-/// more: the text up to where entry `n + 1` starts, then the end of the document from
-/// the root's (or RSS's channel's) closing tag on.
-fn first_entries(text: &str, n: usize) -> Option<(String, usize)> {
-    let bytes = text.as_bytes();
-    let (mut seen, mut cut) = (0, None);
-    for (i, _) in text.match_indices('<') {
-        let rest = &bytes[i + 1..];
-        let opens = |tag: &[u8]| rest.starts_with(tag) && matches!(rest.get(tag.len()), Some(b' ' | b'>'));
-        if opens(b"item") || opens(b"entry") {
-            seen += 1;
-            if seen == n + 1 {
-                cut = Some(i);
-            }
-        }
-    }
-    let cut = cut?;
-    let tail =
-        ["</channel>", "</feed>", "</rdf:RDF>"].iter().filter_map(|t| text.rfind(t)).filter(|&t| t >= cut).min()?;
-    Some((format!("{}{}", &text[..cut], &text[tail..]), seen))
+/// Closing tags of the elements that can give an entry the date feed-rs left empty
+/// (`</dc:date>` counts for `date`, `</pubDate>` for `Date`).
+const DATE_ELEMENTS: [&[u8]; 7] = [b"date", b"Date", b"issued", b"modified", b"created", b"published", b"updated"];
+
+/// Closing tags of the elements that can give an entry its link.
+const LINK_ELEMENTS: [&[u8]; 3] = [b"guid", b"id", b"link"];
+
+/// Longest tag name looked at when a tag is closed: longer ones are no element the
+/// fallbacks read.
+const TAG_NAME_BYTES: usize = 32;
+
+/// What one pass over a document's tags tells the readers and their fallbacks: how many
+/// entries it holds, where the first starts and where the one past the kept number
+/// starts, and whether its entries carry elements that could fill a title, date or link
+/// feed-rs left empty. Gathered once per document.
+#[derive(Debug, Default, Clone, Copy)]
+struct Scan {
+    items: usize,
+    entries: usize,
+    /// Where the first `<item` or `<entry` starts.
+    first: Option<usize>,
+    /// Where the entry past the kept number starts.
+    past_limit: Option<usize>,
+    closes_title: bool,
+    closes_date: bool,
+    /// A link element, or a `url=` / `href=` attribute, after the first entry.
+    links: bool,
 }
 
-/// How many entry start tags the text seems to hold (a cheap count that decides whether
-/// feed-rs missed some).
-fn entry_tags(text: &str) -> usize {
-    // One pass over the `<`s (memchr) rather than a substring search per tag name.
-    let (mut items, mut entries) = (0, 0);
-    let bytes = text.as_bytes();
-    for (i, _) in text.match_indices('<') {
-        let rest = &bytes[i + 1..];
-        let opens = |tag: &[u8]| rest.starts_with(tag) && matches!(rest.get(tag.len()), Some(b' ' | b'>'));
-        if opens(b"item") {
-            items += 1;
-        } else if opens(b"entry") {
-            entries += 1;
+impl Scan {
+    /// One pass over the `<`s (memchr) of `text`, keeping `limit` entries.
+    fn of(text: &str, limit: usize) -> Scan {
+        let bytes = text.as_bytes();
+        let mut s = Scan::default();
+        for (i, _) in text.match_indices('<') {
+            let rest = &bytes[i + 1..];
+            let opens = |tag: &[u8]| {
+                rest.starts_with(tag) && matches!(rest.get(tag.len()), Some(b' ' | b'\t' | b'\n' | b'\r' | b'>'))
+            };
+            let (item, entry) = (opens(b"item"), opens(b"entry"));
+            if item || entry {
+                (s.items, s.entries) = (s.items + usize::from(item), s.entries + usize::from(entry));
+                s.first.get_or_insert(i);
+                if s.items + s.entries == limit + 1 {
+                    s.past_limit = Some(i);
+                }
+            }
+            if s.first.is_none() {
+                continue;
+            }
+            match rest.first() {
+                Some(b'/') => {
+                    let window = &rest[1..rest.len().min(TAG_NAME_BYTES + 1)];
+                    let Some(end) = window.iter().position(|b| *b == b'>') else { continue };
+                    let name = &window[..end];
+                    s.closes_title |= name.ends_with(b"title");
+                    s.closes_date |= DATE_ELEMENTS.iter().any(|n| name.ends_with(n));
+                    s.links |= LINK_ELEMENTS.iter().any(|n| name.ends_with(n));
+                }
+                // Comments, CDATA and declarations carry no attributes.
+                Some(b'!' | b'?') | None => {}
+                Some(_) if !s.links => {
+                    let end = rest.iter().position(|b| matches!(b, b'>' | b'<')).unwrap_or(rest.len());
+                    let tag = &rest[..end];
+                    s.links = contains(tag, b"url=") || contains(tag, b"href=");
+                }
+                Some(_) => {}
+            }
         }
+        s
     }
-    items.max(entries)
+
+    /// How many entries the document seems to hold (a cheap count that decides whether
+    /// feed-rs missed some).
+    fn expected(&self) -> usize {
+        self.items.max(self.entries)
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The document cut where entry `at` starts, then the end of the document from the
+/// root's (or RSS's channel's) closing tag on.
+fn cut_at(text: &str, at: usize) -> Option<String> {
+    let tail =
+        ["</channel>", "</feed>", "</rdf:RDF>"].iter().filter_map(|t| text.rfind(t)).filter(|&t| t >= at).min()?;
+    Some(format!("{}{}", &text[..at], &text[tail..]))
 }
 
 /// Reads the document with the tolerant reader after feed-rs failed or fell short.
 fn recover(
     primary: Result<feed_rs::model::Feed, ParseError>,
     text: &str,
+    scan: &Scan,
     final_url: &Url,
     charset: String,
     deadline: Instant,
@@ -219,7 +282,7 @@ fn recover(
         }
         (None, Ok(raw)) => {
             let mut feed = normalize::feed(raw, final_url, charset, deadline)?;
-            fill_gaps(&mut feed, text, final_url, deadline);
+            fill_gaps(&mut feed, text, scan, Some(&tree), final_url, deadline);
             Ok(feed)
         }
         (None, Err(e)) => Err(e),
@@ -227,30 +290,35 @@ fn recover(
 }
 
 /// Titles, links and dates feed-rs left empty, from the elements it does not read, as
-/// long as `deadline` allows.
-fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url, deadline: Instant) {
-    // Most feeds lack nothing: look for a gap before scanning the text.
-    let gap = |e: &crate::model::Entry| e.title.is_empty() || e.published.is_none() || e.link.is_none();
-    if !feed.entries.iter().any(gap) {
-        return;
-    }
-    // Only when the entries hold an element that could fill the gap: feeds whose entries
-    // simply have no dates or titles (microblogs, many others) are not read twice on every
-    // poll. Entries start at the first `<item` or `<entry`, after the channel's own title
-    // and dates.
-    let entries = &text[first_entry(text).unwrap_or(0)..];
-    let title = closing_tags(entries, &["title"]) > 0;
-    let date = closing_tags(entries, &["date", "Date", "issued", "modified", "created", "published", "updated"]) > 0;
-    let link =
-        closing_tags(entries, &["guid", "id", "link"]) > 0 || entries.contains("url=") || entries.contains("href=");
+/// long as `deadline` allows; `tree` is the tolerant tree when one was built already.
+fn fill_gaps(
+    feed: &mut ParsedFeed,
+    text: &str,
+    scan: &Scan,
+    tree: Option<&tolerant::Element>,
+    final_url: &Url,
+    deadline: Instant,
+) {
+    // Only when the entries hold an element that could fill a gap (the scan says): feeds
+    // whose entries simply have no dates or titles (microblogs, many others) are not read
+    // twice on every poll.
     let lacking = |e: &crate::model::Entry| {
-        e.title.is_empty() && title || e.published.is_none() && date || e.link.is_none() && link
+        e.title.is_empty() && scan.closes_title
+            || e.published.is_none() && scan.closes_date
+            || e.link.is_none() && scan.links
     };
     if !feed.entries.iter().any(lacking) {
         return;
     }
-    let tree = tolerant::read(text);
-    let Some(found) = lenient::find(&tree).filter(|f| f.len() == feed.entries.len()) else { return };
+    let built;
+    let tree = match tree {
+        Some(tree) => tree,
+        None => {
+            built = tolerant::read(text);
+            &built
+        }
+    };
+    let Some(found) = lenient::find(tree).filter(|f| f.len() == feed.entries.len()) else { return };
     let base = feed.site_link.as_deref().and_then(|l| Url::parse(l).ok()).unwrap_or_else(|| final_url.clone());
     let mut filled = 0;
     for (i, e) in feed.entries.iter_mut().enumerate().filter(|(_, e)| lacking(e)) {
@@ -283,34 +351,12 @@ fn fill_gaps(feed: &mut ParsedFeed, text: &str, final_url: &Url, deadline: Insta
     }
 }
 
-/// How many closing tags end with one of `names` (`</dc:date>` counts for `date`). Looks
-/// back at most a tag's length from each match, so any input costs linear time.
-fn closing_tags(text: &str, names: &[&str]) -> usize {
-    let bytes = text.as_bytes();
-    names
-        .iter()
-        .map(|name| {
-            text.match_indices(&format!("{name}>"))
-                .filter(|(i, _)| {
-                    let window = &bytes[i.saturating_sub(32)..*i];
-                    window.iter().rposition(|b| *b == b'<').is_some_and(|lt| window.get(lt + 1) == Some(&b'/'))
-                })
-                .count()
-        })
-        .sum()
-}
-
-/// Where the first `<item` or `<entry` starts.
-fn first_entry(text: &str) -> Option<usize> {
-    ["<item", "<entry"].iter().filter_map(|t| text.find(t)).min()
-}
-
 /// The syndication module's `sy:updatePeriod` / `sy:updateFrequency` as an interval
 /// (feed-rs does not read them).
-fn update_period(text: &str) -> Option<Duration> {
+fn update_period(text: &str, first_entry: Option<usize>) -> Option<Duration> {
     // A channel-level element: it comes before the first entry, so the entries (most of
     // the document) are not searched.
-    let text = &text[..first_entry(text).unwrap_or(text.len())];
+    let text = &text[..first_entry.unwrap_or(text.len()).min(text.len())];
     let element = |name: &str| {
         let start = text.find(&format!("<sy:{name}>"))? + name.len() + 5;
         let end = start + text[start..].find('<')?;
@@ -517,14 +563,15 @@ mod tests {
             doc.push_str(&format!("<item><title>n{i}</title><link>http://x.example/{i}</link></item>"));
         }
         doc.push_str("<ttl>60</ttl></channel></rss>");
-        let (cut, total) = first_entries(&doc, bounds::MAX_ENTRIES).unwrap();
-        assert_eq!(total, 1500);
+        let scan = Scan::of(&doc, bounds::MAX_ENTRIES);
+        let cut = cut_at(&doc, scan.past_limit.unwrap()).unwrap();
+        assert_eq!((scan.items, scan.expected()), (1500, 1500));
         assert!(cut.ends_with("<item><title>n999</title><link>http://x.example/999</link></item></channel></rss>"));
         let feed = parse(doc.as_bytes(), None, &url()).unwrap();
         assert_eq!(feed.entries.len(), bounds::MAX_ENTRIES);
         assert_eq!((feed.entries[0].title.as_str(), feed.entries[999].title.as_str()), ("n0", "n999"));
         assert_eq!(feed.warnings, ["1500 entries: only the newest 1000 were read"]);
-        assert_eq!(first_entries(&doc, 2000), None, "a document within the bound is read whole");
+        assert_eq!(Scan::of(&doc, 2000).past_limit, None, "a document within the bound is read whole");
         // An entry tag in CDATA fools the count (one entry fewer is kept), not the reading.
         let tricky = doc.replacen("<title>n3</title>", "<title><![CDATA[x <item> y]]></title>", 1);
         let feed = parse(tricky.as_bytes(), None, &url()).unwrap();
