@@ -19,7 +19,7 @@ use crate::model::PollReport;
 use crate::opml;
 use crate::publish::assemble::{self, FeedScope};
 use crate::render::Format;
-use crate::store::{Database, Store, StoreError};
+use crate::store::{Database, Store, StoreError, WritingDatabase};
 use crate::wiring::Parts;
 
 /// Adds the feeds of an OPML file to the configuration at `config.path`, keeping its
@@ -170,7 +170,14 @@ pub struct App {
     reader: Mutex<Store>,
     /// The database, opened once for this command (with the writer lock for a writing
     /// command, held for its whole run).
-    database: Database,
+    database: Opened,
+}
+
+/// How a command opened the database.
+enum Opened {
+    /// Read only: its connection is the command's reader.
+    Reading,
+    Writing(WritingDatabase),
 }
 
 /// How a command failed, and so its exit status (see [`CommandError::exit_code`]).
@@ -232,7 +239,7 @@ impl App {
     pub fn open(config: Config) -> anyhow::Result<App> {
         let storage = &config.storage;
         let database = Database::open_reading(&storage.database, &storage.database_from)?;
-        Ok(App { reader: Mutex::new(database.reader()?), config, database })
+        Ok(App { reader: Mutex::new(database.reader()?), config, database: Opened::Reading })
     }
 
     /// Opens the store for `command` (`poll`, ...), which writes to it: fails at once,
@@ -250,7 +257,7 @@ impl App {
                 };
                 anyhow::anyhow!("cannot {command}: {e}{hint}")
             })?;
-        Ok(App { reader: Mutex::new(database.reader()?), config, database })
+        Ok(App { reader: Mutex::new(database.reader()?), config, database: Opened::Writing(database) })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -268,13 +275,13 @@ impl App {
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
-        if !self.database.writes() {
+        let Opened::Writing(database) = &self.database else {
             let e = anyhow::anyhow!("polling needs the database's writer lock: open the store with `App::open_writer`");
             return Err(e.into());
-        }
+        };
         // Only polls need the writer and the grouping engine (whose warm-up reads items).
         let background = tokio_util::task::TaskTracker::new();
-        let parts = Parts::open(&self.config, &self.database, background.clone(), |_| {}).await?;
+        let parts = Parts::open(&self.config, database, background.clone(), |_| {}).await?;
         let pipeline = Arc::new(parts.pipeline(&self.config)?);
         // One batch: grouped after every poll is stored, in published order.
         let hold = pipeline.hold();
@@ -316,7 +323,10 @@ impl App {
     /// Deletes for good the items of feeds no longer in the configuration (see
     /// [`Store::purge_removed`]); needs the writer lock (`App::open_writer`).
     pub fn purge_removed(&self) -> Result<crate::store::Purged, CommandError> {
-        let Some(mut store) = self.database.take_writer() else {
+        let Some(mut store) = (match &self.database {
+            Opened::Writing(database) => database.take_writer(),
+            Opened::Reading => None,
+        }) else {
             return Err(
                 anyhow::anyhow!("purging needs the database's writer lock: open it with `App::open_writer`").into()
             );

@@ -13,7 +13,7 @@ use crate::fetch::Fetcher;
 use crate::grouping::{Grouper, Round};
 use crate::poll::Pipeline;
 use crate::series::Params;
-use crate::store::{Database, StoreError, Writer};
+use crate::store::{StoreError, Writer, WritingDatabase};
 
 /// Polls that may hold a response in memory, per concurrent fetch (`fetch.max_concurrent`):
 /// twice the fetch concurrency keeps fetching busy while earlier responses are parsed and
@@ -33,10 +33,10 @@ impl Parts {
     /// read connection of its own (`on_grouped` hears what each round put into series,
     /// and failed rounds), and groups the items an interrupted run stored but did not
     /// group. Background grouping runs on `tasks`, which the owner waits for before
-    /// closing. Fails when `database` was not opened for writing or its writer is taken.
+    /// closing. Fails when the database's writer is already taken.
     pub async fn open(
         config: &Config,
-        database: &Database,
+        database: &WritingDatabase,
         tasks: TaskTracker,
         on_grouped: impl Fn(&Round) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {

@@ -13,17 +13,27 @@ use super::{Generation, Readers, Store, StoreError, WriterLock};
 use crate::filter::Filters;
 use crate::model::FeedSpec;
 
-/// One process's handle on its database.
+/// One process's handle on its database, for reading: read connections, the read pool,
+/// the store's generation. Opened for writing, it comes as a [`WritingDatabase`], which
+/// alone hands out the write connection: building a writer from a read-only handle does
+/// not compile.
 pub struct Database {
     path: PathBuf,
-    /// Held while this process may write: no other storyline writes meanwhile.
-    lock: Option<WriterLock>,
-    /// The write connection, until the writer thread takes it.
-    writer: Mutex<Option<Store>>,
+    /// Opened for writing (read connections may then open it read-write).
+    writing: bool,
     /// What named the path, for a read-only open's errors.
     from: String,
     /// Moved on by this process's writer after each commit that changed the outputs.
     generation: Arc<Generation>,
+}
+
+/// A [`Database`] opened for writing: the writer lock held for as long as it lives, and
+/// the write connection until the writer thread takes it.
+pub struct WritingDatabase {
+    database: Database,
+    /// Held while this process may write: no other storyline writes meanwhile.
+    _lock: WriterLock,
+    writer: Mutex<Option<Store>>,
 }
 
 impl Database {
@@ -36,18 +46,14 @@ impl Database {
         holder: &str,
         feeds: &[FeedSpec],
         filters: &Filters,
-    ) -> Result<Database, StoreError> {
+    ) -> Result<WritingDatabase, StoreError> {
         let lock = WriterLock::acquire(path, holder)?;
         let mut store = Store::open(path)?;
         store.sync_feeds(feeds)?;
         store.refilter(filters)?;
-        Ok(Database {
-            path: path.to_path_buf(),
-            lock: Some(lock),
-            writer: Mutex::new(Some(store)),
-            from: String::new(),
-            generation: Arc::default(),
-        })
+        let database =
+            Database { path: path.to_path_buf(), writing: true, from: String::new(), generation: Arc::default() };
+        Ok(WritingDatabase { database, _lock: lock, writer: Mutex::new(Some(store)) })
     }
 
     /// Opens the database at `path` for reading only, beside a running writer if there
@@ -56,29 +62,12 @@ impl Database {
     pub fn open_reading(path: &Path, from: &str) -> Result<Database, StoreError> {
         // Checked now, so that a missing or foreign database is an error at once.
         Store::open_read_only(path, from)?;
-        Ok(Database {
-            path: path.to_path_buf(),
-            lock: None,
-            writer: Mutex::new(None),
-            from: from.to_string(),
-            generation: Arc::default(),
-        })
-    }
-
-    /// Whether this process holds the writer lock.
-    pub fn writes(&self) -> bool {
-        self.lock.is_some()
-    }
-
-    /// The write connection, for the writer thread: once, and only when opened for
-    /// writing.
-    pub fn take_writer(&self) -> Option<Store> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
+        Ok(Database { path: path.to_path_buf(), writing: false, from: from.to_string(), generation: Arc::default() })
     }
 
     /// A read connection of its own (read-only when the database was opened for reading).
     pub fn reader(&self) -> Result<Store, StoreError> {
-        if self.writes() {
+        if self.writing {
             Store::open_reader(&self.path)
         } else {
             Store::open_read_only(&self.path, &self.from)
@@ -96,6 +85,21 @@ impl Database {
     }
 }
 
+impl WritingDatabase {
+    /// The write connection, for the writer thread: once.
+    pub fn take_writer(&self) -> Option<Store> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl std::ops::Deref for WritingDatabase {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        &self.database
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,11 +114,9 @@ mod tests {
         let db = Database::open_writing(&path, "storyline poll", &[], &Filters::default()).unwrap();
         let again = Database::open_writing(&path, "storyline run", &[], &Filters::default()).err().unwrap();
         assert!(matches!(&again, StoreError::Locked { holder, .. } if holder.starts_with("storyline poll")), "{again}");
-        assert!(db.writes());
         assert!(db.take_writer().is_some() && db.take_writer().is_none(), "the writer is handed out once");
         db.reader().unwrap().configured_feeds().unwrap();
         let reading = Database::open_reading(&path, "the test").unwrap();
-        assert!(!reading.writes() && reading.take_writer().is_none());
         reading.reader().unwrap().configured_feeds().unwrap();
     }
 }

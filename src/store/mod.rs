@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
 pub use crate::model::PollCounts;
-pub use database::Database;
+pub use database::{Database, WritingDatabase};
 pub use feeds::{FeedRef, Purged};
 pub use generation::Generation;
 pub use lock::WriterLock;
