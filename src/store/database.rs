@@ -1,8 +1,9 @@
 //! The database of one process, opened once: for writing (the writer lock taken, the
 //! schema migrated, the configured feeds and keep/block rules recorded) or for reading
 //! only (nothing created or written). It hands out what each part of the process needs:
-//! the write connection once (for the writer thread), read connections, the read pool.
-//! Nothing outside `store` opens a connection by path.
+//! read connections, the read pool, and, from a [`WritingDatabase`] only, the write
+//! connection once (for the writer thread). Nothing outside `store` opens a connection
+//! by path.
 //!
 //! Owns the opening sequence; the queries are the store's, the writer thread `writes`'.
 

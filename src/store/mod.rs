@@ -1,8 +1,9 @@
 //! All SQL: schema, feeds, items, transactions. No other module imports rusqlite.
 //!
-//! A process opens its database once, as a [`Database`] (for writing: the writer lock,
-//! migrations, the configured feeds and rules recorded; or for reading only), which hands
-//! out connections: nothing outside this module opens one. One [`Store`] is one
+//! A process opens its database once, as a [`Database`] (for reading only) or a
+//! [`WritingDatabase`] (the writer lock, migrations, the configured feeds and rules
+//! recorded; it alone gives out the write connection), which hand out connections:
+//! nothing outside this module opens one. One [`Store`] is one
 //! connection. Writes of polls go through one [`Writer`] thread that commits them in
 //! batches; readers have their own connections, and the server a pool of them
 //! ([`Readers`]; WAL lets them run alongside the writer).
