@@ -1,6 +1,6 @@
 //! The one-shot commands' work (`poll`, `feeds`, `render`, `explain`, `import-opml`, ...):
-//! opens the store for reading or, holding the writer lock, for writing, and how a command
-//! fails ([`CommandError`]).
+//! opens the database once for the command (`store::Database` to read, or, holding the
+//! writer lock, `store::WritingDatabase`), and how a command fails ([`CommandError`]).
 //!
 //! Must not parse feeds or write SQL itself; it calls the modules that do.
 

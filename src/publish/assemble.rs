@@ -1,5 +1,5 @@
-//! What goes into a merged feed or a series' feed: its newest items, its title, path and
-//! updated time, read from the store and rendered. The one assembly behind the CLI's
+//! What goes into a published feed (the merged one, a series', a tag's: [`FeedScope`]):
+//! its newest items, its title, path and updated time, read from the store and rendered. The one assembly behind the CLI's
 //! `render` and the HTTP feed routes.
 //!
 //! Reads through the store's queries; no SQL, HTTP or caching here.

@@ -1,5 +1,6 @@
 //! Writing polls: one poll's outcome in one transaction, or several polls in one
-//! transaction (group commit), and the writer thread that batches them.
+//! transaction (group commit), and the writer thread that batches them and every other
+//! write, moving the store's [`Generation`] on after commits that change the outputs.
 
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
