@@ -168,16 +168,9 @@ pub struct App {
     pub config: Config,
     /// A read connection for queries; polls write through the database's writer.
     reader: Mutex<Store>,
-    /// The database, opened once for this command (with the writer lock for a writing
-    /// command, held for its whole run).
-    database: Opened,
-}
-
-/// How a command opened the database.
-enum Opened {
-    /// Read only: its connection is the command's reader.
-    Reading,
-    Writing(WritingDatabase),
+    /// The database of a writing command, with the writer lock held for its whole run
+    /// (a reading command needs nothing beyond its reader).
+    writing: Option<WritingDatabase>,
 }
 
 /// How a command failed, and so its exit status (see [`CommandError::exit_code`]).
@@ -239,7 +232,7 @@ impl App {
     pub fn open(config: Config) -> anyhow::Result<App> {
         let storage = &config.storage;
         let database = Database::open_reading(&storage.database, &storage.database_from)?;
-        Ok(App { reader: Mutex::new(database.reader()?), config, database: Opened::Reading })
+        Ok(App { reader: Mutex::new(database.reader()?), config, writing: None })
     }
 
     /// Opens the store for `command` (`poll`, ...), which writes to it: fails at once,
@@ -257,7 +250,7 @@ impl App {
                 };
                 anyhow::anyhow!("cannot {command}: {e}{hint}")
             })?;
-        Ok(App { reader: Mutex::new(database.reader()?), config, database: Opened::Writing(database) })
+        Ok(App { reader: Mutex::new(database.reader()?), config, writing: Some(database) })
     }
 
     /// Polls the named feeds (all enabled ones when `names` is empty) concurrently, calling
@@ -275,7 +268,7 @@ impl App {
         }
         let selected =
             self.config.feeds.iter().filter(|f| if names.is_empty() { f.enabled } else { names.contains(&f.name) });
-        let Opened::Writing(database) = &self.database else {
+        let Some(database) = &self.writing else {
             let e = anyhow::anyhow!("polling needs the database's writer lock: open the store with `App::open_writer`");
             return Err(e.into());
         };
@@ -323,10 +316,7 @@ impl App {
     /// Deletes for good the items of feeds no longer in the configuration (see
     /// [`Store::purge_removed`]); needs the writer lock (`App::open_writer`).
     pub fn purge_removed(&self) -> Result<crate::store::Purged, CommandError> {
-        let Some(mut store) = (match &self.database {
-            Opened::Writing(database) => database.take_writer(),
-            Opened::Reading => None,
-        }) else {
+        let Some(mut store) = self.writing.as_ref().and_then(WritingDatabase::take_writer) else {
             return Err(
                 anyhow::anyhow!("purging needs the database's writer lock: open it with `App::open_writer`").into()
             );

@@ -238,6 +238,15 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// The same outcome without the work's result (a failure is copied).
+    pub fn without_result(&self) -> Outcome<()> {
+        match self {
+            Outcome::Done(_) => Outcome::Done(()),
+            Outcome::NotModified => Outcome::NotModified,
+            Outcome::Failed(failure) => Outcome::Failed(failure.clone()),
+        }
+    }
+
     /// The failure, when it failed.
     pub fn failure(&self) -> Option<&Failure> {
         match self {

@@ -177,9 +177,9 @@ impl Pipeline {
             _ => (None, Vec::new()),
         };
         let min_interval = hint.into_iter().chain(fetched.max_age).max();
-        let failure = write.outcome.failure().cloned();
-        let error_count = if failure.is_some() { feed.error_count + 1 } else { 0 };
-        let not_modified = matches!(write.outcome, Outcome::NotModified);
+        // What the report will say, taken before the write moves the document away.
+        let ended = write.outcome.without_result();
+        let error_count = if ended.failure().is_some() { feed.error_count + 1 } else { 0 };
         let name = feed.name.clone();
         let counts = match self.writer.write(feed.clone(), write, Utc::now()).await {
             Ok(counts) => counts,
@@ -194,11 +194,7 @@ impl Pipeline {
                 return report;
             }
         };
-        let result = match (failure, not_modified) {
-            (Some(failure), _) => Outcome::Failed(failure),
-            (None, true) => Outcome::NotModified,
-            (None, false) => Outcome::Done(counts),
-        };
+        let result = ended.map(|()| counts);
         PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings }
     }
 

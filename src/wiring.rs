@@ -40,7 +40,7 @@ impl Parts {
         tasks: TaskTracker,
         on_grouped: impl Fn(&Round) + Send + Sync + 'static,
     ) -> Result<Parts, StoreError> {
-        let store = database.take_writer().ok_or(StoreError::NotWriting)?;
+        let store = database.take_writer().ok_or(StoreError::WriterTaken)?;
         let writer = Arc::new(Writer::spawn(store, database.generation()));
         let params = Params { window: config.series.window.as_secs() as i64, ..Params::default() };
         let grouper = Grouper::open(database.reader()?, params, writer.clone(), tasks).with_listener(on_grouped);

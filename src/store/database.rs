@@ -26,6 +26,9 @@ pub struct Database {
     from: String,
     /// Moved on by this process's writer after each commit that changed the outputs.
     generation: Arc<Generation>,
+    /// The read-only connection that checked the database when it was opened, handed out
+    /// as the first reader rather than opened again.
+    checked: Mutex<Option<Store>>,
 }
 
 /// A [`Database`] opened for writing: the writer lock held for as long as it lives, and
@@ -52,8 +55,13 @@ impl Database {
         let mut store = Store::open(path)?;
         store.sync_feeds(feeds)?;
         store.refilter(filters)?;
-        let database =
-            Database { path: path.to_path_buf(), writing: true, from: String::new(), generation: Arc::default() };
+        let database = Database {
+            path: path.to_path_buf(),
+            writing: true,
+            from: String::new(),
+            generation: Arc::default(),
+            checked: Mutex::new(None),
+        };
         Ok(WritingDatabase { database, _lock: lock, writer: Mutex::new(Some(store)) })
     }
 
@@ -62,12 +70,21 @@ impl Database {
     /// this build's schema; nothing is created, migrated or written.
     pub fn open_reading(path: &Path, from: &str) -> Result<Database, StoreError> {
         // Checked now, so that a missing or foreign database is an error at once.
-        Store::open_read_only(path, from)?;
-        Ok(Database { path: path.to_path_buf(), writing: false, from: from.to_string(), generation: Arc::default() })
+        let checked = Store::open_read_only(path, from)?;
+        Ok(Database {
+            path: path.to_path_buf(),
+            writing: false,
+            from: from.to_string(),
+            generation: Arc::default(),
+            checked: Mutex::new(Some(checked)),
+        })
     }
 
     /// A read connection of its own (read-only when the database was opened for reading).
     pub fn reader(&self) -> Result<Store, StoreError> {
+        if let Some(store) = self.checked.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Ok(store);
+        }
         if self.writing {
             Store::open_reader(&self.path)
         } else {

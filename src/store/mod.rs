@@ -86,10 +86,9 @@ pub enum StoreError {
     /// The writer thread has stopped.
     #[error("the database writer has stopped")]
     WriterGone,
-    /// A write was asked of a database opened for reading, or its write connection was
-    /// already handed out.
-    #[error("the database was not opened for writing (or its writer is already in use)")]
-    NotWriting,
+    /// The write connection was asked for a second time: one writer per process.
+    #[error("the database's writer is already in use in this process")]
+    WriterTaken,
     /// Another process writes to this database.
     #[error("the database {} is in use by {holder}; only one storyline may write to it at a time", database.display())]
     Locked {

@@ -201,16 +201,26 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
+    /// A database at schema version `version` (its first `version` migrations applied).
+    fn at_version(version: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version).unwrap();
+        conn
+    }
+
+    /// A database at the schema just before the migration whose SQL contains `marker`.
+    fn just_before(marker: &str) -> Connection {
+        at_version(MIGRATIONS.iter().position(|m| m.contains(marker)).unwrap())
+    }
+
     /// Items stored with a date before 1970 are dated when first seen, and the span of
     /// their series with them.
     #[test]
     fn dates_before_1970_are_repaired() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let repair = MIGRATIONS.iter().position(|m| m.contains("SET published = first_seen")).unwrap();
-        for sql in &MIGRATIONS[..repair] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", repair).unwrap();
+        let mut conn = just_before("SET published = first_seen");
         conn.execute_batch(
             "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
              INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, updated, first_seen)
@@ -237,12 +247,7 @@ mod tests {
     /// distinct articles.
     #[test]
     fn series_sizes_are_recounted_without_copies() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let recount = MIGRATIONS.iter().position(|m| m.contains("UPDATE series SET items")).unwrap();
-        for sql in &MIGRATIONS[..recount] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", recount).unwrap();
+        let mut conn = just_before("UPDATE series SET items");
         conn.execute_batch(
             "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
              INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, first_seen, duplicate_of)
@@ -262,11 +267,7 @@ mod tests {
     /// its items still to group when it moves to the `item_series` table.
     #[test]
     fn series_membership_moves_to_its_own_table() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..3] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 3).unwrap();
+        let mut conn = at_version(3);
         conn.execute_batch(
             "INSERT INTO feeds (id, name, config_url, url) VALUES (1, 'a', 'http://a', 'http://a');
              INSERT INTO items (id, feed_id, identity, identity_key, uid, title, summary, content, published, first_seen, series)
@@ -292,12 +293,7 @@ mod tests {
     /// Links of other schemes stored by earlier versions are dropped on upgrade.
     #[test]
     fn stored_links_of_other_schemes_are_dropped() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        let before = MIGRATIONS.iter().position(|m| m.contains("UPDATE items SET link = NULL")).unwrap();
-        for sql in &MIGRATIONS[..before] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", before).unwrap();
+        let mut conn = just_before("UPDATE items SET link = NULL");
         conn.execute_batch(
             "INSERT INTO feeds (id, name, config_url, url, site_link) VALUES (1, 'a', 'http://a', 'http://a', 'JavaScript:x()'),
                                                                    (2, 'b', 'http://b', 'http://b', 'HTTPS://b.example/');

@@ -340,20 +340,23 @@ mod tests {
         PollJob { feed, write, now: Utc::now(), reply: oneshot::channel().0 }
     }
 
-    /// A poll whose writes fail (here: its feed is not in the store) fails alone; the
-    /// other polls of its batch, before and after it, are stored.
-    #[test]
-    fn a_failing_poll_in_a_batch_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        let spec = |name: &str| FeedSpec {
+    fn spec(name: &str) -> FeedSpec {
+        FeedSpec {
             name: name.into(),
             url: Url::parse(&format!("http://{name}.example/f")).unwrap(),
             schedule: None,
             tags: vec![],
             enabled: true,
             title: None,
-        };
+        }
+    }
+
+    /// A poll whose writes fail (here: its feed is not in the store) fails alone; the
+    /// other polls of its batch, before and after it, are stored.
+    #[test]
+    fn a_failing_poll_in_a_batch_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
         store.sync_feeds(&[spec("a"), spec("b")]).unwrap();
         let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
         let missing = FeedRef { id: 999, name: "gone".into(), ..a.clone() };
@@ -372,15 +375,7 @@ mod tests {
     async fn closing_the_writer_commits_then_refuses() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        let spec = FeedSpec {
-            name: "a".into(),
-            url: Url::parse("http://a.example/f").unwrap(),
-            schedule: None,
-            tags: vec![],
-            enabled: true,
-            title: None,
-        };
-        store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
+        store.sync_feeds(&[spec("a")]).unwrap();
         let feed = store.feed("a").unwrap();
         let writer = Writer::spawn(store, Arc::default());
         let PollJob { write, .. } = job(feed.clone(), "http://x.example/1");
@@ -401,15 +396,7 @@ mod tests {
     async fn the_generation_moves_on_with_what_the_outputs_show() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-        let spec = FeedSpec {
-            name: "a".into(),
-            url: Url::parse("http://a.example/f").unwrap(),
-            schedule: None,
-            tags: vec![],
-            enabled: true,
-            title: None,
-        };
-        store.sync_feeds(std::slice::from_ref(&spec)).unwrap();
+        store.sync_feeds(&[spec("a")]).unwrap();
         let feed = store.feed("a").unwrap();
         let generation = Arc::new(Generation::default());
         let writer = Writer::spawn(store, generation.clone());
