@@ -299,8 +299,8 @@ impl App {
         drop(hold);
         pipeline.settle().await?;
         if let Some(retention) = self.config.storage.retention {
-            let pruned = pipeline.prune(retention, false).await?;
-            tracing::info!(pruned, "retention applied");
+            let done = pipeline.prune(retention, false).await?;
+            tracing::info!(pruned = done.pruned, "retention applied");
         }
         background.close();
         background.wait().await;

@@ -26,7 +26,7 @@ use crate::notify::{notify, Watchdog};
 use crate::poll::Pipeline;
 use crate::publish::{self, Published};
 use crate::scheduler::{Clock, Command, Plan, Poller, Scheduler};
-use crate::store::{Database, FeedRef, Store, StoreError};
+use crate::store::{Database, FeedRef, Retention, Store, StoreError};
 use crate::wiring::Parts;
 
 /// How long in-flight polls may run on after a stop request, beyond the fetch timeout.
@@ -207,7 +207,7 @@ async fn housekeeping(
         let keep = *retention.borrow_and_update();
         if let Some(keep) = keep {
             match shared.pipeline().prune(keep, force).await {
-                Ok(items) => {
+                Ok(Retention { pruned: items, .. }) => {
                     info!(items, retention_days = keep.as_secs() / 86_400, "retention applied: item bodies pruned");
                     let _ = shared.events.send(Event::Pruned { items });
                 }

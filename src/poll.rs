@@ -17,7 +17,7 @@ use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, Outcome, PollReport, PollResult};
 use crate::parse;
 use crate::scheduler::ADOPT_REDIRECT_AFTER;
-use crate::store::{FeedRef, PollWrite, Redirect, StoreError, Writer};
+use crate::store::{self, Compaction, FeedRef, PollWrite, Redirect, StoreError, Writer};
 
 /// What every poll shares: the fetcher, the store's writer, and a bound on parsing threads.
 pub struct Pipeline {
@@ -106,11 +106,19 @@ impl Pipeline {
     }
 
     /// Applies retention: prunes items first seen more than `retention` ago (at most once
-    /// per `store::PRUNE_EVERY` unless `force`d).
-    pub async fn prune(&self, retention: Duration, force: bool) -> Result<usize, StoreError> {
+    /// per [`store::PRUNE_EVERY`] unless `force`d), then compacts the file if that is due.
+    pub async fn prune(&self, retention: Duration, force: bool) -> Result<store::Retention, StoreError> {
         let age = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let cutoff = Utc::now().checked_sub_signed(age).unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.writer.prune(cutoff, force).await
+        let done = self.writer.prune(cutoff, force).await?;
+        match &done.compaction {
+            Compaction::NotNeeded => {}
+            Compaction::Reclaimed(bytes) => tracing::info!(bytes, "database compacted after retention"),
+            Compaction::Failed(why) => {
+                tracing::warn!("cannot compact the database after retention (tried again at the next run): {why}")
+            }
+        }
+        Ok(done)
     }
 
     /// Keeps grouping from starting until the returned hold is dropped: a caller that

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
@@ -12,34 +12,7 @@ use crate::dedupe;
 use crate::model::{web_link, Entry, Item, ItemRecord, ParsedFeed, PollCounts, Related, Source, DOCUMENT_TEXT_BYTES};
 use crate::series::shown::ranked;
 
-/// Retention scans the items table, so it runs at most this often unless forced: the
-/// daemon applies it hourly, and one-shot `poll`s run from cron every few minutes do not
-/// each scan.
-pub const PRUNE_EVERY: chrono::Duration = chrono::Duration::hours(1);
-
 impl Store {
-    /// Retention: drops the bodies of items first seen before `cutoff`. The rows stay,
-    /// with identity, title and link, so a feed that still lists an old item does not bring
-    /// it back as new, and series keep their members. Runs at most once per
-    /// `PRUNE_EVERY` (it scans the table), remembered across runs, unless `force`d (the
-    /// retention setting changed).
-    pub fn prune(&mut self, cutoff: DateTime<Utc>, now: DateTime<Utc>, force: bool) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let last: Option<i64> = tx
-            .query_row("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_prune'", [], |r| r.get(0))
-            .optional()?;
-        if !force && last.is_some_and(|last| secs(now) - last < PRUNE_EVERY.num_seconds()) {
-            return Ok(0);
-        }
-        let pruned = tx.execute(
-            "UPDATE items SET content = '', summary = '' WHERE first_seen < ?1 AND (content != '' OR summary != '')",
-            [secs(cutoff)],
-        )?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune', ?1)", [secs(now).to_string()])?;
-        tx.commit()?;
-        Ok(pruned)
-    }
-
     /// Every item ever received, duplicates included, oldest first.
     pub fn export_items(&self, mut each: impl FnMut(ItemRecord) -> std::io::Result<()>) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(&format!("{RECORD_SELECT} ORDER BY i.id"))?;

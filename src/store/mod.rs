@@ -11,6 +11,7 @@
 mod database;
 mod feeds;
 mod generation;
+mod housekeeping;
 mod items;
 mod lock;
 mod readers;
@@ -27,6 +28,7 @@ pub use crate::model::PollCounts;
 pub use database::{Database, WritingDatabase};
 pub use feeds::{FeedRef, Purged};
 pub use generation::Generation;
+pub use housekeeping::{Compaction, Retention, PRUNE_EVERY};
 pub use lock::WriterLock;
 pub use readers::{Cost, ReadError, Readers};
 pub use series::{Explanation, SeriesRow};

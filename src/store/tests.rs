@@ -78,13 +78,48 @@ fn pruned_items_lose_their_bodies_but_are_not_added_again() {
     let then = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), then).unwrap();
     let day = chrono::Duration::days(1);
-    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap(), 1);
+    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap().pruned, 1);
     assert_eq!(store.newest_items(10).unwrap()[0].content_html, "");
     let c = store.write_poll(&a, &stored(vec![entry("1", "http://a.example/1")], "1"), Utc::now()).unwrap();
     assert_eq!((c.new, c.unchanged), (0, 1));
     store.write_poll(&a, &stored(vec![entry("2", "http://a.example/2")], "1"), then).unwrap();
-    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap(), 0, "at most once per PRUNE_EVERY");
-    assert_eq!(store.prune(then + day, then + day * 92, false).unwrap(), 1, "only what was not pruned yet");
+    assert_eq!(store.prune(then + day, then + day * 91, false).unwrap().pruned, 0, "at most once per PRUNE_EVERY");
+    assert_eq!(store.prune(then + day, then + day * 92, false).unwrap().pruned, 1, "only what was not pruned yet");
+}
+
+/// Dropped bodies leave holes that new items never fill: once they add up to a large share
+/// of the file, retention compacts it and the file on disk shrinks.
+#[test]
+fn retention_compacts_the_file_once_much_is_freed() {
+    let (dir, mut store) = open();
+    let path = dir.path().join("s.db");
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let then = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let day = chrono::Duration::days(1);
+    let body = |i: usize| format!("<p>{}</p>", format!("paragraph {i} of a long article. ").repeat(120));
+    let entries = |from: usize, to: usize| -> Vec<Entry> {
+        (from..to)
+            .map(|i| Entry { content_html: body(i), ..entry(&i.to_string(), &format!("http://a.example/{i}")) })
+            .collect()
+    };
+    store.write_poll(&a, &stored(entries(0, 20), "1"), then).unwrap();
+    store.write_poll(&a, &stored(entries(20, 400), "2"), then + day * 2).unwrap();
+    // Little is freed against the file: no compaction.
+    let done = store.prune(then + day, then + day * 91, false).unwrap();
+    assert_eq!((done.pruned, done.compaction), (20, Compaction::NotNeeded));
+
+    store.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let done = store.prune(then + day * 3, then + day * 92, false).unwrap();
+    assert_eq!(done.pruned, 380);
+    let Compaction::Reclaimed(bytes) = done.compaction else { panic!("not compacted: {:?}", done.compaction) };
+    let after = std::fs::metadata(&path).unwrap().len();
+    assert!(bytes > before / 2 && after < before / 2, "{before} -> {after} bytes, {bytes} reclaimed");
+    // Every row stays, and the next run has nothing new to give back.
+    assert_eq!(store.feed_statuses().unwrap()[0].items, 400);
+    let done = store.prune(then + day * 3, then + day * 93, true).unwrap();
+    assert_eq!((done.pruned, done.compaction), (0, Compaction::NotNeeded));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
-use super::{Generation, PollCounts, Store, StoreError};
+use super::{Generation, PollCounts, Retention, Store, StoreError};
 use crate::model::{Failure, FeedSpec, Outcome, ParsedFeed, Validators};
 use crate::series::Assignments;
 
@@ -101,7 +101,7 @@ enum Job {
     Prune {
         cutoff: DateTime<Utc>,
         force: bool,
-        reply: oneshot::Sender<Result<usize, StoreError>>,
+        reply: oneshot::Sender<Result<Retention, StoreError>>,
     },
     NextPoll {
         feed: String,
@@ -183,7 +183,7 @@ impl Writer {
                     match job {
                         Job::Prune { cutoff, force, reply } => {
                             let result = store.prune(cutoff, Utc::now(), force);
-                            if result.as_ref().is_ok_and(|pruned| *pruned > 0) {
+                            if result.as_ref().is_ok_and(|done| done.pruned > 0) {
                                 generation.advance();
                             }
                             let _ = reply.send(result);
@@ -252,9 +252,9 @@ impl Writer {
         result.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Drops the bodies of items first seen before `cutoff` (see [`Store::prune`]); returns
-    /// how many were pruned.
-    pub async fn prune(&self, cutoff: DateTime<Utc>, force: bool) -> Result<usize, StoreError> {
+    /// Drops the bodies of items first seen before `cutoff` and compacts the file when
+    /// that is worth it (see [`Store::prune`]).
+    pub async fn prune(&self, cutoff: DateTime<Utc>, force: bool) -> Result<Retention, StoreError> {
         self.ask(|reply| Job::Prune { cutoff, force, reply }).await
     }
 
