@@ -18,7 +18,7 @@
 //! - [`dedupe`]: which entries are the same article (identity fallback chain, canonical links).
 //! - [`filter`]: keep and block rules, which stored items every output and series leave out.
 //! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock, the
-//!   read pool), opened once per process as a [`store::Database`] (or, to write, a
+//!   read pool, housekeeping: retention and compaction), opened once per process as a [`store::Database`] (or, to write, a
 //!   [`store::WritingDatabase`]).
 //! - [`grouping`]: puts stored items into series, a poll round at a time, through the store.
 //! - [`series`]: the pure grouping engine (terms, topics, decisions and their explanations).

@@ -54,7 +54,7 @@ pub struct Summary {
     /// Distinct articles in it: a received copy of an article (the same article in another
     /// feed) is a member but not counted again.
     pub count: u64,
-    /// Unix seconds of the oldest and newest item.
+    /// Unix seconds of the oldest item.
     pub first: i64,
     /// Unix seconds of the newest item.
     pub last: i64,

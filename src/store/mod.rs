@@ -6,7 +6,8 @@
 //! nothing outside this module opens one. One [`Store`] is one
 //! connection. Writes of polls go through one [`Writer`] thread that commits them in
 //! batches; readers have their own connections, and the server a pool of them
-//! ([`Readers`]; WAL lets them run alongside the writer).
+//! ([`Readers`]; WAL lets them run alongside the writer). Housekeeping (retention, then
+//! compaction when enough was freed) is the store's own job, run through the writer.
 
 mod database;
 mod feeds;
