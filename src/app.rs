@@ -354,12 +354,16 @@ impl App {
         Ok(())
     }
 
-    /// The merged feed (or one series' feed) in `format`.
-    pub fn render(&self, format: Format, series: Option<&str>) -> Result<String, CommandError> {
-        let scope = series.map_or(FeedScope::Merged, |id| FeedScope::Series(id.to_string()));
+    /// The feed of `scope` (merged, one series', one source's) in `format`.
+    pub fn render(&self, format: Format, scope: FeedScope) -> Result<String, CommandError> {
         let settings = &self.config.server;
-        assemble::feed(&self.read(), settings, &scope, format, settings.items, Utc::now())?
-            .ok_or_else(|| CommandError::Usage(format!("no series `{}`", series.unwrap_or_default())))
+        assemble::feed(&self.read(), settings, &scope, format, settings.items, Utc::now())?.ok_or_else(|| {
+            CommandError::Usage(match &scope {
+                FeedScope::Series(id) => format!("no series `{id}`"),
+                FeedScope::Source(name) => format!("no configured feed named `{name}`"),
+                _ => scope.missing().to_string(),
+            })
+        })
     }
 
     /// Why item `id` is in its series; `None` when there is no such item.

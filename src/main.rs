@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use storyline::app::{App, CommandError};
 use storyline::config::{Config, FetchSettings};
 use storyline::model::FeedStatus;
+use storyline::publish::assemble::FeedScope;
 use storyline::render::Format;
 use storyline::text::printable;
 
@@ -110,8 +111,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "atom")]
         format: FormatArg,
         /// Only this series.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "source")]
         series: Option<String>,
+        /// Only the items of this configured feed (by name), as storyline stored them.
+        #[arg(long)]
+        source: Option<String>,
     },
 }
 
@@ -256,13 +260,18 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
                 out.write_all(printable(&String::from_utf8_lossy(&text)).as_bytes())?;
             }
         }
-        Command::Render { format, series } => {
+        Command::Render { format, series, source } => {
             let format = match format {
                 FormatArg::Atom => Format::Atom,
                 FormatArg::Rss => Format::Rss,
                 FormatArg::Json => Format::Json,
             };
-            out.write_all(App::open(load(&path)?)?.render(format, series.as_deref())?.as_bytes())?;
+            let scope = match (series, source) {
+                (Some(id), _) => FeedScope::Series(id),
+                (None, Some(name)) => FeedScope::Source(name),
+                (None, None) => FeedScope::Merged,
+            };
+            out.write_all(App::open(load(&path)?)?.render(format, scope)?.as_bytes())?;
         }
         Command::Series { json, limit } => {
             let series = App::open(load(&path)?)?.series(limit)?;

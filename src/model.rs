@@ -9,7 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod media;
 mod schedule;
+pub use media::{Enclosure, Image, Media};
 pub use schedule::{parse_duration, parse_size, Schedule};
 
 /// The project's home: named in the default User-Agent and in the feeds' generator.
@@ -113,6 +115,8 @@ pub struct Entry {
     pub updated: Option<DateTime<Utc>>,
     /// The source's categories (terms, or labels where given).
     pub categories: Vec<String>,
+    /// Its enclosures, image and comments link.
+    pub media: Media,
     /// Why keep/block rules hide it (`filter`), decided before it is stored.
     pub filtered: Option<String>,
 }
@@ -340,6 +344,10 @@ pub struct Item {
     pub related: Vec<Related>,
     /// Its feed's tags (from the configuration).
     pub tags: Vec<String>,
+    /// The source's own categories for it.
+    pub categories: Vec<String>,
+    /// Its enclosures, image and comments link, as the source gave them.
+    pub media: Media,
 }
 
 impl Item {

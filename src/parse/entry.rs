@@ -10,7 +10,7 @@ use url::Url;
 use super::html;
 use super::normalize::{absolute_url, looks_like_html, DroppedLinks};
 use crate::dedupe::{canonical, canonical_url};
-use crate::model::{is_web_link, Entry};
+use crate::model::{is_web_link, Enclosure, Entry, Image, Media};
 
 /// Longest plain-text summary kept per entry, in characters.
 const SUMMARY_CHARS: usize = 600;
@@ -66,6 +66,13 @@ pub(super) struct Facts {
     pub categories: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
+    /// Attached files, URLs as written (maybe relative).
+    pub enclosures: Vec<Enclosure>,
+    /// Candidate images, best first (thumbnails, a declared entry image, then image
+    /// content), URLs as written.
+    pub images: Vec<Image>,
+    /// The comments page, as written.
+    pub comments: Option<String>,
 }
 
 /// The link an entry is published under, with its canonical form: the first candidate
@@ -115,6 +122,7 @@ pub(super) fn build(
         }
         _ => sanitizer,
     };
+    let media = media(&facts, base);
     let (content_html, summary_text) = body(&facts, sanitizer);
     let summary_source = summary_text
         .or_else(|| facts.summary.as_ref().map(|s| html::to_text(&s.text)))
@@ -137,8 +145,37 @@ pub(super) fn build(
         published: facts.published.or(facts.updated),
         updated: facts.updated,
         categories: facts.categories.iter().map(|c| html::to_text(c)).filter(|c| !c.is_empty()).collect(),
+        media,
         filtered: None,
     }
+}
+
+/// The entry's media with every URL made absolute (against its xml:base, then `base`)
+/// and only http(s) ones kept, each enclosure URL once; the image is the first candidate,
+/// else the first enclosure that is an image.
+fn media(facts: &Facts, base: &Url) -> Media {
+    let web =
+        |href: &str| absolute_url(href, facts.xml_base.as_deref(), base).map(String::from).filter(|u| is_web_link(u));
+    let mut enclosures: Vec<Enclosure> = Vec::with_capacity(facts.enclosures.len());
+    for e in &facts.enclosures {
+        let Some(url) = web(&e.url) else { continue };
+        if enclosures.iter().any(|known| known.url == url) {
+            continue;
+        }
+        enclosures.push(Enclosure {
+            url,
+            mime_type: e.mime_type.as_deref().map(str::trim).filter(|t| t.contains('/')).map(str::to_ascii_lowercase),
+            // Podcast feeds often declare 0 for "unknown".
+            length: e.length.filter(|l| *l > 0),
+            duration_secs: e.duration_secs.filter(|d| *d > 0),
+            title: e.title.as_deref().map(html::to_text).filter(|t| !t.is_empty()),
+        });
+    }
+    let image = facts.images.iter().find_map(|i| Some(Image { url: web(&i.url)?, ..i.clone() })).or_else(|| {
+        let e = enclosures.iter().find(|e| e.mime_type_or_guess().starts_with("image/"))?;
+        Some(Image { url: e.url.clone(), width: None, height: None })
+    });
+    Media { enclosures, image, comments: facts.comments.as_deref().and_then(web) }
 }
 
 /// The body as sanitized HTML: the full content when present, else the summary. When

@@ -14,7 +14,7 @@ use super::normalize::{absolute_url, rss_author, DroppedLinks};
 use super::tolerant::Element;
 use super::{dates, html, ParseError};
 use crate::dedupe::canonical_url;
-use crate::model::ParsedFeed;
+use crate::model::{Enclosure, Image, ParsedFeed};
 
 /// A feed found in a tolerant tree: its format name, title, home page and entries.
 pub struct Found<'a> {
@@ -195,7 +195,16 @@ fn facts(e: &Element, xml_base: Option<&str>) -> Facts {
         })
         .collect();
     let updated = updated_raw(e).as_deref().and_then(dates::parse);
+    let (enclosures, images) = media(e);
+    let comments = child(e, &["comments"]).map(|c| c.text().trim().to_string()).or_else(|| {
+        e.elements()
+            .find(|l| l.local() == "link" && l.attr("rel") == Some("replies"))
+            .and_then(|l| l.attr("href").map(str::to_string))
+    });
     Facts {
+        enclosures,
+        images,
+        comments,
         links: [link_of(e), permalink, guid_link, enclosure].into_iter().flatten().collect(),
         guid,
         xml_base: xml_base.map(str::to_string),
@@ -207,4 +216,60 @@ fn facts(e: &Element, xml_base: Option<&str>) -> Facts {
         published: published_raw(e).as_deref().and_then(dates::parse).or(updated),
         updated,
     }
+}
+
+/// Enclosures and image candidates of a tolerant-tree entry: RSS `enclosure`, Media RSS
+/// `content` and `thumbnail` (also inside `media:group`), iTunes `image`, Atom enclosure
+/// links; thumbnails first, then the entry's own image, then image content.
+fn media(e: &Element) -> (Vec<Enclosure>, Vec<Image>) {
+    let number = |el: &Element, name: &str| el.attr(name).and_then(|v| v.trim().parse::<u64>().ok());
+    let size = |el: &Element, name: &str| number(el, name).and_then(|v| u32::try_from(v).ok());
+    let duration = child(e, &["duration"]).and_then(|d| clock_seconds(&d.text()));
+    let mut enclosures = Vec::new();
+    let (mut thumbnails, mut own, mut content_images) = (Vec::new(), Vec::new(), Vec::new());
+    let groups = e.elements().filter(|c| c.local() == "group");
+    for el in e.elements().chain(groups.flat_map(|g| g.elements())) {
+        let image = |url: &str| Image { url: url.to_string(), width: size(el, "width"), height: size(el, "height") };
+        match el.local().as_str() {
+            "enclosure" | "content" if el.attr("url").is_some() => {
+                let enclosure = Enclosure {
+                    url: el.attr("url").unwrap_or_default().to_string(),
+                    mime_type: el.attr("type").map(str::to_string),
+                    length: number(el, "length").or_else(|| number(el, "filesize")),
+                    duration_secs: number(el, "duration").or(duration),
+                    title: None,
+                };
+                if el.attr("medium") == Some("image") || enclosure.mime_type_or_guess().starts_with("image/") {
+                    content_images.push(image(&enclosure.url));
+                }
+                enclosures.push(enclosure);
+            }
+            "thumbnail" => thumbnails.extend(el.attr("url").map(image)),
+            "image" => own.extend(el.attr("href").or(el.attr("url")).map(image)),
+            "link" if el.attr("rel") == Some("enclosure") => enclosures.extend(el.attr("href").map(|href| Enclosure {
+                url: href.to_string(),
+                mime_type: el.attr("type").map(str::to_string),
+                length: number(el, "length"),
+                duration_secs: duration,
+                title: el.attr("title").map(str::to_string),
+            })),
+            _ => {}
+        }
+    }
+    thumbnails.extend(own);
+    thumbnails.extend(content_images);
+    (enclosures, thumbnails)
+}
+
+/// `itunes:duration` as seconds: `SS`, `MM:SS` or `HH:MM:SS`.
+fn clock_seconds(text: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    if parts.len() > 3 {
+        return None;
+    }
+    for part in parts {
+        total = total.checked_mul(60)?.checked_add(part.trim().parse::<u64>().ok()?)?;
+    }
+    Some(total)
 }

@@ -1,7 +1,8 @@
-//! Bytes to normalized entries: charset, format detection (feed-rs), normalization, and
-//! the bounds every document is held to (`bounds`: text lengths, entries, dates). feed-rs
-//! (`normalize`) and the tolerant reader (`lenient`) only gather each entry's facts; one
-//! builder (`entry`) makes them entries, so both paths keep the same fields.
+//! Bytes to normalized entries: charset, format detection, normalization, and the bounds
+//! every document is held to (`bounds`: text lengths, entries, dates). feed-rs
+//! (`normalize`, for XML), the tolerant reader (`lenient`) and the JSON Feed reader
+//! (`json_feed`) only gather each entry's facts (text, media, categories); one builder
+//! (`entry`) makes them entries, so every path keeps the same fields.
 //!
 //! Pure: takes the body and what HTTP said about it, returns a [`ParsedFeed`] or a
 //! [`ParseError`]. Must not touch the network or the database.
@@ -12,8 +13,11 @@ mod dates;
 pub mod discover;
 mod entry;
 pub mod html;
+mod json_feed;
 mod lenient;
 mod markup_limits;
+#[cfg(test)]
+mod media_tests;
 mod normalize;
 mod plain_markup;
 pub mod tolerant;
@@ -95,23 +99,28 @@ fn parse_before(
     }
     let decoded = decode(bytes, content_type);
     let full = decoded.text.as_ref();
-    let is_json = full.trim_start().starts_with('{');
+    let charset = decoded.describe();
+    if full.trim_start().starts_with('{') {
+        let (mut feed, total) = json_feed::read(full, final_url, charset, deadline, now)?;
+        feed.warnings.splice(0..0, decoded.warnings.iter().cloned());
+        bounds::apply(&mut feed, total, now);
+        return Ok(feed);
+    }
     // A document of more entries than are kept is read up to the first of them (feeds
     // list their newest first): feed-rs builds every entry it reads, 177 MB for one of
     // 100,000 entries (14 MB). Cut where an entry starts, the document may not parse (an
     // entry tag inside CDATA): then the whole is read.
     // Every fact about the document's tags that the readers and their fallbacks need, in
     // one pass (feed-rs reads it once more; the tolerant tree, when needed, once).
-    let scan = if is_json { Scan::default() } else { Scan::of(full, bounds::MAX_ENTRIES) };
+    let scan = Scan::of(full, bounds::MAX_ENTRIES);
     let cut = scan.past_limit.and_then(|at| cut_at(full, at)).map(|text| (text, scan.items + scan.entries));
-    let charset = decoded.describe();
     let read_cut = cut.as_ref().map(|(text, _)| {
-        read(text, is_json, scan.expected().min(bounds::MAX_ENTRIES), &scan, final_url, &charset, deadline, now)
+        read(text, scan.expected().min(bounds::MAX_ENTRIES), &scan, final_url, &charset, deadline, now)
     });
     let (mut feed, text, total) = match (read_cut, &cut) {
         (Some(Ok((feed, _))), Some((text, total))) => (feed, text.as_str(), *total),
         _ => {
-            let (feed, total) = read(full, is_json, scan.expected(), &scan, final_url, &charset, deadline, now)?;
+            let (feed, total) = read(full, scan.expected(), &scan, final_url, &charset, deadline, now)?;
             (feed, full, total)
         }
     };
@@ -121,14 +130,13 @@ fn parse_before(
     Ok(feed)
 }
 
-/// Reads one (decoded) document: feed-rs first, the tolerant reader when it fails or
+/// Reads one (decoded) XML document: feed-rs first, the tolerant reader when it fails or
 /// falls short. Returns the feed and how many entries the document held.
 /// `expected` is how many entries the text seems to hold (feed-rs fell short below it),
 /// `scan` what the text's tags say.
 #[allow(clippy::too_many_arguments)]
 fn read(
     text: &str,
-    is_json: bool,
     expected: usize,
     scan: &Scan,
     final_url: &Url,
@@ -144,7 +152,10 @@ fn read(
         .and_then(|r| r.map_err(|e| classify(e, text)));
     let mut total = 0;
     let feed = match primary {
-        Ok(mut raw) if is_json || raw.entries.len() >= expected => {
+        Ok(mut raw) if raw.entries.len() >= expected => {
+            if raw.entries.len() == expected {
+                comments_as_links(&mut raw.entries, text, scan);
+            }
             // Only the entries kept are normalized.
             total = raw.entries.len();
             let date = |e: &feed_rs::model::Entry| e.published.or(e.updated).filter(|t| bounds::plausible(*t, now));
@@ -152,15 +163,36 @@ fn read(
             let ttl = raw.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
             let mut feed = normalize::feed(raw, final_url, charset.to_string(), deadline)?;
             feed.min_interval = ttl;
-            if !is_json {
-                fill_gaps(&mut feed, text, scan, None, final_url, deadline);
-            }
+            fill_gaps(&mut feed, text, scan, None, final_url, deadline);
             feed
         }
-        Err(e) if is_json => return Err(e),
         other => recover(other, text, scan, final_url, charset.to_string(), deadline)?,
     };
     Ok((feed, total))
+}
+
+/// RSS's `<comments>` reach feed-rs's entries as Atom's link to the replies (RFC 4685),
+/// which the entry builder reads for both. Only when the scan counted the entries that
+/// feed-rs read, so the n-th element is the n-th entry's.
+fn comments_as_links(entries: &mut [feed_rs::model::Entry], text: &str, scan: &Scan) {
+    for &(entry, start, end) in &scan.comments {
+        let (Some(e), Some(raw)) = (entries.get_mut(entry), text.get(start..end).filter(|_| end > start)) else {
+            continue;
+        };
+        let raw = raw.trim();
+        let raw = raw.strip_prefix("<![CDATA[").and_then(|r| r.strip_suffix("]]>")).unwrap_or(raw);
+        let href = html::to_text(raw);
+        if !href.is_empty() && !e.links.iter().any(|l| l.rel.as_deref() == Some("replies")) {
+            e.links.push(feed_rs::model::Link {
+                href,
+                rel: Some("replies".into()),
+                media_type: Some("text/html".into()),
+                href_lang: None,
+                title: None,
+                length: None,
+            });
+        }
+    }
 }
 
 /// Closing tags of the elements that can give an entry the date feed-rs left empty
@@ -178,7 +210,7 @@ const TAG_NAME_BYTES: usize = 32;
 /// entries it holds, where the first starts and where the one past the kept number
 /// starts, and whether its entries carry elements that could fill a title, date or link
 /// feed-rs left empty. Gathered once per document.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Scan {
     items: usize,
     entries: usize,
@@ -190,6 +222,9 @@ struct Scan {
     closes_date: bool,
     /// A link element, or a `url=` / `href=` attribute, after the first entry.
     links: bool,
+    /// RSS `<comments>` elements (which feed-rs does not read): the entry's number and
+    /// where the element's text starts and ends.
+    comments: Vec<(usize, usize, usize)>,
 }
 
 impl Scan {
@@ -213,11 +248,20 @@ impl Scan {
             if s.first.is_none() {
                 continue;
             }
+            let entry = s.items + s.entries - 1;
+            if rest.starts_with(b"comments>") {
+                s.comments.push((entry, i + 1 + b"comments>".len(), 0));
+            }
             match rest.first() {
                 Some(b'/') => {
                     let window = &rest[1..rest.len().min(TAG_NAME_BYTES + 1)];
                     let Some(end) = window.iter().position(|b| *b == b'>') else { continue };
                     let name = &window[..end];
+                    if name == b"comments" {
+                        if let Some(open) = s.comments.last_mut().filter(|(e, _, end)| *e == entry && *end == 0) {
+                            open.2 = i;
+                        }
+                    }
                     s.closes_title |= name.ends_with(b"title");
                     s.closes_date |= DATE_ELEMENTS.iter().any(|n| name.ends_with(n));
                     s.links |= LINK_ELEMENTS.iter().any(|n| name.ends_with(n));

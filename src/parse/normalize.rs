@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::entry::{self, Facts, Kind, Markup};
 use super::{html, ParseError};
-use crate::model::{is_web_link, ParsedFeed};
+use crate::model::{is_web_link, Enclosure, Image, ParsedFeed};
 
 /// Human name of a feed format.
 pub fn format_name(kind: &FeedType) -> &'static str {
@@ -118,7 +118,16 @@ pub(super) fn absolute_url(href: &str, xml_base: Option<&str>, base: &Url) -> Op
 
 /// The facts of a feed-rs entry, for the one entry builder (its strings moved, not copied).
 fn facts(raw: RawEntry) -> Facts {
+    let (enclosures, images) = media(&raw);
+    let comments = raw
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref() == Some("replies") && l.media_type.as_deref().is_none_or(|t| t == "text/html"))
+        .map(|l| l.href.clone());
     Facts {
+        enclosures,
+        images,
+        comments,
         guid: Some(raw.id.trim().to_string()).filter(|g| !g.is_empty()),
         links: pick_link(&raw.links).map(|l| l.href.clone()).into_iter().collect(),
         authors: raw.authors.iter().map(person_name).collect(),
@@ -136,6 +145,47 @@ fn facts(raw: RawEntry) -> Facts {
         published: raw.published,
         updated: raw.updated,
     }
+}
+
+/// Enclosures and image candidates of a feed-rs entry: Media RSS objects (RSS
+/// enclosures and iTunes images reach feed-rs's model as those too), then Atom's
+/// enclosure links; thumbnails are the best images, then image content.
+fn media(raw: &RawEntry) -> (Vec<Enclosure>, Vec<Image>) {
+    let mut enclosures = Vec::new();
+    let mut images = Vec::new();
+    let mut content_images = Vec::new();
+    for object in &raw.media {
+        let title = object.title.as_ref().map(|t| t.content.clone());
+        for thumbnail in &object.thumbnails {
+            let i = &thumbnail.image;
+            images.push(Image { url: i.uri.clone(), width: i.width, height: i.height });
+        }
+        for c in &object.content {
+            let Some(url) = &c.url else { continue };
+            let enclosure = Enclosure {
+                url: url.to_string(),
+                mime_type: c.content_type.as_ref().map(|t| t.to_string()),
+                length: c.size,
+                duration_secs: c.duration.or(object.duration).map(|d| d.as_secs()),
+                title: title.clone(),
+            };
+            if enclosure.mime_type_or_guess().starts_with("image/") {
+                content_images.push(Image { url: enclosure.url.clone(), width: c.width, height: c.height });
+            }
+            enclosures.push(enclosure);
+        }
+    }
+    images.extend(content_images);
+    for l in raw.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
+        enclosures.push(Enclosure {
+            url: l.href.clone(),
+            mime_type: l.media_type.clone(),
+            length: l.length,
+            duration_secs: None,
+            title: l.title.clone(),
+        });
+    }
+    (enclosures, images)
 }
 
 /// RSS descriptions are typed text/plain by feed-rs but usually carry escaped HTML.

@@ -1,4 +1,5 @@
-//! What goes into a published feed (the merged one, a series', a tag's: [`FeedScope`]):
+//! What goes into a published feed (the merged one, a series', a tag's, one source's:
+//! [`FeedScope`]):
 //! its newest items, its title, path and updated time, read from the store and rendered. The one assembly behind the CLI's
 //! `render` and the HTTP feed routes.
 //!
@@ -20,6 +21,8 @@ pub enum FeedScope {
     Series(String),
     /// The items of the feeds carrying a tag.
     Tag(String),
+    /// The items one configured feed carried (by its name), copies included.
+    Source(String),
 }
 
 impl FeedScope {
@@ -29,7 +32,8 @@ impl FeedScope {
         match self {
             FeedScope::Merged => "feed".to_string(),
             FeedScope::Series(id) => format!("series/{id}"),
-            FeedScope::Tag(tag) => format!("tags/{tag}"),
+            FeedScope::Tag(tag) => format!("tags/{}", segment(tag)),
+            FeedScope::Source(name) => format!("sources/{}", segment(name)),
         }
     }
 
@@ -39,13 +43,29 @@ impl FeedScope {
             FeedScope::Merged => "feed unavailable",
             FeedScope::Series(_) => "no such series",
             FeedScope::Tag(_) => "no configured feed carries this tag",
+            FeedScope::Source(_) => "no configured feed has this name",
         }
     }
 }
 
+/// `name` as one path segment: anything but unreserved characters percent-encoded, so a
+/// feed named `a/b` or a tag `R&D` gives a self link that leads back to it.
+fn segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The feed of `scope` in `format`, with at most `limit` items, under `settings`' title and
 /// base URL; updated at its newest item's time, or `empty_updated` when it has none.
-/// `None` when the series does not exist, or no configured feed carries the tag.
+/// `None` when the series does not exist, no configured feed carries the tag, or none
+/// has the source's name.
 pub fn feed(
     store: &Store,
     settings: &ServerSettings,
@@ -65,6 +85,10 @@ pub fn feed(
                 return Ok(None);
             }
             (store.tag_items(tag, limit)?, format!("{tag}: {}", settings.title))
+        }
+        FeedScope::Source(name) => {
+            let Some(title) = store.source_title(name)? else { return Ok(None) };
+            (store.source_items(name, limit)?, format!("{title} (as stored by {})", settings.title))
         }
     };
     let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(empty_updated);

@@ -176,6 +176,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/series/{id}", get(api_one_series))
         .route("/series/{file}", get(series_feed))
         .route("/tags/{file}", get(tag_feed))
+        .route("/sources/{file}", get(source_feed))
         .route("/feeds", get(feeds_page))
         .route("/style.css", get(stylesheet))
         .route("/digest.atom", get(digest))
@@ -330,8 +331,9 @@ async fn series_feed(
     scoped_feed(&state, FeedScope::Series, &file, q.limit, SERIES_ITEMS, &headers).await
 }
 
-/// `/series/{id}.EXT` and `/tags/{tag}.EXT`: the feed of one series or tag, cached at its
-/// default length (`default`), 404 when there is no such series or tag.
+/// `/series/{id}.EXT`, `/tags/{tag}.EXT` and `/sources/{name}.EXT`: the feed of one
+/// series, tag or source, cached at its default length (`default`), 404 when there is no
+/// such series, tag or source.
 async fn scoped_feed(
     state: &Arc<Published>,
     scope: fn(String) -> FeedScope,
@@ -430,6 +432,19 @@ async fn tag_feed(
 ) -> Result<Response, ApiError> {
     let default = state.settings().items;
     scoped_feed(&state, FeedScope::Tag, &file, q.limit, default, &headers).await
+}
+
+/// `/sources/{name}.atom|.rss|.json`: one configured feed's items as storyline stored
+/// them (normalized, deduplicated, sanitized, with series and media), its copies of
+/// articles first received from another feed included.
+async fn source_feed(
+    State(state): State<Arc<Published>>,
+    Path(file): Path<String>,
+    Query(q): Query<Limit>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let default = state.settings().items;
+    scoped_feed(&state, FeedScope::Source, &file, q.limit, default, &headers).await
 }
 
 /// `NAME.atom|.rss|.json` as (name, extension, format).

@@ -9,7 +9,7 @@ use crate::text::escape_text;
 /// The XML declaration and the feed's own elements.
 fn head(out: &mut String, meta: &FeedMeta) {
     let self_url = meta.self_url(Format::Atom);
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n");
     let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
     let _ = writeln!(out, "  <id>{}</id>", x(&self_url));
     let _ = writeln!(out, "  <updated>{}</updated>", rfc3339(meta.updated));
@@ -76,9 +76,10 @@ fn entry(out: &mut String, item: &Item, base: &url::Url) {
     if let Some(label) = series_label(item) {
         let _ = writeln!(out, "    <category term=\"series:{}\" label=\"{}\"/>", x(&item.series), x(&label));
     }
-    for tag in &item.tags {
+    for tag in item.tags.iter().chain(&item.categories) {
         let _ = writeln!(out, "    <category term=\"{}\"/>", x(tag));
     }
+    media(out, &item.media);
     let _ = writeln!(out, "    <content type=\"html\">{}</content>", x(&entry_html(item, base)));
     let s = &item.source;
     out.push_str("    <source>\n");
@@ -91,6 +92,29 @@ fn entry(out: &mut String, item: &Item, base: &url::Url) {
 }
 
 /// The stable id of a source in Atom's `<source>`: its configured name.
+/// Enclosures as enclosure links (with their type and length, which Atom makes optional),
+/// the comments as a replies link (RFC 4685) and the image as a Media RSS thumbnail.
+fn media(out: &mut String, media: &crate::model::Media) {
+    for e in &media.enclosures {
+        let _ =
+            write!(out, "    <link rel=\"enclosure\" href=\"{}\" type=\"{}\"", x(&e.url), x(e.mime_type_or_guess()));
+        if let Some(length) = e.length {
+            let _ = write!(out, " length=\"{length}\"");
+        }
+        if let Some(title) = &e.title {
+            let _ = write!(out, " title=\"{}\"", x(title));
+        }
+        out.push_str("/>\n");
+    }
+    if let Some(comments) = &media.comments {
+        let _ = writeln!(out, "    <link rel=\"replies\" type=\"text/html\" href=\"{}\"/>", x(comments));
+    }
+    if let Some(image) = &media.image {
+        out.push_str("    ");
+        super::media_thumbnail(out, image);
+    }
+}
+
 fn source_id(feed: &str) -> String {
     let name: String = url::form_urlencoded::byte_serialize(feed.as_bytes()).collect();
     format!("urn:storyline:feed:{name}")

@@ -45,7 +45,7 @@ fn item(item: &Item, base: &url::Url) -> Value {
     } else {
         v["content_html"] = json!(body);
     }
-    let mut tags = item.tags.clone();
+    let mut tags: Vec<String> = item.tags.iter().chain(&item.categories).cloned().collect();
     if series_label(item).is_some() {
         tags.push(format!("series:{}", item.series));
     }
@@ -60,6 +60,34 @@ fn item(item: &Item, base: &url::Url) -> Value {
     }
     if let Some(updated) = item.updated {
         v["date_modified"] = json!(rfc3339(updated));
+    }
+    let media = &item.media;
+    if let Some(image) = &media.image {
+        v["image"] = json!(image.url);
+    }
+    if !media.enclosures.is_empty() {
+        let attachments: Vec<Value> = media
+            .enclosures
+            .iter()
+            .map(|e| {
+                let mut a = json!({ "url": e.url, "mime_type": e.mime_type_or_guess() });
+                if let Some(title) = &e.title {
+                    a["title"] = json!(title);
+                }
+                if let Some(length) = e.length {
+                    a["size_in_bytes"] = json!(length);
+                }
+                if let Some(secs) = e.duration_secs {
+                    a["duration_in_seconds"] = json!(secs);
+                }
+                a
+            })
+            .collect();
+        v["attachments"] = json!(attachments);
+    }
+    // JSON Feed has no member for it.
+    if let Some(comments) = &media.comments {
+        v["_storyline"]["comments"] = json!(comments);
     }
     v
 }

@@ -79,6 +79,19 @@ pub fn render(format: Format, meta: &FeedMeta, items: &[Item]) -> String {
 }
 
 /// Headlines as an HTML list, linked where they have a link.
+/// A Media RSS thumbnail element for `image`, with its size when known, on one line.
+fn media_thumbnail(out: &mut String, image: &crate::model::Image) {
+    use std::fmt::Write;
+    let _ = write!(out, "<media:thumbnail url=\"{}\"", xml_escape(&image.url));
+    if let Some(w) = image.width {
+        let _ = write!(out, " width=\"{w}\"");
+    }
+    if let Some(h) = image.height {
+        let _ = write!(out, " height=\"{h}\"");
+    }
+    out.push_str("/>\n");
+}
+
 fn headline_list(headlines: &[crate::model::Related]) -> String {
     let mut html = String::from("<ul>");
     for h in headlines {
@@ -199,6 +212,8 @@ pub(crate) mod tests {
                 Related { title: "Talks begin".into(), link: None, publisher: "Paper & Co".into(), published: t },
             ],
             tags: vec!["world".into(), "news & views".into()],
+            categories: vec![],
+            media: crate::model::Media::default(),
         };
         let meta = FeedMeta {
             title: "Storyline".into(),

@@ -12,7 +12,9 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
     let mut out = String::with_capacity(2048 + items.len() * 2048);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" \
-         xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n",
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
+         xmlns:media=\"http://search.yahoo.com/mrss/\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\">\n\
+         <channel>\n",
     );
     let _ = writeln!(out, "  <title>{}</title>", x(&meta.title));
     let _ = writeln!(out, "  <link>{}</link>", x(meta.base_url.as_str()));
@@ -41,9 +43,10 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
             let _ =
                 writeln!(out, "    <category domain=\"storyline:series:{}\">{}</category>", x(&item.series), x(&label));
         }
-        for tag in &item.tags {
+        for tag in item.tags.iter().chain(&item.categories) {
             let _ = writeln!(out, "    <category>{}</category>", x(tag));
         }
+        media(&mut out, &item.media);
         let _ = writeln!(out, "    <description>{}</description>", x(&entry_html(item, &meta.base_url)));
         // RSS's <source> needs a URL: the publisher's home page, never the address
         // storyline fetches from (dc:creator names the publisher without one).
@@ -60,6 +63,42 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
 /// RFC 2822 for any stored time. The format has four-digit years only (chrono panics on
 /// others): a time before year 0 is written as the epoch, one after 9999 as its end. Read
 /// dates are never outside 1970 to tomorrow (`parse::bounds`); this guards older data.
+/// The first enclosure as RSS's one `<enclosure>` (its length and type are required: 0
+/// and a type guessed from the URL when the source gave none), the others as Media RSS
+/// content, the duration for podcast clients, the comments page and the image as a Media
+/// RSS thumbnail.
+fn media(out: &mut String, media: &crate::model::Media) {
+    if let Some((first, others)) = media.enclosures.split_first() {
+        let _ = writeln!(
+            out,
+            "    <enclosure url=\"{}\" length=\"{}\" type=\"{}\"/>",
+            x(&first.url),
+            first.length.unwrap_or(0),
+            x(first.mime_type_or_guess())
+        );
+        if let Some(secs) = first.duration_secs {
+            let _ = writeln!(out, "    <itunes:duration>{secs}</itunes:duration>");
+        }
+        for e in others {
+            let _ = write!(out, "    <media:content url=\"{}\" type=\"{}\"", x(&e.url), x(e.mime_type_or_guess()));
+            if let Some(length) = e.length {
+                let _ = write!(out, " fileSize=\"{length}\"");
+            }
+            if let Some(secs) = e.duration_secs {
+                let _ = write!(out, " duration=\"{secs}\"");
+            }
+            out.push_str("/>\n");
+        }
+    }
+    if let Some(comments) = &media.comments {
+        let _ = writeln!(out, "    <comments>{}</comments>", x(comments));
+    }
+    if let Some(image) = &media.image {
+        out.push_str("    ");
+        super::media_thumbnail(out, image);
+    }
+}
+
 fn rfc2822(t: DateTime<Utc>) -> String {
     let t = match t.year() {
         ..=-1 => Utc.timestamp_opt(0, 0).unwrap(),

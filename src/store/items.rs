@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::feeds::FeedRef;
 use super::{rfc3339, secs, time, Store, StoreError};
@@ -88,6 +88,25 @@ impl Store {
         self.items_where(&filter, SERIES_NEWEST, Some(series), limit)
     }
 
+    /// The title of the configured feed `name` (its own, else its name), or `None` when no
+    /// configured feed has that name.
+    pub fn source_title(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT COALESCE(title, name) FROM feeds WHERE name = ?1 AND in_config = 1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The newest `limit` items the configured feed `name` carried, as storyline stored
+    /// them from it: its own articles and its copies of articles first received from
+    /// another feed, each in the series of the article it is.
+    pub fn source_items(&self, name: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let select = ITEM_SELECT.replace(MEMBERSHIP, "m.item = COALESCE(i.duplicate_of, i.id)");
+        let filter = format!("f.name = ?2 AND {SHOWN}");
+        self.items_from(&select, &filter, NEWEST, Some(name), limit)
+    }
+
     fn items_where(
         &self,
         filter: &str,
@@ -95,10 +114,23 @@ impl Store {
         series: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        let sql = format!("{ITEM_SELECT} WHERE {filter} ORDER BY {order} LIMIT ?1");
+        self.items_from(ITEM_SELECT, filter, order, series, limit)
+    }
+
+    /// Items of `select` (the columns of [`ITEM_SELECT`]) under `filter`, whose `?2` is
+    /// `arg`, in `order`.
+    fn items_from(
+        &self,
+        select: &str,
+        filter: &str,
+        order: &str,
+        arg: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let sql = format!("{select} WHERE {filter} ORDER BY {order} LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = match series {
-            Some(id) => stmt.query(params![limit as i64, id])?,
+        let mut rows = match arg {
+            Some(arg) => stmt.query(params![limit as i64, arg])?,
             None => stmt.query([limit as i64])?,
         };
         // Rows are read until their text passes the budget: whatever `limit` asks and the
@@ -232,8 +264,8 @@ fn insert_entry(
     tx.prepare_cached(
         "INSERT INTO items (feed_id, identity, uid, guid, link, canonical_link, guid_url, title, summary, content,
                             author, published, updated, first_seen, duplicate_of, identity_key, link_key, guid_key,
-                            categories, filtered)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                            categories, filtered, media)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         feed.id,
@@ -258,6 +290,7 @@ fn insert_entry(
         entry.guid_url.as_deref().filter(|g| Some(*g) != entry.canonical_link.as_deref()).map(dedupe::key_hash),
         serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
         entry.filtered,
+        (!entry.media.is_empty()).then(|| serde_json::to_string(&entry.media).ok()).flatten(),
     ])?;
     Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
 }
@@ -297,9 +330,12 @@ pub(super) const SERIES_NEWEST: &str = "m.published DESC, m.item DESC";
 pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.uid, i.title, i.link, i.summary, i.content, i.author, i.published, i.updated, i.first_seen,
             COALESCE(CAST(m.series AS TEXT), 'item-' || i.id), f.name, f.title, f.site_link, s.title, s.items,
-            f.tags, s.keywords
+            f.tags, s.keywords, i.categories, i.media
      FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN series s ON s.id = m.series";
+
+/// How [`ITEM_SELECT`] joins an item to its membership: an original's own.
+const MEMBERSHIP: &str = "m.item = i.id";
 
 /// One line of `export items` (`i`), with its feed (`f`) and its own or its original's
 /// membership (`m`, `o`).
@@ -359,5 +395,7 @@ fn item(r: &Row<'_>) -> rusqlite::Result<Item> {
             .get::<_, Option<String>>(17)?
             .and_then(|k| serde_json::from_str(&k).ok())
             .unwrap_or_default(),
+        categories: serde_json::from_str(&r.get::<_, String>(18)?).unwrap_or_default(),
+        media: r.get::<_, Option<String>>(19)?.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default(),
     })
 }

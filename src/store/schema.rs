@@ -170,6 +170,12 @@ UPDATE series SET items = (
     SELECT COUNT(*) FROM item_series m JOIN items i ON i.id = m.item
     WHERE m.series = series.id AND i.duplicate_of IS NULL);
 "#,
+    // An item's enclosures, image and comments link (`model::Media` as JSON; NULL when
+    // the source gave none). Kept by retention: they are small and what a podcast
+    // client plays.
+    r#"
+ALTER TABLE items ADD COLUMN media TEXT;
+"#,
 ];
 
 /// Whether the database has this build's schema, for a connection that cannot migrate.
