@@ -67,6 +67,10 @@ pub struct InspectedEntry {
     pub author: Option<String>,
     /// The plain-text summary, shortened.
     pub summary: String,
+    /// The source's categories.
+    pub categories: Vec<String>,
+    /// Enclosures, image and comments link.
+    pub media: crate::model::Media,
 }
 
 /// Reads `target`: an http(s) URL is fetched with `settings`; anything else is a file.
@@ -146,6 +150,8 @@ fn entry(e: &crate::model::Entry) -> InspectedEntry {
         updated: time(e.updated),
         author: e.author.clone(),
         summary: crate::text::shorten(&e.summary, 160),
+        categories: e.categories.clone(),
+        media: e.media.clone(),
     }
 }
 
@@ -200,6 +206,21 @@ impl Inspection {
             }
             if !e.summary.is_empty() {
                 let _ = writeln!(s, "    summary:   {}", e.summary);
+            }
+            if !e.categories.is_empty() {
+                let _ = writeln!(s, "    category:  {}", e.categories.join(", "));
+            }
+            for f in &e.media.enclosures {
+                let length = f.length.map(|l| format!(", {l} bytes")).unwrap_or_default();
+                let duration = f.duration_secs.map(|d| format!(", {d} s")).unwrap_or_default();
+                let _ = writeln!(s, "    enclosure: {} ({}{length}{duration})", f.url, f.mime_type_or_guess());
+            }
+            if let Some(image) = &e.media.image {
+                let size = image.width.zip(image.height).map(|(w, h)| format!(" ({w}x{h})")).unwrap_or_default();
+                let _ = writeln!(s, "    image:     {}{size}", image.url);
+            }
+            if let Some(c) = &e.media.comments {
+                let _ = writeln!(s, "    comments:  {c}");
             }
         }
         s

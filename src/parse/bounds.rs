@@ -19,6 +19,14 @@ pub const TEXT_BYTES: usize = 1024;
 /// Most categories kept per entry.
 pub const MAX_CATEGORIES: usize = 32;
 
+/// Most enclosures kept per entry. A podcast episode has one; a Media RSS group lists a
+/// few renditions of one video.
+pub const MAX_ENCLOSURES: usize = 16;
+
+/// Longest media URL kept (enclosure, image, comments); longer ones are dropped, not cut
+/// (a cut URL leads nowhere). Signed CDN URLs run to about 1 KB.
+pub const MEDIA_URL_BYTES: usize = 4096;
+
 /// Most bytes kept of an entry's sanitized body. Long-form articles run to about 100 KB of
 /// HTML; a body cut here is sanitized again, so its open elements are closed.
 pub const CONTENT_BYTES: usize = 512 * 1024;
@@ -43,6 +51,7 @@ pub fn apply(feed: &mut ParsedFeed, total: usize, now: DateTime<Utc>) {
     }
     let mut cut_texts = feed.title.as_mut().map_or(0, cut);
     let mut cut_bodies = 0;
+    let mut cut_media = 0;
     for e in &mut feed.entries {
         cut_texts += cut(&mut e.title) + e.author.as_mut().map_or(0, cut);
         if e.categories.len() > MAX_CATEGORIES {
@@ -50,6 +59,7 @@ pub fn apply(feed: &mut ParsedFeed, total: usize, now: DateTime<Utc>) {
             cut_texts += 1;
         }
         cut_texts += e.categories.iter_mut().map(cut).sum::<usize>();
+        cut_media += media(&mut e.media);
         if e.content_html.len() > CONTENT_BYTES {
             e.content_html = cut_html(&e.content_html);
             cut_bodies += 1;
@@ -57,6 +67,12 @@ pub fn apply(feed: &mut ParsedFeed, total: usize, now: DateTime<Utc>) {
     }
     if cut_texts > 0 {
         feed.warnings.push(format!("{cut_texts} title(s), author(s) or categories cut to {TEXT_BYTES} bytes"));
+    }
+    if cut_media > 0 {
+        feed.warnings.push(format!(
+            "{cut_media} entry(ies) with more than {MAX_ENCLOSURES} enclosures or a media URL over \
+             {MEDIA_URL_BYTES} bytes: the rest were dropped"
+        ));
     }
     if cut_bodies > 0 {
         feed.warnings.push(format!("{cut_bodies} entry body(ies) cut to {} KiB", CONTENT_BYTES / 1024));
@@ -67,6 +83,22 @@ pub fn apply(feed: &mut ParsedFeed, total: usize, now: DateTime<Utc>) {
              dropped (an entry without one is dated when first seen)"
         ));
     }
+}
+
+/// Bounds an entry's media: at most [`MAX_ENCLOSURES`], no URL over [`MEDIA_URL_BYTES`],
+/// titles cut to [`TEXT_BYTES`]; 1 when something was dropped, else 0.
+fn media(media: &mut crate::model::Media) -> usize {
+    let before = (media.enclosures.len(), media.image.is_some(), media.comments.is_some());
+    media.enclosures.retain(|e| e.url.len() <= MEDIA_URL_BYTES);
+    media.enclosures.truncate(MAX_ENCLOSURES);
+    for e in &mut media.enclosures {
+        if let Some(title) = e.title.as_mut() {
+            cut(title);
+        }
+    }
+    media.image = media.image.take().filter(|i| i.url.len() <= MEDIA_URL_BYTES);
+    media.comments = media.comments.take().filter(|c| c.len() <= MEDIA_URL_BYTES);
+    usize::from(before != (media.enclosures.len(), media.image.is_some(), media.comments.is_some()))
 }
 
 /// Cuts `text` to [`TEXT_BYTES`]; 1 when it did, else 0 (for counting).
@@ -133,6 +165,23 @@ mod tests {
 
     fn entry(title: &str, published: Option<DateTime<Utc>>) -> Entry {
         Entry { title: title.into(), published, ..Entry::default() }
+    }
+
+    #[test]
+    fn an_entry_keeps_a_bounded_number_of_enclosures_and_no_overlong_url() {
+        use crate::model::{Enclosure, Image, Media};
+        let file = |url: String| Enclosure { url, mime_type: None, length: None, duration_secs: None, title: None };
+        let long = format!("http://x.example/{}", "a".repeat(MEDIA_URL_BYTES));
+        let mut enclosures = vec![file(long.clone())];
+        enclosures.extend((0..100).map(|i| file(format!("http://x.example/{i}.mp3"))));
+        let media = Media { enclosures, image: Some(Image { url: long, width: None, height: None }), comments: None };
+        let mut feed = ParsedFeed { entries: vec![Entry { media, ..entry("a", None) }], ..ParsedFeed::default() };
+        apply(&mut feed, 1, now());
+        let kept = &feed.entries[0].media;
+        assert_eq!(kept.enclosures.len(), MAX_ENCLOSURES);
+        assert_eq!(kept.enclosures[0].url, "http://x.example/0.mp3", "the overlong one is dropped, not cut");
+        assert_eq!(kept.image, None);
+        assert_eq!(feed.warnings.len(), 1, "{:?}", feed.warnings);
     }
 
     #[test]

@@ -164,7 +164,7 @@ fn media(facts: &Facts, base: &Url) -> Media {
         }
         enclosures.push(Enclosure {
             url,
-            mime_type: e.mime_type.as_deref().map(str::trim).filter(|t| t.contains('/')).map(str::to_ascii_lowercase),
+            mime_type: e.mime_type.as_deref().map(str::trim).filter(|t| is_mime_type(t)).map(str::to_ascii_lowercase),
             // Podcast feeds often declare 0 for "unknown".
             length: e.length.filter(|l| *l > 0),
             duration_secs: e.duration_secs.filter(|d| *d > 0),
@@ -176,6 +176,17 @@ fn media(facts: &Facts, base: &Url) -> Media {
         Some(Image { url: e.url.clone(), width: None, height: None })
     });
     Media { enclosures, image, comments: facts.comments.as_deref().and_then(web) }
+}
+
+/// Longest MIME type kept (RFC 6838 caps each of its two names at 127 characters).
+const MIME_TYPE_BYTES: usize = 255;
+
+/// Whether `t` can be a MIME type, parameters allowed: `type/subtype`, printable ASCII
+/// without spaces around, quotes or angle brackets (what is kept is published as is).
+fn is_mime_type(t: &str) -> bool {
+    t.len() <= MIME_TYPE_BYTES
+        && t.contains('/')
+        && t.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\') || b == b' ')
 }
 
 /// The body as sanitized HTML: the full content when present, else the summary. When

@@ -125,3 +125,15 @@ fn json_feed_attachments_and_image_are_read_even_without_a_type() {
     );
     assert_eq!(e.categories, ["field recording"]);
 }
+
+#[test]
+fn a_declared_type_that_is_no_mime_type_is_dropped() {
+    let doc = r#"<rss version="2.0"><channel><title>T</title><link>http://x.example/</link>
+        <item><title>a</title><guid>1</guid><enclosure url="http://x.example/a.mp3" type="audio/mpeg&#27;[31m" length="5"/></item>
+        <item><title>b</title><guid>2</guid><enclosure url="http://x.example/b.mp3" type="Audio/MPEG" length="5"/></item>
+        </channel></rss>"#;
+    let feed = parse(doc.as_bytes(), None, &url("http://x.example/feed")).unwrap();
+    let types: Vec<Option<&str>> = feed.entries.iter().map(|e| e.media.enclosures[0].mime_type.as_deref()).collect();
+    assert_eq!(types, [None, Some("audio/mpeg")]);
+    assert_eq!(feed.entries[0].media.enclosures[0].mime_type_or_guess(), "audio/mpeg", "guessed instead");
+}
