@@ -34,6 +34,7 @@ fn main() {
             tags: vec![],
             enabled: true,
             title: None,
+            access: Default::default(),
         })
         .collect();
     let work = tempfile::tempdir().unwrap();

@@ -73,18 +73,26 @@ pub struct InspectedEntry {
     pub media: crate::model::Media,
 }
 
-/// Reads `target`: an http(s) URL is fetched with `settings`; anything else is a file.
-pub async fn inspect(target: &str, settings: &FetchSettings) -> anyhow::Result<Inspection> {
+/// Reads `target`: an http(s) URL is fetched with `settings`, asked as `source` says (a
+/// configured feed's User-Agent, headers and credentials); anything else is a file.
+pub async fn inspect(
+    target: &str,
+    settings: &FetchSettings,
+    source: Option<&crate::fetch::Source>,
+) -> anyhow::Result<Inspection> {
     let mut out = Inspection { source: target.to_string(), ..Inspection::default() };
     let mut page_url = None;
     let fetcher = Fetcher::new(settings)?;
     let (bytes, content_type, base) = match Url::parse(target) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            // Shown as every address of a source is: without credentials or private
+            // query parameters (a configured feed's URL may carry a token).
+            out.source = crate::model::public_url(target);
             page_url = Some(url.clone());
-            let report = fetcher.fetch(&url, &Validators::default()).await;
+            let report = fetcher.fetch_as(&url, &Validators::default(), source).await;
             match report.outcome {
                 FetchOutcome::Done(body) => {
-                    out.final_url = Some(body.final_url.to_string());
+                    out.final_url = Some(crate::model::public_url(body.final_url.as_str()));
                     out.http_status = Some(body.status);
                     out.content_type.clone_from(&body.content_type);
                     (body.bytes, body.content_type, body.final_url)

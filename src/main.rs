@@ -96,10 +96,12 @@ enum Command {
     /// Delete for good the items of feeds removed from the configuration (until then they
     /// are kept, hidden from every output, so putting a feed back does not fetch them anew).
     PurgeRemoved,
-    /// Show how storyline reads a feed (URL or file): format, charset, every entry's
-    /// normalized fields, warnings. Stores nothing; works without a configuration file.
+    /// Show how storyline reads a feed (URL, file, or a configured feed's name): format,
+    /// charset, every entry's normalized fields, warnings. Stores nothing; works without a
+    /// configuration file.
     Inspect {
-        /// An http(s) URL or a file.
+        /// An http(s) URL, a file, or the name of a configured feed (fetched as polls fetch
+        /// it: with its User-Agent, headers and credentials).
         target: String,
         /// JSON instead of text.
         #[arg(long)]
@@ -181,8 +183,17 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
         Command::Inspect { target, json } => {
             // The fetch settings of the configuration when there is one (a feed is then
             // fetched as polls fetch it), else the defaults.
-            let settings = if path.exists() { load(&path)?.fetch } else { FetchSettings::default() };
-            let report = storyline::inspect::inspect(&target, &settings).await?;
+            let config = if path.exists() { Some(load(&path)?) } else { None };
+            let settings = config.as_ref().map_or_else(FetchSettings::default, |c| c.fetch.clone());
+            // A configured feed's name (unless a file has it), or its URL: asked as it is polled.
+            let named = config
+                .as_ref()
+                .and_then(|c| c.feeds.iter().find(|f| f.name == target))
+                .filter(|_| !std::path::Path::new(&target).exists())
+                .map(|f| f.url.to_string());
+            let target = named.unwrap_or(target);
+            let source = config.as_ref().zip(url::Url::parse(&target).ok()).and_then(|(c, u)| c.source_at(&u));
+            let report = storyline::inspect::inspect(&target, &settings, source.as_ref()).await?;
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {

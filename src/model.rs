@@ -9,8 +9,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod access;
 mod media;
 mod schedule;
+pub use access::{Access, Basic, Secret};
 pub use media::{Enclosure, Image, Media};
 pub use schedule::{parse_duration, parse_size, Schedule};
 
@@ -88,6 +90,8 @@ pub struct FeedSpec {
     pub enabled: bool,
     /// A title to show until the feed's own is read (`import-opml` keeps the outline's).
     pub title: Option<String>,
+    /// Its own User-Agent, headers and credentials.
+    pub access: Access,
 }
 
 /// One entry of a parsed feed, normalized: plain-text title, absolute URLs, sanitized HTML.

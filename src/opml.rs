@@ -266,6 +266,7 @@ mod tests {
             tags: vec![],
             enabled: true,
             title: None,
+            access: Default::default(),
         }];
         let outline = |title: &str, url: &str| Outline {
             title: title.into(),
@@ -300,6 +301,7 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             enabled: true,
             title: None,
+            access: Default::default(),
         };
         let feeds = vec![
             spec("p0000", "http://x.example/f?a=1&b=2", &["world", "daily"]),

@@ -5,6 +5,7 @@
 //! Parsing runs on blocking threads, at most one per core, so the async workers keep
 //! fetching; writes go to the store's single writer thread.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Semaphore;
 
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, Source};
 use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, Outcome, PollReport, PollResult};
 use crate::parse;
@@ -34,6 +35,8 @@ pub struct Pipeline {
     batching: Arc<Batching>,
     /// Keep/block rules, applied to entries before they are stored.
     filters: Arc<crate::filter::Filters>,
+    /// How the feeds that need more than a URL are asked (by name).
+    sources: HashMap<String, Source>,
 }
 
 /// Grouping waits for a quiet moment, so that the polls started together (a cold start,
@@ -87,6 +90,7 @@ impl Pipeline {
         grouper: Arc<Grouper>,
         in_flight: usize,
         filters: Arc<crate::filter::Filters>,
+        sources: HashMap<String, Source>,
     ) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Pipeline {
@@ -97,6 +101,7 @@ impl Pipeline {
             in_flight: Semaphore::new(in_flight.max(1)),
             batching: Arc::default(),
             filters,
+            sources,
         }
     }
 
@@ -159,7 +164,7 @@ impl Pipeline {
     async fn poll_one(&self, feed: FeedRef) -> PollReport {
         let _slot = self.in_flight.acquire().await.expect("the in-flight semaphore is never closed");
         let started = Instant::now();
-        let fetched = self.fetcher.fetch(&feed.url, &feed.validators).await;
+        let fetched = self.fetcher.fetch_as(&feed.url, &feed.validators, self.sources.get(&feed.name)).await;
         let moved_to = fetched.moved_to.map(|to| Redirect { to, adopt_after: ADOPT_REDIRECT_AFTER });
         let mut write = match fetched.outcome {
             Outcome::Done(body) => self.parse(body, moved_to).await,

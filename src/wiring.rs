@@ -55,7 +55,8 @@ impl Parts {
         let fetch: &FetchSettings = &config.fetch;
         let in_flight = IN_FLIGHT_PER_FETCH * fetch.max_concurrent;
         let filters = Arc::new(config.filters.clone());
-        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight, filters))
+        let sources = config.sources();
+        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight, filters, sources))
     }
 
     /// Commits what is queued and closes the database.

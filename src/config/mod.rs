@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod access;
 pub mod edit;
 
 use serde::Deserialize;
@@ -215,6 +216,9 @@ struct RawFeed {
     title: Option<String>,
     keep: Option<RawRule>,
     block: Option<RawRule>,
+    user_agent: Option<Spanned<String>>,
+    headers: Option<Spanned<std::collections::BTreeMap<String, access::RawValue>>>,
+    auth: Option<Spanned<access::RawAuth>>,
 }
 
 /// Collects located errors while a file is validated.
@@ -354,6 +358,22 @@ impl Config {
         }
     }
 
+    /// How each feed that needs more than its URL (a User-Agent of its own, headers,
+    /// credentials) is asked, by name.
+    pub fn sources(&self) -> std::collections::HashMap<String, crate::fetch::Source> {
+        self.feeds
+            .iter()
+            .filter(|f| !f.access.is_default())
+            .map(|f| (f.name.clone(), crate::fetch::Source { origin: f.url.clone(), access: f.access.clone() }))
+            .collect()
+    }
+
+    /// The source configured at `url`, if one needs more than its URL (for `inspect`).
+    pub fn source_at(&self, url: &Url) -> Option<crate::fetch::Source> {
+        let f = self.feeds.iter().find(|f| f.url == *url && !f.access.is_default())?;
+        Some(crate::fetch::Source { origin: f.url.clone(), access: f.access.clone() })
+    }
+
     /// The schedule that applies to a feed.
     pub fn schedule_of<'a>(&'a self, feed: &'a FeedSpec) -> &'a Schedule {
         feed.schedule.as_ref().unwrap_or(&self.fetch.schedule)
@@ -415,7 +435,7 @@ fn build(c: &mut Checker<'_>, path: &Path, raw: RawConfig) -> Config {
         window: c.value(&raw.series.window, "window", Duration::from_secs(7 * 86_400), parse_duration),
     };
     let filters = build_filters(c, &raw.filter, &raw.feed);
-    let feeds = build_feeds(c, raw.feed);
+    let feeds = build_feeds(c, &dir, raw.feed);
     Config { path: path.to_path_buf(), storage, fetch, server, series, feeds, filters }
 }
 
@@ -551,7 +571,7 @@ fn build_filters(c: &mut Checker<'_>, global: &[RawFilter], feeds: &[RawFeed]) -
     filters
 }
 
-fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
+fn build_feeds(c: &mut Checker<'_>, dir: &Path, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
     let mut seen = HashSet::new();
     let mut feeds = Vec::with_capacity(raw.len());
     for f in raw {
@@ -573,9 +593,12 @@ fn build_feeds(c: &mut Checker<'_>, raw: Vec<RawFeed>) -> Vec<FeedSpec> {
             Ok(Some(url))
         });
         let schedule = c.value(&f.schedule, "schedule", None, |s| s.parse().map(Some));
+        let raw_access = access::RawAccess { user_agent: &f.user_agent, headers: &f.headers, auth: &f.auth };
+        let access = access::build(c, dir, &name, raw_access);
         if let Some(url) = url {
             let title = f.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled: f.enabled.unwrap_or(true), title });
+            let enabled = f.enabled.unwrap_or(true);
+            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled, title, access });
         }
     }
     feeds

@@ -9,7 +9,7 @@ mod limits;
 use std::time::Duration;
 
 use reqwest::header::{
-    HeaderMap, ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
+    HeaderMap, ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER, USER_AGENT,
 };
 use reqwest::{redirect, Client, Response, StatusCode};
 use url::Url;
@@ -17,7 +17,31 @@ use url::Url;
 pub use limits::Limits;
 
 use crate::config::FetchSettings;
-use crate::model::{public_url, Body, Failure, FailureKind, FetchOutcome, FetchReport, Validators};
+use crate::model::{public_url, Access, Body, Failure, FailureKind, FetchOutcome, FetchReport, Validators};
+
+/// How one configured source is asked: its access (User-Agent, headers, credentials) and
+/// the origin of its configured URL, the only one its headers and credentials go to.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The configured URL's origin.
+    pub origin: Url,
+    /// What it needs.
+    pub access: Access,
+}
+
+/// Whether `url` is `origin`'s host and port, or the same host moved up from http to
+/// https (never down).
+fn same_origin(origin: &Url, url: &Url) -> bool {
+    let host = |u: &Url| u.host_str().map(str::to_ascii_lowercase);
+    if host(origin) != host(url) {
+        return false;
+    }
+    match (origin.scheme(), url.scheme()) {
+        (a, b) if a == b => origin.port_or_known_default() == url.port_or_known_default(),
+        ("http", "https") => origin.port().is_none() && url.port().is_none(),
+        _ => false,
+    }
+}
 
 /// Most redirects followed for one fetch.
 pub const MAX_REDIRECTS: usize = 5;
@@ -69,8 +93,15 @@ impl Fetcher {
     /// redirect's next hop waits for a slot on its host: time spent queued behind other
     /// fetches to the same host is not the server's fault.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> FetchReport {
+        self.fetch_as(url, validators, None).await
+    }
+
+    /// [`fetch`](Fetcher::fetch), asking as `source` says: its User-Agent on every hop,
+    /// its headers and credentials only to its configured origin (so a redirect to
+    /// another host, or down to plain http, does not carry them).
+    pub async fn fetch_as(&self, url: &Url, validators: &Validators, source: Option<&Source>) -> FetchReport {
         let mut deadline = None;
-        match self.follow(url, validators, &mut deadline).await {
+        match self.follow(url, validators, source, &mut deadline).await {
             Some(report) => report,
             None => report(
                 failed(FailureKind::Timeout, None, format!("no complete response within {}s", self.timeout.as_secs())),
@@ -84,6 +115,7 @@ impl Fetcher {
         &self,
         start: &Url,
         validators: &Validators,
+        source: Option<&Source>,
         deadline: &mut Option<tokio::time::Instant>,
     ) -> Option<FetchReport> {
         let mut url = start.clone();
@@ -97,7 +129,7 @@ impl Fetcher {
                 *until += queued.elapsed();
             }
             let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.timeout);
-            let response = match tokio::time::timeout_at(until, self.request(&url, validators)).await.ok()? {
+            let response = match tokio::time::timeout_at(until, self.request(&url, validators, source)).await.ok()? {
                 Ok(r) => r,
                 Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout, &url)), None)),
             };
@@ -135,8 +167,27 @@ impl Fetcher {
         }
     }
 
-    async fn request(&self, url: &Url, validators: &Validators) -> Result<Response, reqwest::Error> {
+    async fn request(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        source: Option<&Source>,
+    ) -> Result<Response, reqwest::Error> {
         let mut req = self.client.get(url.clone()).header(ACCEPT, ACCEPT_FEEDS);
+        if let Some(source) = source {
+            let access = &source.access;
+            if let Some(agent) = &access.user_agent {
+                req = req.header(USER_AGENT, agent);
+            }
+            if access.has_credentials() && same_origin(&source.origin, url) {
+                for (name, value) in &access.headers {
+                    req = req.header(name, value.expose());
+                }
+                if let Some(basic) = &access.basic {
+                    req = req.basic_auth(&basic.username, Some(basic.password.expose()));
+                }
+            }
+        }
         if let Some(etag) = &validators.etag {
             req = req.header(IF_NONE_MATCH, etag);
         }
@@ -284,6 +335,18 @@ fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_stay_with_their_origin() {
+        let origin = Url::parse("http://feeds.example/private").unwrap();
+        let same = |u: &str| same_origin(&origin, &Url::parse(u).unwrap());
+        assert!(same("http://FEEDS.example/other?x=1"));
+        assert!(same("https://feeds.example/private"), "moved up to https");
+        assert!(!same("http://feeds.example:8080/private"));
+        assert!(!same("http://cdn.feeds.example/private"));
+        let secure = Url::parse("https://feeds.example/private").unwrap();
+        assert!(!same_origin(&secure, &Url::parse("http://feeds.example/private").unwrap()), "never down to http");
+    }
 
     #[test]
     fn cache_control_max_age() {

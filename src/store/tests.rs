@@ -14,6 +14,7 @@ fn spec(name: &str, url: &str) -> FeedSpec {
         tags: vec![],
         enabled: true,
         title: None,
+        access: Default::default(),
     }
 }
 

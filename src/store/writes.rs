@@ -348,6 +348,7 @@ mod tests {
             tags: vec![],
             enabled: true,
             title: None,
+            access: Default::default(),
         }
     }
 

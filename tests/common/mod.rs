@@ -24,6 +24,8 @@ pub struct Route {
     pub last_modified: Option<String>,
     /// How long to wait before answering.
     pub delay: Option<std::time::Duration>,
+    /// Headers (lower-case name, value) a request must carry, else it is answered 401.
+    pub requires: Vec<(String, String)>,
 }
 
 impl Route {
@@ -35,6 +37,7 @@ impl Route {
             etag: None,
             last_modified: None,
             delay: None,
+            requires: Vec::new(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Route {
             etag: None,
             last_modified: None,
             delay: None,
+            requires: Vec::new(),
         }
     }
 
@@ -57,6 +61,12 @@ impl Route {
 
     pub fn delayed(mut self, delay: std::time::Duration) -> Route {
         self.delay = Some(delay);
+        self
+    }
+
+    /// Answers 401 unless the request carries header `name` (any case) with `value`.
+    pub fn requiring(mut self, name: &str, value: &str) -> Route {
+        self.requires.push((name.to_ascii_lowercase(), value.into()));
         self
     }
 
@@ -117,7 +127,10 @@ impl Server {
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
         self.seen.lock().unwrap().push(Seen { path: path.clone(), headers: headers.clone() });
-        let route = self.routes.lock().unwrap().get(&path).cloned().unwrap_or_else(|| Route::status(404));
+        let mut route = self.routes.lock().unwrap().get(&path).cloned().unwrap_or_else(|| Route::status(404));
+        if route.requires.iter().any(|(name, value)| headers.get(name) != Some(value)) {
+            route = Route::status(401);
+        }
         if let Some(delay) = route.delay {
             tokio::time::sleep(delay).await;
         }
