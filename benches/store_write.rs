@@ -35,6 +35,7 @@ fn main() {
             enabled: true,
             title: None,
             access: Default::default(),
+            full_text: false,
         })
         .collect();
     let work = tempfile::tempdir().unwrap();

@@ -359,6 +359,9 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     if let Some(rule) = &e.item.filtered {
         writeln!(out, "hidden from every output and from series: {rule}")?;
     }
+    if let Some(full_text) = &e.full_text {
+        writeln!(out, "full text: {}", full_text.describe())?;
+    }
     match &e.series {
         Some(s) => writeln!(out, "series {}: {} ({} items)", s.id, s.title, s.items)?,
         None => writeln!(out, "in no series yet")?,

@@ -92,6 +92,9 @@ pub struct FeedSpec {
     pub title: Option<String>,
     /// Its own User-Agent, headers and credentials.
     pub access: Access,
+    /// Whether each new article's page is fetched for its full text (for feeds that
+    /// carry only a summary).
+    pub full_text: bool,
 }
 
 /// One entry of a parsed feed, normalized: plain-text title, absolute URLs, sanitized HTML.

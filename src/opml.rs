@@ -267,6 +267,7 @@ mod tests {
             enabled: true,
             title: None,
             access: Default::default(),
+            full_text: false,
         }];
         let outline = |title: &str, url: &str| Outline {
             title: title.into(),
@@ -302,6 +303,7 @@ mod tests {
             enabled: true,
             title: None,
             access: Default::default(),
+            full_text: false,
         };
         let feeds = vec![
             spec("p0000", "http://x.example/f?a=1&b=2", &["world", "daily"]),

@@ -5,7 +5,7 @@
 //! Parsing runs on blocking threads, at most one per core, so the async workers keep
 //! fetching; writes go to the store's single writer thread.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Semaphore;
 
+use crate::fetch::robots::Robots;
 use crate::fetch::{Fetcher, Source};
 use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, Outcome, PollReport, PollResult};
@@ -37,7 +38,16 @@ pub struct Pipeline {
     filters: Arc<crate::filter::Filters>,
     /// How the feeds that need more than a URL are asked (by name).
     sources: HashMap<String, Source>,
+    /// The feeds whose articles' pages are fetched for their full text (by name).
+    full_text: HashSet<String>,
+    /// The robots.txt of each site whose pages were asked for.
+    robots: Robots,
 }
+
+/// Article pages fetched per feed and poll for full text, newest first; the others wait
+/// for the feed's next polls (a 304 included). A first poll of a summary-only feed of 50
+/// items then costs 5 page fetches, not 50, and a site is asked for one page at a time.
+pub const FULL_TEXT_PER_POLL: usize = 5;
 
 /// Grouping waits for a quiet moment, so that the polls started together (a cold start,
 /// the feeds due at one time) are grouped as one batch in published order, whatever order
@@ -91,6 +101,7 @@ impl Pipeline {
         in_flight: usize,
         filters: Arc<crate::filter::Filters>,
         sources: HashMap<String, Source>,
+        full_text: HashSet<String>,
     ) -> Pipeline {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Pipeline {
@@ -102,6 +113,8 @@ impl Pipeline {
             batching: Arc::default(),
             filters,
             sources,
+            full_text,
+            robots: Robots::default(),
         }
     }
 
@@ -184,6 +197,7 @@ impl Pipeline {
                     e.filtered = self.filters.verdict(&feed.name, &fields);
                 }
             }
+            doc.full_text = self.full_text.contains(&feed.name);
         }
         let (hint, warnings) = match &write.outcome {
             Outcome::Done(doc) => (doc.parsed.min_interval, doc.parsed.warnings.clone()),
@@ -207,8 +221,57 @@ impl Pipeline {
                 return report;
             }
         };
+        if self.full_text.contains(&name) && ended.failure().is_none() {
+            self.fetch_full_texts(&name).await;
+        }
         let result = ended.map(|()| counts);
         PollReport { feed: name, result, elapsed: started.elapsed(), min_interval, error_count, warnings }
+    }
+
+    /// Fetches the pages of up to [`FULL_TEXT_PER_POLL`] of the feed's waiting articles,
+    /// one at a time, and records each one's article or why there is none (data on the
+    /// item, never a failure of the poll).
+    async fn fetch_full_texts(&self, name: &str) {
+        let waiting = match self.writer.waiting_full_text(name.to_string(), FULL_TEXT_PER_POLL).await {
+            Ok(waiting) => waiting,
+            Err(e) => return tracing::warn!(feed = name, "full text: cannot read the waiting articles: {e}"),
+        };
+        let (mut fetched, mut failed) = (0, 0);
+        for w in waiting {
+            let outcome = self.article(&w.link, self.sources.get(name)).await;
+            match &outcome {
+                Ok(_) => fetched += 1,
+                Err(why) => {
+                    failed += 1;
+                    tracing::info!(feed = name, item = w.item, "full text: {why}");
+                }
+            }
+            if let Err(e) = self.writer.record_full_text(w.item, outcome).await {
+                tracing::warn!(feed = name, item = w.item, "full text: cannot store it: {e}");
+            }
+        }
+        if fetched + failed > 0 {
+            tracing::info!(feed = name, fetched, failed, "full text");
+        }
+    }
+
+    /// The article at `link`, sanitized, or why there is none: robots.txt first, then the
+    /// page under the fetcher's limits, read on a blocking thread like a feed.
+    async fn article(&self, link: &str, source: Option<&Source>) -> Result<String, String> {
+        let url = url::Url::parse(link).map_err(|e| format!("the link is not a URL: {e}"))?;
+        self.robots.allows(&self.fetcher, &url, source).await?;
+        let body = match self.fetcher.fetch_page(&url, source).await.outcome {
+            Outcome::Done(body) => body,
+            Outcome::NotModified => return Err("the server answered 304 Not Modified to a plain request".into()),
+            Outcome::Failed(f) => return Err(f.message),
+        };
+        let _cpu = self.cpu.acquire().await.expect("the CPU semaphore is never closed");
+        tokio::task::spawn_blocking(move || {
+            parse::article::extract(&body.bytes, body.content_type.as_deref(), &body.final_url)
+        })
+        .await
+        .map_err(|e| format!("internal error while reading the page: {e}"))?
+        .map_err(|e| e.to_string())
     }
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a

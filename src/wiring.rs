@@ -56,7 +56,9 @@ impl Parts {
         let in_flight = IN_FLIGHT_PER_FETCH * fetch.max_concurrent;
         let filters = Arc::new(config.filters.clone());
         let sources = config.sources();
-        Ok(Pipeline::new(Fetcher::new(fetch)?, self.writer.clone(), self.grouper.clone(), in_flight, filters, sources))
+        let full_text = config.feeds.iter().filter(|f| f.full_text).map(|f| f.name.clone()).collect();
+        let fetcher = Fetcher::new(fetch)?;
+        Ok(Pipeline::new(fetcher, self.writer.clone(), self.grouper.clone(), in_flight, filters, sources, full_text))
     }
 
     /// Commits what is queued and closes the database.

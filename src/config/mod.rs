@@ -217,6 +217,7 @@ struct RawFeed {
     keep: Option<RawRule>,
     block: Option<RawRule>,
     user_agent: Option<Spanned<String>>,
+    full_text: Option<bool>,
     headers: Option<Spanned<std::collections::BTreeMap<String, access::RawValue>>>,
     auth: Option<Spanned<access::RawAuth>>,
 }
@@ -598,7 +599,8 @@ fn build_feeds(c: &mut Checker<'_>, dir: &Path, raw: Vec<RawFeed>) -> Vec<FeedSp
         if let Some(url) = url {
             let title = f.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
             let enabled = f.enabled.unwrap_or(true);
-            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled, title, access });
+            let full_text = f.full_text.unwrap_or(false);
+            feeds.push(FeedSpec { name, url, schedule, tags: f.tags, enabled, title, access, full_text });
         }
     }
     feeds

@@ -5,6 +5,7 @@
 
 pub mod destination;
 mod limits;
+pub mod robots;
 
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub const MAX_REDIRECTS: usize = 5;
 
 const ACCEPT_FEEDS: &str = "application/atom+xml, application/rss+xml, application/feed+json, \
                             application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5";
+
+const ACCEPT_PAGES: &str = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5";
 
 /// Why a fetcher could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -100,8 +103,18 @@ impl Fetcher {
     /// its headers and credentials only to its configured origin (so a redirect to
     /// another host, or down to plain http, does not carry them).
     pub async fn fetch_as(&self, url: &Url, validators: &Validators, source: Option<&Source>) -> FetchReport {
+        self.get(url, validators, source, ACCEPT_FEEDS).await
+    }
+
+    /// A web page (an article, for full text), asked as `source` says, under the same
+    /// limits as a feed.
+    pub async fn fetch_page(&self, url: &Url, source: Option<&Source>) -> FetchReport {
+        self.get(url, &Validators::default(), source, ACCEPT_PAGES).await
+    }
+
+    async fn get(&self, url: &Url, validators: &Validators, source: Option<&Source>, accept: &str) -> FetchReport {
         let mut deadline = None;
-        match self.follow(url, validators, source, &mut deadline).await {
+        match self.follow(url, validators, source, accept, &mut deadline).await {
             Some(report) => report,
             None => report(
                 failed(FailureKind::Timeout, None, format!("no complete response within {}s", self.timeout.as_secs())),
@@ -116,6 +129,7 @@ impl Fetcher {
         start: &Url,
         validators: &Validators,
         source: Option<&Source>,
+        accept: &str,
         deadline: &mut Option<tokio::time::Instant>,
     ) -> Option<FetchReport> {
         let mut url = start.clone();
@@ -129,10 +143,11 @@ impl Fetcher {
                 *until += queued.elapsed();
             }
             let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.timeout);
-            let response = match tokio::time::timeout_at(until, self.request(&url, validators, source)).await.ok()? {
-                Ok(r) => r,
-                Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout, &url)), None)),
-            };
+            let response =
+                match tokio::time::timeout_at(until, self.request(&url, validators, source, accept)).await.ok()? {
+                    Ok(r) => r,
+                    Err(e) => return Some(report(FetchOutcome::Failed(failure_of(&e, self.timeout, &url)), None)),
+                };
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 let moved_to = (all_permanent && url != *start).then(|| url.clone());
@@ -172,8 +187,9 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
         source: Option<&Source>,
+        accept: &str,
     ) -> Result<Response, reqwest::Error> {
-        let mut req = self.client.get(url.clone()).header(ACCEPT, ACCEPT_FEEDS);
+        let mut req = self.client.get(url.clone()).header(ACCEPT, accept);
         if let Some(source) = source {
             let access = &source.access;
             if let Some(agent) = &access.user_agent {

@@ -147,6 +147,15 @@ pub fn keep_newest<T>(entries: &mut Vec<T>, n: usize, date: impl Fn(&T) -> Optio
     }
 }
 
+/// A sanitized body within [`CONTENT_BYTES`]: itself, or cut (see `cut_html`).
+pub fn cut_body(html: &str) -> String {
+    if html.len() > CONTENT_BYTES {
+        cut_html(html)
+    } else {
+        html.to_string()
+    }
+}
+
 /// A sanitized body cut before [`CONTENT_BYTES`], at a tag's start where one is near, and
 /// sanitized again so the elements the cut left open are closed.
 fn cut_html(html: &str) -> String {

@@ -7,6 +7,7 @@
 //! Pure: takes the body and what HTTP said about it, returns a [`ParsedFeed`] or a
 //! [`ParseError`]. Must not touch the network or the database.
 
+pub mod article;
 pub mod bounds;
 mod charset;
 mod dates;

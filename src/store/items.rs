@@ -194,6 +194,7 @@ pub(super) fn insert_entries(
     feed: &FeedRef,
     parsed: &ParsedFeed,
     now: DateTime<Utc>,
+    full_text: bool,
 ) -> Result<PollCounts, StoreError> {
     let mut entries: Vec<&Entry> = parsed.entries.iter().collect();
     entries.sort_by_key(|e| e.published.unwrap_or(now));
@@ -209,7 +210,7 @@ pub(super) fn insert_entries(
             counts.repeated += 1;
             continue;
         }
-        match insert_entry(conn, feed, entry, identity, now, first_poll)? {
+        match insert_entry(conn, feed, entry, identity, now, first_poll, full_text)? {
             Inserted::New => counts.new += 1,
             Inserted::Duplicate => counts.duplicates += 1,
             Inserted::Known => counts.unchanged += 1,
@@ -251,6 +252,7 @@ fn insert_entry(
     identity: String,
     now: DateTime<Utc>,
     first_poll: bool,
+    full_text: bool,
 ) -> Result<Inserted, StoreError> {
     let known =
         !first_poll && tx.prepare_cached(KNOWN)?.exists(params![feed.id, dedupe::key_hash(&identity), identity])?;
@@ -264,8 +266,9 @@ fn insert_entry(
     tx.prepare_cached(
         "INSERT INTO items (feed_id, identity, uid, guid, link, canonical_link, guid_url, title, summary, content,
                             author, published, updated, first_seen, duplicate_of, identity_key, link_key, guid_key,
-                            categories, filtered, media)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                            categories, filtered, media, full_text)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                 ?22)",
     )?
     .execute(params![
         feed.id,
@@ -291,6 +294,9 @@ fn insert_entry(
         serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
         entry.filtered,
         (!entry.media.is_empty()).then(|| serde_json::to_string(&entry.media).ok()).flatten(),
+        // A copy of an article stored from another feed has that feed's body; an item a
+        // rule hides is not worth a fetch.
+        super::full_text::initial(full_text && original.is_none() && entry.filtered.is_none(), entry.link.as_deref()),
     ])?;
     Ok(if original.is_some() { Inserted::Duplicate } else { Inserted::New })
 }

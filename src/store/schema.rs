@@ -176,6 +176,13 @@ UPDATE series SET items = (
     r#"
 ALTER TABLE items ADD COLUMN media TEXT;
 "#,
+    // Full text for summary-only feeds (`store::full_text`): NULL, not asked; 0, the page
+    // waits to be fetched; 1, fetched; 2, failed, with why.
+    r#"
+ALTER TABLE items ADD COLUMN full_text INTEGER;
+ALTER TABLE items ADD COLUMN full_text_error TEXT;
+CREATE INDEX items_full_text_waiting ON items (feed_id, id) WHERE full_text = 0;
+"#,
 ];
 
 /// Whether the database has this build's schema, for a connection that cannot migrate.

@@ -54,6 +54,9 @@ pub struct Explanation {
     pub reason: Option<String>,
     /// How strongly the item joined (`series::why::Confidence`).
     pub confidence: Option<crate::series::why::Confidence>,
+    /// What came of its full text, when its feed asks for it (`full_text = true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_text: Option<super::FullText>,
 }
 
 /// Stored title and item count, by series id.
@@ -225,7 +228,8 @@ impl Store {
         let why: Option<crate::series::why::Why> = why.and_then(|w| serde_json::from_str(&w).ok());
         let reason = why.as_ref().map(crate::series::why::Why::reason);
         let confidence = why.as_ref().and_then(crate::series::why::Why::confidence);
-        Ok(Some(Explanation { item, series, why, reason, confidence }))
+        let full_text = self.full_text_of(id)?;
+        Ok(Some(Explanation { item, series, why, reason, confidence, full_text }))
     }
 
     /// The newest series with their newest headlines, for the digest feed.

@@ -15,6 +15,7 @@ fn spec(name: &str, url: &str) -> FeedSpec {
         enabled: true,
         title: None,
         access: Default::default(),
+        full_text: false,
     }
 }
 

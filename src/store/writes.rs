@@ -12,7 +12,7 @@ use url::Url;
 
 use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
-use super::{Generation, PollCounts, Retention, Store, StoreError};
+use super::{Generation, PollCounts, Retention, Store, StoreError, Waiting};
 use crate::model::{Failure, FeedSpec, Outcome, ParsedFeed, Validators};
 use crate::series::Assignments;
 
@@ -49,12 +49,15 @@ pub struct Document {
     pub status: u16,
     /// Validators to send next time (stored only now, after a successful parse).
     pub validators: Validators,
+    /// Whether its new articles wait for their pages (the feed's `full_text`).
+    pub full_text: bool,
 }
 
 impl PollWrite {
     /// A document to store (boxed: it is much larger than the other outcomes).
     pub fn stored(parsed: ParsedFeed, status: u16, validators: Validators, moved_to: Option<Redirect>) -> PollWrite {
-        PollWrite { outcome: Outcome::Done(Box::new(Document { parsed, status, validators })), moved_to }
+        let doc = Document { parsed, status, validators, full_text: false };
+        PollWrite { outcome: Outcome::Done(Box::new(doc)), moved_to }
     }
 
     /// A failed poll, recorded on the feed.
@@ -66,8 +69,8 @@ impl PollWrite {
 fn apply(conn: &Connection, feed: &FeedRef, write: &PollWrite, now: DateTime<Utc>) -> Result<PollCounts, StoreError> {
     match &write.outcome {
         Outcome::Done(doc) => {
-            let Document { parsed, status, validators } = &**doc;
-            let counts = insert_entries(conn, feed, parsed, now)?;
+            let Document { parsed, status, validators, full_text } = &**doc;
+            let counts = insert_entries(conn, feed, parsed, now, *full_text)?;
             let repeated = (counts.repeated > 0).then(|| {
                 format!("{} entries repeat the id (guid, else link) of an earlier entry: stored once", counts.repeated)
             });
@@ -120,6 +123,16 @@ enum Job {
     Refilter {
         filters: std::sync::Arc<crate::filter::Filters>,
         reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
+    Waiting {
+        feed: String,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<Waiting>, StoreError>>,
+    },
+    FullText {
+        item: i64,
+        outcome: Result<String, String>,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
     },
     /// Everything queued before is committed; the connection is closed, then this answers.
     Close {
@@ -217,6 +230,19 @@ impl Writer {
                             let _ = reply.send(result);
                             next = queue.recv().ok();
                         }
+                        Job::Waiting { feed, limit, reply } => {
+                            let _ = reply.send(store.waiting_full_text(&feed, limit));
+                            next = queue.recv().ok();
+                        }
+                        Job::FullText { item, outcome, reply } => {
+                            let result = store.record_full_text(item, &outcome);
+                            // A failure changes no output: the body stays the feed's.
+                            if outcome.is_ok() && result.as_ref().is_ok_and(|changed| *changed) {
+                                generation.advance();
+                            }
+                            let _ = reply.send(result);
+                            next = queue.recv().ok();
+                        }
                         Job::Close { reply } => {
                             drop(store);
                             let _ = reply.send(Ok(()));
@@ -285,6 +311,17 @@ impl Writer {
         self.ask(|reply| Job::Close { reply }).await
     }
 
+    /// The newest `limit` articles of the feed `feed` whose pages wait to be fetched.
+    /// Asked of the writer, not a reader: it sees the poll it just committed.
+    pub async fn waiting_full_text(&self, feed: String, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+        self.ask(|reply| Job::Waiting { feed, limit, reply }).await
+    }
+
+    /// Records what the page of `item` gave (see [`Store::record_full_text`]).
+    pub async fn record_full_text(&self, item: i64, outcome: Result<String, String>) -> Result<bool, StoreError> {
+        self.ask(|reply| Job::FullText { item, outcome, reply }).await
+    }
+
     async fn ask<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Job) -> Result<T, StoreError> {
         let (reply, result) = oneshot::channel();
         self.jobs.send(job(reply)).map_err(|_| StoreError::WriterGone)?;
@@ -349,6 +386,7 @@ mod tests {
             enabled: true,
             title: None,
             access: Default::default(),
+            full_text: false,
         }
     }
 
