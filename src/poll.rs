@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Semaphore;
 
-use crate::fetch::robots::Robots;
+use crate::fetch::robots::{Robots, Verdict};
 use crate::fetch::{Fetcher, Source};
 use crate::grouping::Grouper;
 use crate::model::{Body, Failure, FailureKind, Outcome, PollReport, PollResult};
 use crate::parse;
 use crate::scheduler::ADOPT_REDIRECT_AFTER;
-use crate::store::{self, Compaction, FeedRef, PollWrite, Redirect, StoreError, Writer};
+use crate::store::{self, Compaction, FeedRef, PageOutcome, PollWrite, Redirect, StoreError, Writer};
 
 /// What every poll shares: the fetcher, the store's writer, and a bound on parsing threads.
 pub struct Pipeline {
@@ -240,8 +240,8 @@ impl Pipeline {
         for w in waiting {
             let outcome = self.article(&w.link, self.sources.get(name)).await;
             match &outcome {
-                Ok(_) => fetched += 1,
-                Err(why) => {
+                PageOutcome::Article(_) => fetched += 1,
+                PageOutcome::Failed(why) | PageOutcome::Later(why) => {
                     failed += 1;
                     tracing::info!(feed = name, item = w.item, "full text: {why}");
                 }
@@ -255,23 +255,42 @@ impl Pipeline {
         }
     }
 
-    /// The article at `link`, sanitized, or why there is none: robots.txt first, then the
-    /// page under the fetcher's limits, read on a blocking thread like a feed.
-    async fn article(&self, link: &str, source: Option<&Source>) -> Result<String, String> {
-        let url = url::Url::parse(link).map_err(|e| format!("the link is not a URL: {e}"))?;
-        self.robots.allows(&self.fetcher, &url, source).await?;
+    /// The article at `link`, sanitized, or why there is none (for good, or for now):
+    /// robots.txt first, then the page under the fetcher's limits, read on a blocking
+    /// thread like a feed.
+    async fn article(&self, link: &str, source: Option<&Source>) -> PageOutcome {
+        let url = match url::Url::parse(link) {
+            Ok(url) => url,
+            Err(e) => return PageOutcome::Failed(format!("the link is not a URL: {e}")),
+        };
+        match self.robots.verdict(&self.fetcher, &url, source).await {
+            Verdict::Allowed => {}
+            Verdict::Disallowed => return PageOutcome::Failed("robots.txt disallows this page".into()),
+            Verdict::Unreachable(why) => {
+                return PageOutcome::Later(format!("the site's robots.txt could not be read: {why}"))
+            }
+        }
         let body = match self.fetcher.fetch_page(&url, source).await.outcome {
             Outcome::Done(body) => body,
-            Outcome::NotModified => return Err("the server answered 304 Not Modified to a plain request".into()),
-            Outcome::Failed(f) => return Err(f.message),
+            Outcome::NotModified => {
+                return PageOutcome::Failed("the server answered 304 Not Modified to a plain request".into())
+            }
+            Outcome::Failed(f) => {
+                let passing = matches!(f.kind, FailureKind::Network | FailureKind::Timeout | FailureKind::Throttled)
+                    || f.http_status.is_some_and(|s| s >= 500);
+                return if passing { PageOutcome::Later(f.message) } else { PageOutcome::Failed(f.message) };
+            }
         };
         let _cpu = self.cpu.acquire().await.expect("the CPU semaphore is never closed");
-        tokio::task::spawn_blocking(move || {
+        let read = tokio::task::spawn_blocking(move || {
             parse::article::extract(&body.bytes, body.content_type.as_deref(), &body.final_url)
         })
-        .await
-        .map_err(|e| format!("internal error while reading the page: {e}"))?
-        .map_err(|e| e.to_string())
+        .await;
+        match read {
+            Ok(Ok(html)) => PageOutcome::Article(html),
+            Ok(Err(e)) => PageOutcome::Failed(e.to_string()),
+            Err(e) => PageOutcome::Failed(format!("internal error while reading the page: {e}")),
+        }
     }
 
     /// Parses a body on a blocking thread; a parse failure (or a parser crash) becomes a

@@ -30,6 +30,18 @@ enum Rules {
     Parsed(texting_robots::Robot),
 }
 
+/// What a site's robots.txt says of one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It may be fetched.
+    Allowed,
+    /// It may not.
+    Disallowed,
+    /// The robots.txt could not be read (a server error, no connection): no page of the
+    /// site is fetched for now. Why.
+    Unreachable(String),
+}
+
 /// The robots.txt of each origin asked so far. Cheap to share; one per poll pipeline.
 #[derive(Default)]
 pub struct Robots {
@@ -37,8 +49,8 @@ pub struct Robots {
 }
 
 impl Robots {
-    /// `Ok` when the page at `url` may be fetched, else why not (in words, for the item).
-    pub async fn allows(&self, fetcher: &Fetcher, url: &Url, source: Option<&Source>) -> Result<(), String> {
+    /// Whether the page at `url` may be fetched.
+    pub async fn verdict(&self, fetcher: &Fetcher, url: &Url, source: Option<&Source>) -> Verdict {
         let origin = url.origin().ascii_serialization();
         let cached = {
             let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
@@ -55,10 +67,10 @@ impl Robots {
             }
         };
         match rules.as_ref() {
-            Rules::All => Ok(()),
-            Rules::Unreachable(why) => Err(format!("robots.txt could not be read ({why}): the site's pages wait")),
-            Rules::Parsed(robot) if robot.allowed(url.as_str()) => Ok(()),
-            Rules::Parsed(_) => Err("robots.txt disallows this page".into()),
+            Rules::All => Verdict::Allowed,
+            Rules::Unreachable(why) => Verdict::Unreachable(why.clone()),
+            Rules::Parsed(robot) if robot.allowed(url.as_str()) => Verdict::Allowed,
+            Rules::Parsed(_) => Verdict::Disallowed,
         }
     }
 }

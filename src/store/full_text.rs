@@ -2,12 +2,18 @@
 //! their page to be fetched, and what came of it (the article, which replaces the
 //! item's body while its summary stays, or why there is none). The items table's
 //! `full_text` column: NULL, not asked; 0, waiting; 1, fetched; 2, failed
-//! (`full_text_error` says why).
+//! (`full_text_error` says why; while waiting, why the last try did not get it, and
+//! `full_text_tries` how many tries there were).
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::{Store, StoreError};
+
+/// Tries of a page that failed for a reason that may pass (a timeout, a server error, an
+/// unreachable robots.txt) before it counts as failed: a page still down after three
+/// polls is not worth the budget of the pages behind it.
+pub const MAX_TRIES: i64 = 3;
 
 const WAITING: i64 = 0;
 const FETCHED: i64 = 1;
@@ -22,12 +28,24 @@ pub struct Waiting {
     pub link: String,
 }
 
+/// What one try of an item's page gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Its article, sanitized.
+    Article(String),
+    /// No article, for good (a 404, robots.txt, not HTML): why.
+    Failed(String),
+    /// Nothing this time, for a reason that may pass: why.
+    Later(String),
+}
+
 /// What came of an item's full text, for `explain` and `/api/items/{id}/why`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", content = "error", rename_all = "snake_case")]
 pub enum FullText {
-    /// Its page is to be fetched at a coming poll (each poll fetches a few).
-    Waiting,
+    /// Its page is to be fetched at a coming poll (each poll fetches a few); why the last
+    /// try did not get it, when there was one.
+    Waiting(Option<String>),
     /// Its body is the article read from its page.
     Fetched,
     /// Its page gave no article; its body is the feed's. Why, in words.
@@ -38,7 +56,10 @@ impl FullText {
     /// In words, for `explain`.
     pub fn describe(&self) -> String {
         match self {
-            FullText::Waiting => "waiting: the page is fetched at a coming poll".into(),
+            FullText::Waiting(None) => "waiting: the page is fetched at a coming poll".into(),
+            FullText::Waiting(Some(why)) => {
+                format!("waiting: the last try did not get the page ({why}); tried again at a coming poll")
+            }
             FullText::Fetched => "fetched: the body is the article read from its page".into(),
             FullText::Failed(why) => format!("failed: {why} (the body is the feed's)"),
         }
@@ -63,17 +84,30 @@ impl Store {
     }
 
     /// Records what the page of `item` gave: its article (sanitized HTML), which becomes
-    /// the item's body, or why there was none. Only a waiting item is changed.
-    pub fn record_full_text(&mut self, item: i64, outcome: &Result<String, String>) -> Result<bool, StoreError> {
+    /// the item's body, or why there was none; a try that may do better later leaves it
+    /// waiting, until [`MAX_TRIES`]. Only a waiting item is changed; whether its body did.
+    pub fn record_full_text(&mut self, item: i64, outcome: &PageOutcome) -> Result<bool, StoreError> {
         let changed = match outcome {
-            Ok(html) => self.conn.execute(
+            PageOutcome::Article(html) => self.conn.execute(
                 "UPDATE items SET content = ?2, full_text = ?3, full_text_error = NULL WHERE id = ?1 AND full_text = 0",
                 params![item, html, FETCHED],
             )?,
-            Err(why) => self.conn.execute(
-                "UPDATE items SET full_text = ?3, full_text_error = ?2 WHERE id = ?1 AND full_text = 0",
-                params![item, why, FAILED],
-            )?,
+            PageOutcome::Failed(why) => {
+                self.conn.execute(
+                    "UPDATE items SET full_text = ?3, full_text_error = ?2 WHERE id = ?1 AND full_text = 0",
+                    params![item, why, FAILED],
+                )?;
+                0
+            }
+            PageOutcome::Later(why) => {
+                self.conn.execute(
+                    "UPDATE items SET full_text_tries = full_text_tries + 1, full_text_error = ?2,
+                        full_text = CASE WHEN full_text_tries + 1 >= ?3 THEN ?4 ELSE full_text END
+                     WHERE id = ?1 AND full_text = 0",
+                    params![item, why, MAX_TRIES, FAILED],
+                )?;
+                0
+            }
         };
         Ok(changed > 0)
     }
@@ -87,7 +121,7 @@ impl Store {
             })
             .optional()?;
         Ok(match row {
-            Some((Some(WAITING), _)) => Some(FullText::Waiting),
+            Some((Some(WAITING), error)) => Some(FullText::Waiting(error)),
             Some((Some(FETCHED), _)) => Some(FullText::Fetched),
             Some((Some(_), error)) => Some(FullText::Failed(error.unwrap_or_default())),
             _ => None,

@@ -29,7 +29,7 @@ use rusqlite::Connection;
 pub use crate::model::PollCounts;
 pub use database::{Database, WritingDatabase};
 pub use feeds::{FeedRef, Purged};
-pub use full_text::{FullText, Waiting};
+pub use full_text::{FullText, PageOutcome, Waiting};
 pub use generation::Generation;
 pub use housekeeping::{Compaction, Retention, PRUNE_EVERY};
 pub use lock::WriterLock;

@@ -177,10 +177,12 @@ UPDATE series SET items = (
 ALTER TABLE items ADD COLUMN media TEXT;
 "#,
     // Full text for summary-only feeds (`store::full_text`): NULL, not asked; 0, the page
-    // waits to be fetched; 1, fetched; 2, failed, with why.
+    // waits to be fetched (tried so many times, the last error kept); 1, fetched; 2,
+    // failed, with why.
     r#"
 ALTER TABLE items ADD COLUMN full_text INTEGER;
 ALTER TABLE items ADD COLUMN full_text_error TEXT;
+ALTER TABLE items ADD COLUMN full_text_tries INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_full_text_waiting ON items (feed_id, id) WHERE full_text = 0;
 "#,
 ];

@@ -499,3 +499,32 @@ fn a_story_is_shown_by_its_strongest_members_not_its_newest_strays() {
     let related: Vec<&str> = stray.related.iter().map(|r| r.title.as_str()).collect();
     assert!(!related.contains(&"China sets terms for Taiwan talks"), "{related:?}");
 }
+
+/// A page that failed for a reason that may pass stays waiting, with why, until its
+/// third try; an article replaces the body once, and nothing changes a settled item.
+#[test]
+fn a_page_that_fails_for_now_is_tried_again_up_to_three_times() {
+    use super::full_text::MAX_TRIES;
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f")]).unwrap();
+    let a = store.feed("a").unwrap();
+    let mut write = stored(vec![entry("1", "http://a.example/1"), entry("2", "http://a.example/2")], "1");
+    if let crate::model::Outcome::Done(doc) = &mut write.outcome {
+        doc.full_text = true;
+    }
+    store.write_poll(&a, &write, Utc::now()).unwrap();
+    let waiting: Vec<i64> = store.waiting_full_text("a", 10).unwrap().iter().map(|w| w.item).collect();
+    assert_eq!(waiting, [2, 1], "newest first");
+    for _ in 1..MAX_TRIES {
+        assert!(!store.record_full_text(1, &PageOutcome::Later("timeout".into())).unwrap());
+        assert_eq!(store.full_text_of(1).unwrap(), Some(FullText::Waiting(Some("timeout".into()))));
+    }
+    store.record_full_text(1, &PageOutcome::Later("timeout".into())).unwrap();
+    assert_eq!(store.full_text_of(1).unwrap(), Some(FullText::Failed("timeout".into())));
+    assert!(store.record_full_text(2, &PageOutcome::Article("<p>whole</p>".into())).unwrap());
+    assert!(!store.record_full_text(2, &PageOutcome::Article("<p>again</p>".into())).unwrap(), "settled");
+    assert_eq!(store.full_text_of(2).unwrap(), Some(FullText::Fetched));
+    assert!(store.waiting_full_text("a", 10).unwrap().is_empty());
+    let bodies: Vec<String> = store.newest_items(10).unwrap().into_iter().map(|i| i.content_html).collect();
+    assert!(bodies.contains(&"<p>whole</p>".to_string()), "{bodies:?}");
+}

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::feeds::{record_failure, record_move, record_not_modified, record_success, set_next_poll, FeedRef};
 use super::items::insert_entries;
-use super::{Generation, PollCounts, Retention, Store, StoreError, Waiting};
+use super::{Generation, PageOutcome, PollCounts, Retention, Store, StoreError, Waiting};
 use crate::model::{Failure, FeedSpec, Outcome, ParsedFeed, Validators};
 use crate::series::Assignments;
 
@@ -131,7 +131,7 @@ enum Job {
     },
     FullText {
         item: i64,
-        outcome: Result<String, String>,
+        outcome: PageOutcome,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
     /// Everything queued before is committed; the connection is closed, then this answers.
@@ -236,8 +236,8 @@ impl Writer {
                         }
                         Job::FullText { item, outcome, reply } => {
                             let result = store.record_full_text(item, &outcome);
-                            // A failure changes no output: the body stays the feed's.
-                            if outcome.is_ok() && result.as_ref().is_ok_and(|changed| *changed) {
+                            // Only an article changes an output: otherwise the body stays the feed's.
+                            if result.as_ref().is_ok_and(|changed| *changed) {
                                 generation.advance();
                             }
                             let _ = reply.send(result);
@@ -318,7 +318,7 @@ impl Writer {
     }
 
     /// Records what the page of `item` gave (see [`Store::record_full_text`]).
-    pub async fn record_full_text(&self, item: i64, outcome: Result<String, String>) -> Result<bool, StoreError> {
+    pub async fn record_full_text(&self, item: i64, outcome: PageOutcome) -> Result<bool, StoreError> {
         self.ask(|reply| Job::FullText { item, outcome, reply }).await
     }
 
