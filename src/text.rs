@@ -164,6 +164,20 @@ pub fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     h
 }
 
+/// `name` as one URL path segment: anything but unreserved characters percent-encoded, so
+/// a feed named `a/b` or a tag `R&D` gives a link that leads back to it.
+pub fn path_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +211,11 @@ mod tests {
         assert_eq!(stable_hash([&b""[..]]), 0xcbf2_9ce4_8422_2325);
         assert_eq!(stable_hash([&b"a"[..]]), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(stable_hash([&b"ab"[..]]), stable_hash([&b"a"[..], &b"b"[..]]));
+    }
+
+    #[test]
+    fn a_path_segment_leads_back_to_its_name() {
+        assert_eq!(path_segment("wire-a_1.b~"), "wire-a_1.b~");
+        assert_eq!(path_segment("R&D/é"), "R%26D%2F%C3%A9");
     }
 }

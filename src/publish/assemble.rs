@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::config::ServerSettings;
 use crate::render::{self, FeedMeta, Format};
 use crate::store::{Store, StoreError};
+use crate::text::path_segment;
 
 /// Which items a published feed shows: the one name for a feed's scope, from the route
 /// (or `render --series`) to the store's query.
@@ -32,8 +33,8 @@ impl FeedScope {
         match self {
             FeedScope::Merged => "feed".to_string(),
             FeedScope::Series(id) => format!("series/{id}"),
-            FeedScope::Tag(tag) => format!("tags/{}", segment(tag)),
-            FeedScope::Source(name) => format!("sources/{}", segment(name)),
+            FeedScope::Tag(tag) => format!("tags/{}", path_segment(tag)),
+            FeedScope::Source(name) => format!("sources/{}", path_segment(name)),
         }
     }
 
@@ -46,20 +47,6 @@ impl FeedScope {
             FeedScope::Source(_) => "no configured feed has this name",
         }
     }
-}
-
-/// `name` as one path segment: anything but unreserved characters percent-encoded, so a
-/// feed named `a/b` or a tag `R&D` gives a self link that leads back to it.
-fn segment(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The feed of `scope` in `format`, with at most `limit` items, under `settings`' title and

@@ -308,6 +308,14 @@ pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> 
                                 br;
                                 span.meta { (f.name) " · " a href=(f.url) { (f.url) } }
                                 @if !f.tags.is_empty() { br; span.meta { "tags: " (f.tags.join(", ")) } }
+                                br;
+                                span.meta {
+                                    "as storyline stores it: "
+                                    @let feed = format!("{}sources/{}", meta.base_url, crate::text::path_segment(&f.name));
+                                    a href=(format!("{feed}.atom")) { "Atom" } " · "
+                                    a href=(format!("{feed}.rss")) { "RSS" } " · "
+                                    a href=(format!("{feed}.json")) { "JSON" }
+                                }
                             }
                             td data-label="Status" {
                                 (status(f))
@@ -459,6 +467,7 @@ mod tests {
         assert!(page.contains("failing: http error (HTTP 503)") && page.contains("3 failures in a row"), "{page}");
         assert!(page.contains("HTTP 503 &lt;Service Unavailable&gt;"), "errors are escaped");
         assert!(page.contains("not polled (gone)"));
+        assert!(page.contains(r#"<a href="http://127.0.0.1:8080/sources/a-ok.atom">Atom</a>"#), "{page}");
     }
 
     #[test]
