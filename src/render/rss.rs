@@ -20,7 +20,8 @@ pub fn rss(meta: &FeedMeta, items: &[Item]) -> String {
     let _ = writeln!(out, "  <link>{}</link>", x(meta.base_url.as_str()));
     // Readers treat a channel description as HTML: the title (built from headlines, for
     // a series) is escaped as HTML text first, then for XML.
-    let description = x(&format!("{}: merged feed by storyline", meta.title));
+    // The feed's title says what it holds (merged, a series, a tag, one source).
+    let description = x(&format!("{}, republished by storyline", meta.title));
     let _ = writeln!(out, "  <description>{}</description>", x(&description));
     let _ = writeln!(
         out,
