@@ -27,16 +27,7 @@ fn main() {
     let parsed: Vec<_> =
         paths.iter().filter_map(|p| storyline::parse::parse(&std::fs::read(p).unwrap(), None, &url).ok()).collect();
     let specs: Vec<FeedSpec> = (0..parsed.len())
-        .map(|i| FeedSpec {
-            name: format!("f{i:04}"),
-            url: Url::parse(&format!("http://127.0.0.1/feeds/{i}.xml")).unwrap(),
-            schedule: None,
-            tags: vec![],
-            enabled: true,
-            title: None,
-            access: Default::default(),
-            full_text: false,
-        })
+        .map(|i| FeedSpec::new(format!("f{i:04}"), Url::parse(&format!("http://127.0.0.1/feeds/{i}.xml")).unwrap()))
         .collect();
     let work = tempfile::tempdir().unwrap();
     let mut store = Store::open(&work.path().join("bench.db")).unwrap();

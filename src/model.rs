@@ -97,6 +97,23 @@ pub struct FeedSpec {
     pub full_text: bool,
 }
 
+impl FeedSpec {
+    /// A feed by `name` at `url` with every other key at its default (enabled, no
+    /// schedule, tags, title, access or full text of its own).
+    pub fn new(name: impl Into<String>, url: Url) -> FeedSpec {
+        FeedSpec {
+            name: name.into(),
+            url,
+            schedule: None,
+            tags: Vec::new(),
+            enabled: true,
+            title: None,
+            access: Access::default(),
+            full_text: false,
+        }
+    }
+}
+
 /// One entry of a parsed feed, normalized: plain-text title, absolute URLs, sanitized HTML.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entry {

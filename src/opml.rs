@@ -259,16 +259,7 @@ mod tests {
 
     #[test]
     fn imports_skip_known_urls_and_make_names_unique() {
-        let existing = vec![FeedSpec {
-            name: "a-paper".into(),
-            url: Url::parse("http://a.example/rss").unwrap(),
-            schedule: None,
-            tags: vec![],
-            enabled: true,
-            title: None,
-            access: Default::default(),
-            full_text: false,
-        }];
+        let existing = vec![FeedSpec::new("a-paper", Url::parse("http://a.example/rss").unwrap())];
         let outline = |title: &str, url: &str| Outline {
             title: title.into(),
             url: url.into(),
@@ -296,14 +287,8 @@ mod tests {
     #[test]
     fn written_opml_reads_back_with_folders_titles_and_tags() {
         let spec = |name: &str, url: &str, tags: &[&str]| FeedSpec {
-            name: name.into(),
-            url: Url::parse(url).unwrap(),
-            schedule: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            enabled: true,
-            title: None,
-            access: Default::default(),
-            full_text: false,
+            ..FeedSpec::new(name, Url::parse(url).unwrap())
         };
         let feeds = vec![
             spec("p0000", "http://x.example/f?a=1&b=2", &["world", "daily"]),

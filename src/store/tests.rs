@@ -7,16 +7,7 @@ use super::*;
 use crate::model::{Entry, FeedSpec, ParsedFeed, Validators};
 
 fn spec(name: &str, url: &str) -> FeedSpec {
-    FeedSpec {
-        name: name.into(),
-        url: Url::parse(url).unwrap(),
-        schedule: None,
-        tags: vec![],
-        enabled: true,
-        title: None,
-        access: Default::default(),
-        full_text: false,
-    }
+    FeedSpec::new(name, Url::parse(url).unwrap())
 }
 
 fn entry(guid: &str, link: &str) -> Entry {

@@ -378,16 +378,7 @@ mod tests {
     }
 
     fn spec(name: &str) -> FeedSpec {
-        FeedSpec {
-            name: name.into(),
-            url: Url::parse(&format!("http://{name}.example/f")).unwrap(),
-            schedule: None,
-            tags: vec![],
-            enabled: true,
-            title: None,
-            access: Default::default(),
-            full_text: false,
-        }
+        FeedSpec::new(name, Url::parse(&format!("http://{name}.example/f")).unwrap())
     }
 
     /// A poll whose writes fail (here: its feed is not in the store) fails alone; the
