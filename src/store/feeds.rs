@@ -50,6 +50,15 @@ fn feed_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<FeedRef>> {
     }))
 }
 
+/// Every configured feed's row for `feeds`, `/feeds` and `/api/feeds`: its item count
+/// kept on the row, its hidden items counted through `items_hidden`.
+pub(super) const FEED_STATUSES: &str =
+    "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
+                    error_count, item_count, next_poll, moved_to, enabled, gone,
+                    last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL),
+                    retry_after, site_link
+             FROM feeds WHERE in_config = 1 ORDER BY name";
+
 impl Store {
     /// Makes the feeds table match the configuration: adds new feeds, updates changed URLs
     /// (forgetting validators that belonged to the old URL), and marks feeds that left the
@@ -100,13 +109,7 @@ impl Store {
 
     /// Every feed in the configuration, in name order.
     pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name, url, config_url, title, last_poll, last_success, last_status, http_status, last_error,
-                    error_count, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id), next_poll, moved_to, enabled, gone,
-                    last_warning, tags, (SELECT COUNT(*) FROM items WHERE feed_id = feeds.id AND filtered IS NOT NULL),
-                    retry_after, site_link
-             FROM feeds WHERE in_config = 1 ORDER BY name",
-        )?;
+        let mut stmt = self.conn.prepare_cached(FEED_STATUSES)?;
         let rows = stmt.query_map([], |r| {
             let time = |i| r.get::<_, Option<i64>>(i).map(|t| t.map(super::time));
             Ok(FeedStatus {

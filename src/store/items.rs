@@ -65,9 +65,7 @@ impl Store {
 
     /// Items first seen at or after `since`.
     pub fn items_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM items WHERE first_seen >= ?1", [since.timestamp()], |r| r.get(0))?)
+        Ok(self.conn.prepare_cached(ITEMS_SINCE)?.query_row([since.timestamp()], |r| r.get(0))?)
     }
 
     /// The newest `limit` articles of the configured feeds carrying `tag`.
@@ -216,8 +214,16 @@ pub(super) fn insert_entries(
             Inserted::Known => counts.unchanged += 1,
         }
     }
+    let inserted = counts.new + counts.duplicates;
+    if inserted > 0 {
+        conn.prepare_cached("UPDATE feeds SET item_count = item_count + ?2 WHERE id = ?1")?
+            .execute(params![feed.id, inserted as i64])?;
+    }
     Ok(counts)
 }
+
+/// Items first seen at or after ?1, counted in `items_first_seen`.
+pub(super) const ITEMS_SINCE: &str = "SELECT COUNT(*) FROM items WHERE first_seen >= ?1";
 
 /// Whether a feed (?1) has anything stored, through `items_identity`.
 pub(super) const HAS_ITEMS: &str = "SELECT 1 FROM items WHERE feed_id = ?1 LIMIT 1";

@@ -185,6 +185,18 @@ ALTER TABLE items ADD COLUMN full_text_error TEXT;
 ALTER TABLE items ADD COLUMN full_text_tries INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_full_text_waiting ON items (feed_id, id) WHERE full_text = 0;
 "#,
+    // Counts the pages show without reading every item: each feed's items kept on its row
+    // (the writer adds what it inserts; only `purge-removed` deletes items, and only of
+    // feeds it deletes too), the hidden ones through a partial index, and the items first
+    // seen since a time through an index on `first_seen` (appended in order: new items
+    // are first seen now). At 1M items `GET /` took 3.5 s to 6 s and `feeds` 0.9 s, both
+    // reading every item row.
+    r#"
+ALTER TABLE feeds ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+UPDATE feeds SET item_count = (SELECT COUNT(*) FROM items WHERE items.feed_id = feeds.id);
+CREATE INDEX items_hidden ON items (feed_id) WHERE filtered IS NOT NULL;
+CREATE INDEX items_first_seen ON items (first_seen);
+"#,
 ];
 
 /// Whether the database has this build's schema, for a connection that cannot migrate.

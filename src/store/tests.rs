@@ -519,3 +519,41 @@ fn a_page_that_fails_for_now_is_tried_again_up_to_three_times() {
     let bodies: Vec<String> = store.newest_items(10).unwrap().into_iter().map(|i| i.content_html).collect();
     assert!(bodies.contains(&"<p>whole</p>".to_string()), "{bodies:?}");
 }
+
+/// The counts every page shows answer from an index or a kept count: the feeds listing
+/// and the front page's "items today" read no item row.
+#[test]
+fn the_counts_the_pages_show_read_no_item_row() {
+    use super::feeds::FEED_STATUSES;
+    use super::items::ITEMS_SINCE;
+    let (_dir, store) = open();
+    for (sql, index) in [(FEED_STATUSES, "items_hidden"), (ITEMS_SINCE, "items_first_seen")] {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let unbound = rusqlite::params_from_iter(vec![1; stmt.parameter_count()]);
+        let plan: Vec<String> = stmt.query_map(unbound, |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN items") || step.contains("SCAN i ")),
+            "{sql}\n{plan:#?}"
+        );
+        assert!(plan.iter().any(|step| step.starts_with("SEARCH items") && step.contains(index)), "{sql}\n{plan:#?}");
+    }
+}
+
+/// A feed's item count is kept on its row as items are stored, copies included.
+#[test]
+fn a_feeds_item_count_follows_what_is_stored() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
+    store
+        .write_poll(
+            &a,
+            &stored(vec![entry("1", "http://x.example/1"), entry("2", "http://x.example/2")], "1"),
+            Utc::now(),
+        )
+        .unwrap();
+    store.write_poll(&a, &stored(vec![entry("1", "http://x.example/1")], "2"), Utc::now()).unwrap();
+    store.write_poll(&b, &stored(vec![entry("b1", "http://x.example/1")], "1"), Utc::now()).unwrap();
+    let counts: Vec<(String, u64)> = store.feed_statuses().unwrap().into_iter().map(|f| (f.name, f.items)).collect();
+    assert_eq!(counts, [("a".to_string(), 2), ("b".to_string(), 1)]);
+}
