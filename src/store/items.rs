@@ -57,9 +57,9 @@ impl Store {
     /// The newest `limit` articles of configured feeds that are in no story (alone in
     /// their series, or not grouped yet), after skipping `skip`.
     pub fn other_news(&self, skip: usize, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let filter =
-            format!("i.duplicate_of IS NULL AND {SHOWN} AND COALESCE(s.items, 1) < {}", crate::model::STORY_ARTICLES);
-        let mut items = self.items_where(&filter, NEWEST, None, skip + limit)?;
+        let select = other_news_select();
+        let filter = format!("s.items < {} AND i.duplicate_of IS NULL AND {SHOWN}", crate::model::STORY_ARTICLES);
+        let mut items = self.items_from(&select, &filter, OTHER_NEWS_ORDER, None, skip + limit)?;
         Ok(items.split_off(skip.min(items.len())))
     }
 
@@ -345,6 +345,23 @@ pub(super) const ITEM_SELECT: &str =
             f.tags, s.keywords, i.categories, i.media
      FROM items i JOIN feeds f ON f.id = i.feed_id LEFT JOIN item_series m ON m.item = i.id
         LEFT JOIN series s ON s.id = m.series";
+
+/// [`ITEM_SELECT`]'s columns, driven from the series that are not stories (through
+/// `series_not_stories`): walking `items_newest` and dropping story members instead read
+/// every item row once most recent items were in stories (`GET /` took 0.27 s at 50k
+/// items, 0.52 s at 94k, 6.0 s at 685k). An item not grouped yet is in no series and
+/// joins "Other news" when its round is written, seconds later. `CROSS JOIN` keeps
+/// SQLite to this order: without statistics it would scan the items instead.
+pub(super) fn other_news_select() -> String {
+    let columns = &ITEM_SELECT[..ITEM_SELECT.find("FROM items i").expect("ITEM_SELECT reads items")];
+    format!(
+        "{columns} FROM series s CROSS JOIN item_series m ON m.series = s.id
+            CROSS JOIN items i ON i.id = m.item CROSS JOIN feeds f ON f.id = i.feed_id"
+    )
+}
+
+/// "Other news" newest first: a series of one article is as new as it.
+pub(super) const OTHER_NEWS_ORDER: &str = "s.last_published DESC, s.id DESC";
 
 /// How [`ITEM_SELECT`] joins an item to its membership: an original's own.
 const MEMBERSHIP: &str = "m.item = i.id";

@@ -557,3 +557,20 @@ fn a_feeds_item_count_follows_what_is_stored() {
     let counts: Vec<(String, u64)> = store.feed_statuses().unwrap().into_iter().map(|f| (f.name, f.items)).collect();
     assert_eq!(counts, [("a".to_string(), 2), ("b".to_string(), 1)]);
 }
+
+/// "Other news" walks the series that are not stories, newest first, and reads only the
+/// items it shows.
+#[test]
+fn other_news_walks_the_series_that_are_not_stories() {
+    use super::items::{other_news_select, OTHER_NEWS_ORDER, SHOWN};
+    let (_dir, store) = open();
+    let story = crate::model::STORY_ARTICLES;
+    let sql = format!(
+        "{} WHERE s.items < {story} AND i.duplicate_of IS NULL AND {SHOWN} ORDER BY {OTHER_NEWS_ORDER} LIMIT 30",
+        other_news_select()
+    );
+    let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let plan: Vec<String> = stmt.query_map([], |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+    assert!(plan[0].contains("series_not_stories"), "{plan:#?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE") || step.starts_with("SCAN i")), "{plan:#?}");
+}

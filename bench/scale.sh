@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# How storyline's costs grow with the store: polls generated corpora (1,000 feeds x 50
+# items each, a new seed per batch, served by nginx on loopback) into one database, and
+# after the batches listed in CHECK measures, at that size:
+#   the batch's poll (seconds, peak MiB), the idle daemon's memory, and the time of a
+#   first (uncached) GET /, /feed.atom, /feeds, a series page and `storyline feeds`.
+#
+# Usage: bench/scale.sh [BATCHES=20] [CHECK="1 2 20"]   (20 batches: 1M items, ~2 GB)
+# Needs: nginx, curl, /usr/bin/time. Prints one table row per checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BATCHES=${1:-20}
+CHECK=${2:-"1 2 20"}
+PORT=${PORT:-18080}
+HTTP=${HTTP:-18081}
+WORK=$(mktemp -d /tmp/storyline-scale.XXXX)
+chmod 755 "$WORK"
+cleanup() {
+    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
+    [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+cargo build --release --quiet --bin storyline
+BIN=${BIN:-target/release/storyline}
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  types { application/rss+xml xml; }
+  server { listen 127.0.0.1:$PORT; location /feeds/ { alias $WORK/feeds/; etag on; } }
+}
+NGINX
+
+timed() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1; cat "$WORK/time"; }
+get() { curl -s -o /dev/null -w "%{time_total}" "http://127.0.0.1:$HTTP$1"; }
+
+printf '%9s %8s %9s %8s %8s %10s %8s %9s %9s %10s\n' items poll_s poll_MiB idle_MiB "GET /" feed.atom /feeds series feeds_cli db_MB
+for batch in $(seq 1 "$BATCHES"); do
+    rm -rf "$WORK/feeds"
+    python3 bench/gen_corpus.py "$WORK/feeds" 1000 50 "$((41 + batch))" >/dev/null
+    sed -i "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$WORK/feeds/urls.txt"
+    if [ "$batch" = 1 ]; then
+        {
+            printf '[storage]\ndatabase = "storyline.db"\nretention = "forever"\n'
+            printf '[fetch]\nmax_concurrent = 32\nper_host = 32\n[server]\nlisten = "127.0.0.1:%s"\n' "$HTTP"
+            i=0
+            while read -r url; do printf '[[feed]]\nname = "f%04d"\nurl = "%s"\n' "$i" "$url"; i=$((i+1)); done < "$WORK/feeds/urls.txt"
+        } > "$WORK/config.toml"
+        nginx -c "$WORK/nginx.conf"
+    fi
+    read -r poll poll_kb < <(timed "$BIN" --config "$WORK/config.toml" poll)
+    case " $CHECK " in *" $batch "*) ;; *) continue ;; esac
+    items=$("$BIN" --config "$WORK/config.toml" export items | wc -l)
+    # The daemon sees every feed polled just now, so it only serves while it is measured.
+    "$BIN" --config "$WORK/config.toml" run > "$WORK/daemon.log" 2>&1 & DAEMON=$!
+    until curl -sf -o /dev/null "http://127.0.0.1:$HTTP/healthz"; do sleep 0.2; done
+    front=$(get /)
+    atom=$(get /feed.atom)
+    feeds=$(get /feeds)
+    series=$(curl -s "http://127.0.0.1:$HTTP/api/series?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+    page=$(get "/series/$series")
+    sleep 2
+    idle_kb=$(awk '/VmRSS/ {print $2}' "/proc/$DAEMON/status")
+    kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=
+    read -r cli _ < <(timed "$BIN" --config "$WORK/config.toml" feeds)
+    db=$(du -m "$WORK/storyline.db" | cut -f1)
+    printf '%9s %8s %9s %8s %8s %10s %8s %9s %9s %10s\n' "$items" "$poll" "$((poll_kb / 1024))" "$((idle_kb / 1024))" \
+        "$front" "$atom" "$feeds" "$page" "$cli" "$db"
+done
