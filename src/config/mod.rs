@@ -362,23 +362,24 @@ impl Config {
     /// How each feed that needs more than its URL (a User-Agent of its own, headers,
     /// credentials) is asked, by name.
     pub fn sources(&self) -> std::collections::HashMap<String, crate::fetch::Source> {
-        self.feeds
-            .iter()
-            .filter(|f| !f.access.is_default())
-            .map(|f| (f.name.clone(), crate::fetch::Source { origin: f.url.clone(), access: f.access.clone() }))
-            .collect()
+        self.feeds.iter().filter_map(|f| Some((f.name.clone(), source_of(f)?))).collect()
     }
 
     /// The source configured at `url`, if one needs more than its URL (for `inspect`).
     pub fn source_at(&self, url: &Url) -> Option<crate::fetch::Source> {
-        let f = self.feeds.iter().find(|f| f.url == *url && !f.access.is_default())?;
-        Some(crate::fetch::Source { origin: f.url.clone(), access: f.access.clone() })
+        self.feeds.iter().filter(|f| f.url == *url).find_map(source_of)
     }
 
     /// The schedule that applies to a feed.
     pub fn schedule_of<'a>(&'a self, feed: &'a FeedSpec) -> &'a Schedule {
         feed.schedule.as_ref().unwrap_or(&self.fetch.schedule)
     }
+}
+
+/// How the fetcher asks for `f`, when it needs more than its URL: its access, sent to its
+/// configured URL's origin.
+fn source_of(f: &FeedSpec) -> Option<crate::fetch::Source> {
+    (!f.access.is_default()).then(|| crate::fetch::Source { origin: f.url.clone(), access: f.access.clone() })
 }
 
 /// Where the database is, and why there, for a configuration in `dir` whose

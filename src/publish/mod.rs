@@ -175,8 +175,8 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/series", get(api_series))
         .route("/api/series/{id}", get(api_one_series))
         .route("/series/{file}", get(series_feed))
-        .route("/tags/{file}", get(tag_feed))
-        .route("/sources/{file}", get(source_feed))
+        .route("/tags/{file}", get(|s, p, q, h| merged_length_feed(s, p, q, h, FeedScope::Tag)))
+        .route("/sources/{file}", get(|s, p, q, h| merged_length_feed(s, p, q, h, FeedScope::Source)))
         .route("/feeds", get(feeds_page))
         .route("/style.css", get(stylesheet))
         .route("/digest.atom", get(digest))
@@ -423,28 +423,19 @@ fn pages(mut response: Response) -> Response {
     response
 }
 
-/// `/tags/{tag}.atom|.rss|.json`: the merged feed restricted to the feeds carrying a tag.
-async fn tag_feed(
+/// `/tags/{tag}.EXT` (the merged feed restricted to the feeds carrying a tag) and
+/// `/sources/{name}.EXT` (one configured feed's items as storyline stored them:
+/// normalized, deduplicated, sanitized, with series and media, its copies of articles
+/// first received from another feed included), at the merged feed's default length.
+async fn merged_length_feed(
     State(state): State<Arc<Published>>,
     Path(file): Path<String>,
     Query(q): Query<Limit>,
     headers: HeaderMap,
+    scope: fn(String) -> FeedScope,
 ) -> Result<Response, ApiError> {
     let default = state.settings().items;
-    scoped_feed(&state, FeedScope::Tag, &file, q.limit, default, &headers).await
-}
-
-/// `/sources/{name}.atom|.rss|.json`: one configured feed's items as storyline stored
-/// them (normalized, deduplicated, sanitized, with series and media), its copies of
-/// articles first received from another feed included.
-async fn source_feed(
-    State(state): State<Arc<Published>>,
-    Path(file): Path<String>,
-    Query(q): Query<Limit>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let default = state.settings().items;
-    scoped_feed(&state, FeedScope::Source, &file, q.limit, default, &headers).await
+    scoped_feed(&state, scope, &file, q.limit, default, &headers).await
 }
 
 /// `NAME.atom|.rss|.json` as (name, extension, format).
