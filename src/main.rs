@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod allocator;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use storyline::app::{App, CommandError};
 use storyline::config::{Config, FetchSettings};
@@ -134,29 +136,8 @@ enum FormatArg {
     Json,
 }
 
-/// Malloc arenas the daemon may use. glibc gives each thread that allocates under
-/// contention an arena of its own (up to 8 per core) and seldom returns their freed
-/// pages, so the renders of many distinct feeds (`?limit=N` is rendered on demand) left
-/// the daemon far larger than what it holds: over 3,000 distinct `/feed.{atom,rss,json}
-/// ?limit=1..1000` GETs (gzip, 8 clients, 50k-item store) it grew by 379 MiB with the
-/// default and by 127 MiB with 2 arenas, in the same time (98 s and 100 s).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const DAEMON_MALLOC_ARENAS: libc::c_int = 2;
-
-/// Bounds the process's malloc arenas (before any thread starts); glibc only.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, DAEMON_MALLOC_ARENAS);
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Run) {
-        limit_malloc_arenas();
-    }
     if let Some(database) = &cli.database {
         // The configuration reads it (on every load, reloads included). Set before any
         // other thread exists.

@@ -26,7 +26,7 @@ pub struct Pipeline {
     fetcher: Fetcher,
     writer: Arc<Writer>,
     grouper: Arc<Grouper>,
-    /// One parse per core keeps blocking threads (and their malloc arenas) few while
+    /// One parse per core keeps blocking threads (and their allocator heaps) few while
     /// fetches wait on the network.
     cpu: Arc<Semaphore>,
     /// Polls between their fetch and their commit. Fetched bodies and parsed documents
