@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet --bin storyline
+[ -n "${BIN:-}" ] || cargo build --release --quiet --bin storyline   # BIN=path measures another build
 BIN=${BIN:-target/release/storyline}
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;

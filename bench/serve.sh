@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet --bin storyline
+[ -n "${BIN:-}" ] || cargo build --release --quiet --bin storyline   # BIN=path measures another build
 BIN=${BIN:-target/release/storyline}
 python3 bench/gen_corpus.py "$WORK/feeds" 1000 50 42 >/dev/null
 sed -i "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$WORK/feeds/urls.txt"

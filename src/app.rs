@@ -371,8 +371,8 @@ impl App {
         Ok(self.read().explain(id)?)
     }
 
-    /// The newest series.
-    pub fn series(&self, limit: usize) -> anyhow::Result<Vec<crate::store::SeriesRow>> {
-        Ok(self.read().series_list(limit)?)
+    /// The newest series (only the stories when `stories_only`).
+    pub fn series(&self, limit: usize, stories_only: bool) -> anyhow::Result<Vec<crate::store::SeriesRow>> {
+        Ok(self.read().series_list(limit, stories_only)?)
     }
 }

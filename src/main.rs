@@ -44,7 +44,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The newest story series: id, title, items, last update, keywords.
+    /// The newest story series: id, title, items, last update, keywords. The text lists
+    /// stories (series of two articles or more); `--json` lists every series.
     Series {
         /// JSON instead of text.
         #[arg(long)]
@@ -52,6 +53,9 @@ enum Command {
         /// How many.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// List series of one item too.
+        #[arg(long)]
+        all: bool,
     },
     /// Why an item is in its series: how it was chosen, its score against what it needed,
     /// the shared names and terms with their weights, the runner-up, or why it started one.
@@ -286,8 +290,8 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             };
             out.write_all(App::open(load(&path)?)?.render(format, scope)?.as_bytes())?;
         }
-        Command::Series { json, limit } => {
-            let series = App::open(load(&path)?)?.series(limit)?;
+        Command::Series { json, limit, all } => {
+            let series = App::open(load(&path)?)?.series(limit, !(all || json))?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &series)?;
                 writeln!(out)?;
@@ -371,14 +375,8 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
     let Some(why) = &e.why else {
         return writeln!(out, "grouped before storyline recorded its decisions: nothing to explain");
     };
-    let how = match why.how {
-        How::Copy => "a copy of an article in the series",
-        How::NearDuplicate => "a near-duplicate headline",
-        How::Neighbour => "close to one earlier headline",
-        How::Similar => "similar to the series",
-        How::New => "started a new series",
-    };
-    writeln!(out, "decided: {how}: {}", why.reason())?;
+    let reason = e.reason.clone().unwrap_or_else(|| why.reason());
+    writeln!(out, "decided: {}: {reason}", why.how.describe())?;
     if let Some(c) = why.confidence() {
         let margin = |m: Option<f32>| m.map_or("no bar".to_string(), |m| format!("{m:+.3}"));
         let (score, topic) = (margin(c.score_margin), margin(c.topic_margin));
@@ -404,7 +402,8 @@ fn print_explanation(out: &mut impl Write, e: &storyline::store::Explanation) ->
         let needed = r.needed.map_or(String::new(), |n| format!(", needed {n:.3}"));
         let topic = r.topic.map_or(String::new(), |t| format!(", topic {:.3} (needed {:.3})", t.similarity, t.needed));
         let label = if why.how == How::New { "closest" } else { "runner-up" };
-        writeln!(out, "{label}: series {} scored {:.3}{needed}{evidence}{topic}", r.series, r.score)?;
+        let title = e.runner_up_title.as_ref().map_or(String::new(), |t| format!(" \u{201c}{t}\u{201d}"));
+        writeln!(out, "{label}: series {}{title} scored {:.3}{needed}{evidence}{topic}", r.series, r.score)?;
     }
     Ok(())
 }

@@ -400,7 +400,7 @@ pub struct Related {
 }
 
 /// One line of `export items` and one element of `/api/items`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemRecord {
     /// Row id.
     pub id: i64,
@@ -502,8 +502,11 @@ pub struct FrontPage {
     pub other: Vec<Item>,
     /// Stories in all.
     pub stories_total: u64,
-    /// Items first seen since midnight (UTC).
-    pub items_today: u64,
+    /// Items storyline first saw in the 24 hours before the page was made (whenever their
+    /// sources say they were published).
+    pub items_new: u64,
+    /// Whether any item is stored (an empty page then says why it is empty).
+    pub stored: bool,
     /// Configured feeds whose last poll failed.
     pub failing_feeds: u64,
 }

@@ -286,6 +286,10 @@ async fn tag_feeds_select_by_the_feeds_tags() {
         assert_eq!(http.get(format!("{base}/tags/news.{format}")).send().await.unwrap().status(), 200);
     }
     assert_eq!(http.get(format!("{base}/tags/sport.atom")).send().await.unwrap().status(), 404);
+    // A tag is the same tag in any case.
+    let r = http.get(format!("{base}/tags/World.atom")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(feed_rs::parser::parse(r.text().await.unwrap().as_bytes()).unwrap().entries.len(), 3);
     let api: Vec<Value> = get_json(&http, format!("{base}/api/feeds")).await;
     let a = api.iter().find(|f| f["name"] == "a").unwrap();
     assert_eq!(a["tags"], serde_json::json!(["world", "news"]));
@@ -319,6 +323,16 @@ async fn the_series_and_feeds_pages_show_what_a_reader_needs() {
     assert!(page.contains("(3)</h1>") && page.contains("<svg class=\"timeline\""), "{page}");
     assert!(page.contains("application/rss+xml") && page.contains(".rss\">"), "the series' feeds are announced");
     assert_eq!(http.get(format!("{base}/series/999999")).send().await.unwrap().status(), 404);
+
+    // The front page counts what is new by when storyline saw it; a page past the end says so.
+    let front = http.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(front.contains(" new in the last 24 hours") && front.contains("1 failing feed<"), "{front}");
+    for past in ["/?page=50", "/?page=999"] {
+        let r = http.get(format!("{base}{past}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{past}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("There is no page ") && !page.contains("no items have been fetched"), "{page}");
+    }
 
     let page = http.get(format!("{base}/feeds")).send().await.unwrap().text().await.unwrap();
     let (broken, x) = (page.find("broken.xml").unwrap(), page.find("x.xml").unwrap());

@@ -274,6 +274,25 @@ async fn explain_says_why_an_item_is_in_its_series() {
     let api: Value = serde_json::from_str(&api.text().await.unwrap()).unwrap();
     assert_eq!(api, joined);
     assert_eq!(reqwest::get(format!("{base}/api/items/999999/why")).await.unwrap().status(), 404);
+
+    // And a page says it in words, reached from each headline of the story's page.
+    let series = joined["series"]["id"].as_str().unwrap();
+    let story = reqwest::get(format!("{base}/series/{series}")).await.unwrap().text().await.unwrap();
+    let why_link = format!("<a href=\"/items/{}\">why in this story</a>", id_of("ebay-2"));
+    assert!(story.contains(&why_link), "{story}");
+    let page = reqwest::get(format!("{base}/items/{}", id_of("ebay-2"))).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let page = page.text().await.unwrap();
+    let title = joined["series"]["title"].as_str().unwrap();
+    assert!(page.contains(&format!("In the story <a href=\"/series/{series}\">")), "{page}");
+    assert!(page.contains(&title.replace('&', "&amp;")), "{page}");
+    assert!(page.contains("What it shares with the story") && page.contains("Icahn"), "{page}");
+    let alone = reqwest::get(format!("{base}/items/{}", id_of("library"))).await.unwrap().text().await.unwrap();
+    assert!(alone.contains("Started a new series: "), "{alone}");
+    for missing in ["999999", "abc"] {
+        assert_eq!(reqwest::get(format!("{base}/items/{missing}")).await.unwrap().status(), 404);
+    }
     stop.cancel();
     serving.await.unwrap();
 }

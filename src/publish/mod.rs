@@ -183,6 +183,7 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/", get(page))
         .route("/api/items", get(api_items))
         .route("/api/items/{id}/why", get(api_why))
+        .route("/items/{id}", get(item_page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::map_response(no_sniffing))
@@ -382,12 +383,37 @@ async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> R
         let recent = items.iter().take(SERIES_LEAD_CANDIDATES).cloned().collect();
         let lead = crate::series::shown::strongest(recent, title, keywords, |i| &i.title, SERIES_LEAD);
         let view = render::html::SeriesView { id: &id, title, keywords, count, items: &items, lead: &lead };
-        Ok(Some(render::html::series_page(&meta, &view, Utc::now())))
+        Ok(Some(render::html::series_page(&meta, &view)))
     })
     .await?;
     Ok(match doc {
         Some(doc) => pages(conditional(&headers, &doc, "text/html; charset=utf-8")),
         None => (StatusCode::NOT_FOUND, "no such series").into_response(),
+    })
+}
+
+/// `/items/{id}`: why the item is in its series, in words (what `/api/items/{id}/why`
+/// holds), linked from each headline of a series page.
+async fn item_page(
+    State(state): State<Arc<Published>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Ok(id) = id.parse::<i64>() else { return Ok((StatusCode::NOT_FOUND, "no such item").into_response()) };
+    let doc = cached(&state, Some(format!("page/items/{id}")), 1, move |store, settings, changed| {
+        let Some(explanation) = store.explain(id)? else { return Ok(None) };
+        let meta = FeedMeta {
+            title: settings.title.clone(),
+            base_url: settings.base_url.clone(),
+            path: format!("items/{id}"),
+            updated: changed,
+        };
+        Ok(Some(render::html::why_page(&meta, &explanation)))
+    })
+    .await?;
+    Ok(match doc {
+        Some(doc) => pages(conditional(&headers, &doc, "text/html; charset=utf-8")),
+        None => (StatusCode::NOT_FOUND, "no such item").into_response(),
     })
 }
 
@@ -473,21 +499,34 @@ async fn page(
     Query(q): Query<PageNumber>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let page = q.page.unwrap_or(1).clamp(1, FRONT_PAGES);
-    let doc = cached(&state, Some(format!("front/{page}")), FRONT_PER_PAGE, move |store, settings, changed| {
+    let asked = q.page.unwrap_or(1).max(1);
+    // Beyond the pages one may ask for, the page says so (with the first page's counts),
+    // uncached: the store is never asked to skip further.
+    let beyond = asked > FRONT_PAGES;
+    let key = (!beyond).then(|| format!("front/{asked}"));
+    let doc = cached(&state, key, FRONT_PER_PAGE, move |store, settings, changed| {
         let now = Utc::now();
-        let front = store.front_page(page, FRONT_PER_PAGE, now)?;
+        let mut front = store.front_page(if beyond { 1 } else { asked }, FRONT_PER_PAGE, now)?;
+        if beyond {
+            (front.stories, front.other) = (Vec::new(), Vec::new());
+        }
         let meta = FeedMeta {
             title: settings.title.clone(),
             base_url: settings.base_url.clone(),
             path: String::new(),
             updated: changed,
         };
-        Ok(Some(render::html::front_page(&meta, &front, page, FRONT_PER_PAGE, now)))
+        Ok(Some(render::html::front_page(&meta, &front, asked, FRONT_PER_PAGE, now)))
     })
     .await?
     .ok_or_else(|| ApiError::Internal("page unavailable".into()))?;
-    Ok(pages(conditional(&headers, &doc, "text/html; charset=utf-8")))
+    // The marker is an attribute of ours: text from sources is escaped, its quotes too.
+    let empty = asked > 1 && memchr::memmem::find(&doc.body, br#"id="no-page""#).is_some();
+    let mut response = pages(conditional(&headers, &doc, "text/html; charset=utf-8"));
+    if empty {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    Ok(response)
 }
 
 /// The digest: the newest series with five headlines each.
@@ -506,7 +545,7 @@ async fn overview(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -
 
 async fn api_series(State(state): State<Arc<Published>>, Query(q): Query<Limit>) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIMIT);
-    Ok(Json(state.read(limit, move |store| store.series_list(limit)).await?).into_response())
+    Ok(Json(state.read(limit, move |store| store.series_list(limit, false)).await?).into_response())
 }
 
 async fn api_one_series(State(state): State<Arc<Published>>, Path(id): Path<String>) -> Result<Response, ApiError> {

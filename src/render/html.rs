@@ -1,5 +1,5 @@
-//! HTML pages a person reads in a browser: a series' page (`/series/{id}`) and the feeds'
-//! health (`/feeds`), in one layout with one stylesheet (`/style.css`), light and dark,
+//! HTML pages a person reads in a browser: a series' page (`/series/{id}`), an item's
+//! "why" page (`/items/{id}`) and the feeds' health (`/feeds`), in one layout with one stylesheet (`/style.css`), light and dark,
 //! readable from 390 px up, no JavaScript. Written with maud, which escapes everything
 //! interpolated: titles, links and errors come from the sources.
 //!
@@ -10,6 +10,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::FeedMeta;
 use crate::model::{FeedStatus, FrontPage, Item};
+use crate::store::Explanation;
 
 /// The stylesheet every page links (served at `/style.css`).
 pub const STYLESHEET: &str = "\
@@ -21,7 +22,7 @@ nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.meta{color:var(-
 ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:var(--muted);font-size:.85rem}
 .timeline{display:block;width:100%;max-width:24rem;height:2.5rem;margin:.3rem 0;border-bottom:1px solid var(--line)}.timeline rect{fill:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
-td{overflow-wrap:anywhere}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
+td{overflow-wrap:anywhere}.nowrap{white-space:nowrap}ul.terms{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;padding:0;list-style:none}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
 @media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}td[data-label]::before{content:attr(data-label) \": \";color:var(--muted)}}
 ";
 
@@ -81,7 +82,7 @@ pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// A time as people read it (relative), with the exact time for machines and on hover.
 fn time(t: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
     let exact = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    html! { time datetime=(exact) title=(exact) { (ago(t, now)) } }
+    html! { time.nowrap datetime=(exact) title=(exact) { (ago(t, now)) } }
 }
 
 /// Bar height of the timeline's SVG, in its own units.
@@ -149,13 +150,20 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
         main {
             h1 { (meta.title) }
             p.meta {
-                (front.stories_total) " stories · " (front.items_today) " items today"
+                (plural(front.stories_total, "story", "stories")) " · "
+                (front.items_new) " new in the last 24 hours"
                 @if front.failing_feeds > 0 {
-                    " · " a.bad href={ (base) "feeds" } { (front.failing_feeds) " failing feed(s)" }
+                    " · " a.bad href={ (base) "feeds" } { (plural(front.failing_feeds, "failing feed", "failing feeds")) }
                 }
             }
             @if front.stories.is_empty() && front.other.is_empty() {
-                p { "Nothing here yet: no items have been fetched." }
+                @if page > 1 {
+                    p id="no-page" { "There is no page " (page) ": " a href=(base) { "back to the newest stories" } "." }
+                } @else if !front.stored {
+                    p { "Nothing here yet: no items have been fetched." }
+                } @else {
+                    p { "Nothing to show: every stored item is hidden by the feeds' rules." }
+                }
                 @if front.failing_feeds > 0 { p { "See " a href={ (base) "feeds" } { "which feeds are failing" } "." } }
             }
             @for s in &front.stories {
@@ -213,7 +221,7 @@ pub struct SeriesView<'a> {
 /// A series' page: its title and count, keywords, timeline, its `lead` (the headlines
 /// that tell the story, chosen by the caller), and every item (newest first) with its
 /// publisher and time, copies folded under their original.
-pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>) -> String {
+pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>) -> String {
     let SeriesView { id, title, keywords, count, items, lead } = *series;
     let base = meta.base_url.as_str();
     let heading = super::counted(title, count);
@@ -248,7 +256,7 @@ pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>)
                                     Some(link) => a href=(link) { (item.title) },
                                     None => (item.title),
                                 }
-                                " " span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                                " " span.meta { (item.source.publisher()) " · " (exact(item.published)) }
                             }
                         }
                     }
@@ -263,7 +271,10 @@ pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>)
                             None => (item.title),
                         }
                         br;
-                        span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                        span.meta {
+                            (item.source.publisher()) " · " (exact(item.published)) " · "
+                            a href={ (meta.base_url.path()) "items/" (item.id) } { "why in this story" }
+                        }
                         @if !item.also.is_empty() {
                             br;
                             span.also {
@@ -285,6 +296,110 @@ pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>, now: DateTime<Utc>)
     layout(meta, &format!("{heading} · {}", meta.title), &alternates, body)
 }
 
+/// An item's page (`/items/{id}`): why it is in its series, in words (the `explain`
+/// decision), for a reader who never opens a terminal.
+pub fn why_page(meta: &FeedMeta, e: &Explanation) -> String {
+    let base = meta.base_url.path();
+    let item = &e.item;
+    let published = DateTime::parse_from_rfc3339(&item.published).map(|t| t.with_timezone(&Utc));
+    let body = html! {
+        main {
+            h1 {
+                @match &item.link {
+                    Some(link) => a href=(link) { (item.title) },
+                    None => (item.title),
+                }
+            }
+            p.meta {
+                (item.feed)
+                @if let Ok(t) = published { " · " (exact(t)) }
+            }
+            @if let Some(rule) = &item.filtered {
+                p.bad { "Hidden from every page and feed, and from stories, by the rule: " (rule) }
+            }
+            @if let Some(original) = item.duplicate_of {
+                p {
+                    "A copy of " a href={ (base) "items/" (original) } { "an article stored earlier" }
+                    " (the same article again, in this feed or another): it goes where that one went."
+                }
+            }
+            @match &e.series {
+                Some(s) if crate::model::is_story(s.items) => p {
+                    "In the story " a href={ (base) "series/" (s.id) } { (s.title) } " (" (plural(s.items, "article", "articles")) ")."
+                },
+                Some(_) => p { "In no story yet: nothing else stored is about the same thing." },
+                None => p { "Not grouped yet: it joins a series once the current poll is stored." },
+            }
+            @match &e.why {
+                None => p.meta { "Grouped before storyline recorded its decisions: there is nothing to explain." },
+                Some(why) => {
+                    h2 { "Why" }
+                    p {
+                        (capitalised(why.how.describe())) ": "
+                        (e.reason.clone().unwrap_or_else(|| why.reason())) "."
+                    }
+                    // Only a join by similarity had to clear the score's bar.
+                    @if let (crate::series::why::How::Similar, Some(c)) = (why.how, e.confidence) {
+                        @if let Some(margin) = c.score_margin {
+                            p.meta {
+                                "Its similarity cleared the bar by " (format!("{margin:.3}"))
+                                @if margin < NARROW_MARGIN { ": a narrow join, the first to doubt" }
+                                "."
+                            }
+                        }
+                    }
+                    @if !why.shared.is_empty() {
+                        h2 { "What it shares with the story" }
+                        ul.terms {
+                            @for t in &why.shared {
+                                li { (t.term) @if t.name { " (a name)" } }
+                            }
+                        }
+                    }
+                    @if let Some(r) = &why.runner_up {
+                        h2 {
+                            @if why.how == crate::series::why::How::New { "The closest story" } @else { "The runner-up" }
+                        }
+                        p {
+                            @match &e.runner_up_title {
+                                Some(title) => a href={ (base) "series/" (r.series) } { (title) },
+                                None => { "Series " (r.series) " (merged into another since)" },
+                            }
+                            " scored " (format!("{:.3}", r.score))
+                            @if let Some(n) = r.needed { " (it needed " (format!("{n:.3}")) ")" }
+                            @if !r.evidence { ", with too little in common to count" }
+                            "."
+                        }
+                    }
+                }
+            }
+            @if let Some(full_text) = &e.full_text { p.meta { "Full text: " (full_text.describe()) } }
+            p.meta { a href={ (base) "api/items/" (item.id) "/why" } { "This decision as JSON" } }
+        }
+    };
+    layout(meta, &format!("Why this story: {} · {}", item.title, meta.title), &[], body)
+}
+
+/// A join whose similarity cleared its bar by less than this is called narrow on an
+/// item's page (a twentieth of the usual bar of about 0.27).
+const NARROW_MARGIN: f32 = 0.015;
+
+/// `n` and its noun, singular or plural ("1 article", "3 articles").
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A time as a date and a time of day, in UTC ("27 Nov 2026, 14:05 UTC"), kept on one line.
+fn exact(t: DateTime<Utc>) -> Markup {
+    let exact = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    html! { time.nowrap datetime=(exact) { (t.format("%-d %b %Y, %H:%M UTC")) } }
+}
+
 /// The feeds' health: every configured feed, failing ones first and marked, with what a
 /// person needs to fix one (its URL, the last error in words, when it is tried next).
 pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
@@ -295,7 +410,7 @@ pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> 
         main {
             h1 { "Feeds" }
             p.meta {
-                (feeds.len()) " feed(s)"
+                (plural(feeds.len() as u64, "feed", "feeds"))
                 @if failing > 0 { ", " span.bad { (failing) " failing" } }
             }
             table {
@@ -320,6 +435,7 @@ pub fn feeds_page(meta: &FeedMeta, feeds: &[FeedStatus], now: DateTime<Utc>) -> 
                             td data-label="Status" {
                                 (status(f))
                                 @if let Some(e) = &f.last_error { br; span.bad { (e) } }
+                                @if let Some(w) = &f.warning { br; span.meta { "read with repairs: " (w) } }
                             }
                             td data-label="Last poll" { @match f.last_poll { Some(t) => (time(t, now)), None => "never" } }
                             td data-label="Items" { (f.items) }
@@ -414,7 +530,7 @@ mod tests {
             items: &items,
             lead: &[],
         };
-        let page = series_page(&meta(), &view, at(5));
+        let page = series_page(&meta(), &view);
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"), "{page}");
         assert!(!page.contains("<script>"));
         assert!(page.contains("<h1>Talks \"stall\" (3)</h1>") || page.contains("<h1>Talks &quot;stall&quot; (3)</h1>"));
@@ -423,15 +539,63 @@ mod tests {
         assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml" title="Atom" href="http://127.0.0.1:8080/series/7.atom">"#));
         assert!(page.contains(r#"<link rel="stylesheet" href="/style.css">"#), "host-relative: {page}");
         assert!(!page.contains("The story"), "no lead when none is chosen");
+        assert!(page.contains(">27 Nov 2026, 12:00 UTC</time>"), "a date and a time of day: {page}");
+        assert!(page.contains(r#"<a href="/items/1">why in this story</a>"#), "{page}");
         // A lead chosen among more items comes first, then every headline.
         let mut more = items.clone();
         more.push(items[0].clone());
         more[1].title = "An older headline".into();
         let view = SeriesView { lead: &more[1..], items: &more, ..view };
-        let page = series_page(&meta(), &view, at(5));
+        let page = series_page(&meta(), &view);
         let (lead, all) =
             (page.find("<h2>The story</h2>").unwrap(), page.find("Every headline, newest first").unwrap());
         assert!(lead < all && page[lead..all].contains("An older headline"), "{page}");
+    }
+
+    #[test]
+    fn an_items_page_says_why_in_words() {
+        use crate::series::why::{Candidate, How, SharedTerm, Why};
+        let item = crate::model::ItemRecord {
+            id: 4,
+            feed: "wire".into(),
+            link: Some("http://127.0.0.1/a".into()),
+            title: "Truce <holds>".into(),
+            published: "2026-11-27T12:00:00Z".into(),
+            series: "7".into(),
+            ..Default::default()
+        };
+        let why = Why {
+            how: How::Similar,
+            series: 7,
+            score: 0.31,
+            needed: Some(0.27),
+            shared: vec![SharedTerm { term: "truce".into(), weight: 0.1, name: false }],
+            topic: None,
+            runner_up: Some(Candidate { series: 9, score: 0.12, needed: Some(0.27), evidence: true, topic: None }),
+        };
+        let e = Explanation {
+            item,
+            series: Some(crate::store::SeriesRow {
+                id: "7".into(),
+                title: "Talks & truce".into(),
+                items: 3,
+                first_published: String::new(),
+                last_published: String::new(),
+                keywords: vec![],
+            }),
+            reason: Some(why.reason()),
+            confidence: why.confidence(),
+            why: Some(why),
+            runner_up_title: Some("Markets".into()),
+            full_text: None,
+        };
+        let page = why_page(&meta(), &e);
+        assert!(page.contains(r#"<a href="http://127.0.0.1/a">Truce &lt;holds&gt;</a>"#), "{page}");
+        assert!(page.contains(r#"In the story <a href="/series/7">Talks &amp; truce</a> (3 articles)."#), "{page}");
+        assert!(page.contains("Similar to the series: scored 0.310 against the 0.270 it needed"), "{page}");
+        assert!(page.contains("cleared the bar by 0.040."), "{page}");
+        assert!(page.contains("<li>truce</li>") && page.contains(r#"<a href="/series/9">Markets</a> scored 0.120"#));
+        assert!(page.contains(r#"href="/api/items/4/why""#));
     }
 
     #[test]
@@ -441,6 +605,7 @@ mod tests {
             url: "http://a/".into(),
             last_status: Some("ok".into()),
             enabled: true,
+            warning: Some("undefined entity &nbsp; read as a space".into()),
             ..Default::default()
         };
         let bad = FeedStatus {
@@ -468,6 +633,8 @@ mod tests {
         assert!(page.contains("HTTP 503 &lt;Service Unavailable&gt;"), "errors are escaped");
         assert!(page.contains("not polled (gone)"));
         assert!(page.contains(r#"<a href="http://127.0.0.1:8080/sources/a-ok.atom">Atom</a>"#), "{page}");
+        assert!(page.contains("read with repairs: undefined entity &amp;nbsp; read as a space"), "as the CLI says it");
+        assert!(page.contains("3 feeds"), "{page}");
     }
 
     #[test]
@@ -488,10 +655,19 @@ mod tests {
             headlines: vec![headline],
             timeline: vec![at(-3), at(-2), at(0)],
         };
-        let front =
-            FrontPage { stories: vec![story], other: items, stories_total: 31, items_today: 12, failing_feeds: 2 };
+        let front = FrontPage {
+            stories: vec![story],
+            other: items,
+            stories_total: 31,
+            items_new: 12,
+            stored: true,
+            failing_feeds: 2,
+        };
         let page = front_page(&meta(), &front, 1, 30, at(0));
-        assert!(page.contains("31 stories · 12 items today") && page.contains("2 failing feed(s)"), "{page}");
+        assert!(
+            page.contains("31 stories · 12 new in the last 24 hours") && page.contains("2 failing feeds"),
+            "{page}"
+        );
         assert!(page.contains(r#"<a href="/series/7">Talks &amp; truce (3)</a>"#), "{page}");
         assert!(page.contains("Truce &lt;b&gt;holds&lt;/b&gt;") && page.contains("Wire · <time"), "{page}");
         assert!(page.contains(r#"datetime="2026-11-27T09:00:00Z""#) && page.contains(">3 h ago</time>"));
@@ -499,5 +675,26 @@ mod tests {
         assert!(story < other, "stories first");
         assert!(page.contains("?page=2") && !page.contains("?page=0"), "31 stories: an older page, no newer one");
         assert!(page.contains("<svg class=\"timeline\""));
+        let one = FrontPage { stories_total: 1, failing_feeds: 1, ..front.clone() };
+        let page = front_page(&meta(), &one, 1, 30, at(0));
+        assert!(page.contains("1 story · ") && page.contains("1 failing feed<"), "{page}");
+    }
+
+    #[test]
+    fn an_empty_page_says_why_it_is_empty() {
+        let empty = FrontPage {
+            stories: vec![],
+            other: vec![],
+            stories_total: 0,
+            items_new: 0,
+            stored: false,
+            failing_feeds: 0,
+        };
+        assert!(front_page(&meta(), &empty, 1, 30, at(0)).contains("no items have been fetched"));
+        let past = FrontPage { stories_total: 40, stored: true, ..empty.clone() };
+        let page = front_page(&meta(), &past, 999, 30, at(0));
+        assert!(page.contains("There is no page 999") && !page.contains("no items have been fetched"), "{page}");
+        let hidden = FrontPage { stored: true, ..empty };
+        assert!(front_page(&meta(), &hidden, 1, 30, at(0)).contains("hidden by the feeds' rules"));
     }
 }

@@ -119,28 +119,32 @@ fn counted(title: &str, count: u64) -> String {
     }
 }
 
-/// The entry body as published: the item's own content, then "In this story: TITLE (N)"
-/// linking to the series' page under `base` with the headlines shown of it, then the
-/// other sources.
+/// The entry body as published: the item's own content, then, for an item of a story,
+/// "In this story: TITLE (N)" linking to the story's page under `base` (readers show
+/// neither a category's label nor a related link, so the story is named in the body),
+/// with the headlines shown of it, then the other sources.
 pub fn entry_html(item: &Item, base: &Url) -> String {
     let mut html = item.content_html.clone();
-    if !item.related.is_empty() {
+    if item.in_story() {
         let title = escape_text(item.series_title.as_deref().unwrap_or("this story"));
         let page = escape_text(&format!("{base}series/{}", item.series));
         html.push_str(&format!(
-            "<p><strong>In this story: <a href=\"{page}\">{title} ({})</a></strong></p><ul>",
+            "<p><strong>In this story: <a href=\"{page}\">{title} ({})</a></strong></p>",
             item.series_count
         ));
-        for r in &item.related {
-            let (title, publisher) = (escape_text(&r.title), escape_text(&r.publisher));
-            match &r.link {
-                Some(link) => {
-                    html.push_str(&format!("<li><a href=\"{}\">{title}</a> ({publisher})</li>", escape_text(link)))
+        if !item.related.is_empty() {
+            html.push_str("<ul>");
+            for r in &item.related {
+                let (title, publisher) = (escape_text(&r.title), escape_text(&r.publisher));
+                match &r.link {
+                    Some(link) => {
+                        html.push_str(&format!("<li><a href=\"{}\">{title}</a> ({publisher})</li>", escape_text(link)))
+                    }
+                    None => html.push_str(&format!("<li>{title} ({publisher})</li>")),
                 }
-                None => html.push_str(&format!("<li>{title} ({publisher})</li>")),
             }
+            html.push_str("</ul>");
         }
-        html.push_str("</ul>");
     }
     if !item.also.is_empty() {
         html.push_str("<p>Also reported by: ");
@@ -240,6 +244,24 @@ pub(crate) mod tests {
                      (Wire)</li><li>Talks begin (Paper &amp; Co)</li></ul>";
         assert!(html.contains(story), "each related headline names its publisher: {html}");
         assert_eq!(series_label(&items[0]).as_deref(), Some("Talks & truce (3)"));
+    }
+
+    #[test]
+    fn every_entry_of_a_story_names_and_links_it() {
+        let (meta, mut items) = sample();
+        // No other headline shown (the story's others are all copies, say): still named.
+        items[0].related.clear();
+        let html = entry_html(&items[0], &meta.base_url);
+        let story =
+            "<p><strong>In this story: <a href=\"http://127.0.0.1:8080/series/1\">Talks &amp; truce (3)</a></strong></p>";
+        assert!(html.contains(story) && !html.contains("<ul>"), "{html}");
+        for format in [Format::Atom, Format::Rss, Format::Json] {
+            let text = render(format, &meta, &items);
+            assert!(text.contains("series/1") && text.contains("In this story"), "{format:?}: {text}");
+        }
+        // An item alone in its series is news, not a story: nothing is named.
+        items[0].series_count = 1;
+        assert!(!entry_html(&items[0], &meta.base_url).contains("In this story"));
     }
 
     #[test]

@@ -41,6 +41,19 @@ pub enum How {
     New,
 }
 
+impl How {
+    /// In words, as `explain` and an item's page say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            How::Copy => "a copy of an article in the series",
+            How::NearDuplicate => "a near-duplicate headline",
+            How::Neighbour => "close to one earlier headline",
+            How::Similar => "similar to the series",
+            How::New => "started a new series",
+        }
+    }
+}
+
 /// One term an item shares with a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SharedTerm {
@@ -134,44 +147,51 @@ impl Why {
         })
     }
 
-    /// In words: what decided.
+    /// In words: what decided, naming series by id.
     pub fn reason(&self) -> String {
+        self.reason_named(None)
+    }
+
+    /// In words: what decided; the runner-up is named by `runner_up_title` when known
+    /// (its series may have been merged away since).
+    pub fn reason_named(&self, runner_up_title: Option<&str>) -> String {
+        let closest = |id: u64| match runner_up_title {
+            Some(title) => format!("the closest series, \u{201c}{title}\u{201d} ({id}),"),
+            None => format!("the closest series ({id})"),
+        };
         let needed = |n: Option<f32>| n.map_or("threshold".to_string(), |n| format!("{n:.3}"));
         match self.how {
             How::Copy => "a received copy of an article already in this series".into(),
             How::NearDuplicate => "its headline nearly duplicates one of the series' headlines".into(),
             How::Neighbour => {
-                let topic = self
-                    .topic
-                    .map_or(String::new(), |t| format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed));
+                let topic = self.topic.map_or(String::new(), |t| {
+                    format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed)
+                });
                 format!("its headline is very close to one earlier headline of the series{topic}")
             }
             How::Similar => {
-                let topic = self
-                    .topic
-                    .map_or(String::new(), |t| format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed));
+                let topic = self.topic.map_or(String::new(), |t| {
+                    format!(", on the same subject ({:.3}, needed {:.3})", t.similarity, t.needed)
+                });
                 format!("scored {:.3} against the {} it needed, with evidence{topic}", self.score, needed(self.needed))
             }
             How::New => match &self.runner_up {
                 None => "no recent series shares its strongest terms".into(),
                 Some(c) if !c.evidence => {
-                    format!("the closest series ({}) shares only one word with it, not enough on its own", c.series)
+                    format!("{} shares only one word with it, not enough on its own", closest(c.series))
                 }
                 // The engine compares topics only for a candidate whose score reached the
                 // bar, so a topic here is what failed: the stored figures are rounded, and
                 // comparing them could call 0.5497 against 0.55 a pass.
                 Some(Candidate { topic: Some(t), .. }) => format!(
-                    "the closest series ({}) shares words with it but is about something else (topic {:.3}, needed {:.3})",
-                    self.runner_up.as_ref().map_or(0, |c| c.series),
+                    "{} shares words with it but is about something else (topic {:.3}, needed {:.3})",
+                    closest(self.runner_up.as_ref().map_or(0, |c| c.series)),
                     t.similarity,
                     t.needed
                 ),
-                Some(c) => format!(
-                    "the closest series ({}) scored {:.3}, below the {} it needed",
-                    c.series,
-                    c.score,
-                    needed(c.needed)
-                ),
+                Some(c) => {
+                    format!("{} scored {:.3}, below the {} it needed", closest(c.series), c.score, needed(c.needed))
+                }
             },
         }
     }
@@ -203,6 +223,10 @@ mod tests {
         let weak = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: false, topic: None };
         let why = Why { runner_up: Some(weak), ..back.clone() };
         assert_eq!(why.reason(), "the closest series (4) shares only one word with it, not enough on its own");
+        assert_eq!(
+            why.reason_named(Some("Talks")),
+            "the closest series, \u{201c}Talks\u{201d} (4), shares only one word with it, not enough on its own"
+        );
         let elsewhere = TopicMatch { similarity: 0.412_34, needed: 0.65 };
         let off = Candidate { series: 4, score: 0.5, needed: Some(0.1), evidence: true, topic: Some(elsewhere) };
         let why = Why { runner_up: Some(off), ..back };

@@ -327,7 +327,8 @@ fn find_original(tx: &Connection, keys: [Option<&str>; 2]) -> Result<Option<i64>
 pub(super) const SHOWN: &str = "f.in_config = 1 AND i.filtered IS NULL";
 
 /// The feed (`f`) carries the tag `?2`.
-pub(super) const TAGGED: &str = "EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = ?2)";
+/// Tags match whatever their case (`/tags/News.atom` is the tag "news"), as ASCII folds.
+pub(super) const TAGGED: &str = "EXISTS (SELECT 1 FROM json_each(f.tags) WHERE value = ?2 COLLATE NOCASE)";
 
 /// Newest first, through `items_newest`.
 pub(super) const NEWEST: &str = "i.published DESC, i.id DESC";

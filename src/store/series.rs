@@ -52,6 +52,9 @@ pub struct Explanation {
     pub why: Option<crate::series::why::Why>,
     /// The decision in words.
     pub reason: Option<String>,
+    /// The title of the decision's runner-up series, while it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner_up_title: Option<String>,
     /// How strongly the item joined (`series::why::Confidence`).
     pub confidence: Option<crate::series::why::Confidence>,
     /// What came of its full text, when its feed asks for it (`full_text = true`).
@@ -198,9 +201,12 @@ impl Store {
         Ok((titles, last))
     }
 
-    /// The newest series, most recently active first.
-    pub fn series_list(&self, limit: usize) -> Result<Vec<SeriesRow>, StoreError> {
-        let sql = format!("SELECT {SERIES_COLUMNS} FROM series ORDER BY last_published DESC, id DESC LIMIT ?1");
+    /// The newest series, most recently active first; only stories (`model::is_story`) when
+    /// `stories_only`.
+    pub fn series_list(&self, limit: usize, stories_only: bool) -> Result<Vec<SeriesRow>, StoreError> {
+        let only = if stories_only { stories_where() } else { "1".to_string() };
+        let sql =
+            format!("SELECT {SERIES_COLUMNS} FROM series WHERE {only} ORDER BY last_published DESC, id DESC LIMIT ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([limit as i64], series_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -226,10 +232,14 @@ impl Store {
                 .optional()?;
         let series = self.series(&item.series)?;
         let why: Option<crate::series::why::Why> = why.and_then(|w| serde_json::from_str(&w).ok());
-        let reason = why.as_ref().map(crate::series::why::Why::reason);
+        let runner_up_title = match why.as_ref().and_then(|w| w.runner_up.as_ref()) {
+            Some(c) => self.series(&c.series.to_string())?.map(|s| s.title),
+            None => None,
+        };
+        let reason = why.as_ref().map(|w| w.reason_named(runner_up_title.as_deref()));
         let confidence = why.as_ref().and_then(crate::series::why::Why::confidence);
         let full_text = self.full_text_of(id)?;
-        Ok(Some(Explanation { item, series, why, reason, confidence, full_text }))
+        Ok(Some(Explanation { item, series, why, reason, runner_up_title, confidence, full_text }))
     }
 
     /// The newest series with their newest headlines, for the digest feed.
@@ -245,12 +255,12 @@ impl Store {
         let order = format!("{} ORDER BY last_published / 86400 DESC, items DESC, id DESC", stories_where());
         let stories = self.series_entries(&order, skip, per_page, FRONT_HEADLINES, true)?;
         let count = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, u64>(0));
-        let midnight = now.date_naive().and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc());
         Ok(FrontPage {
             stories,
             other: self.other_news(skip, per_page)?,
             stories_total: count(&format!("SELECT COUNT(*) FROM series WHERE {}", stories_where()))?,
-            items_today: self.items_since(midnight)?,
+            items_new: self.items_since(now - chrono::Duration::hours(24))?,
+            stored: self.conn.query_row("SELECT EXISTS (SELECT 1 FROM items)", [], |r| r.get(0))?,
             failing_feeds: count("SELECT COUNT(*) FROM feeds WHERE in_config = 1 AND error_count > 0")?,
         })
     }
