@@ -209,7 +209,8 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
         }
         Command::CheckConfig => {
             let config = load(&path)?;
-            writeln!(out, "{}: ok, {} feed(s)", path.display(), config.feeds.len())?;
+            let n = config.feeds.len();
+            writeln!(out, "{}: ok, {n} {}", path.display(), if n == 1 { "feed" } else { "feeds" })?;
         }
         Command::Run => {
             let config = load(&path)?;
@@ -242,7 +243,10 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
         }
         Command::PurgeRemoved => {
             let purged = App::open_writer(load(&path)?, "purge-removed")?.purge_removed()?;
-            writeln!(out, "purged {} item(s) of {} removed feed(s)", purged.items, purged.feeds)?;
+            let (items, feeds) = (purged.items, purged.feeds);
+            let items = format!("{items} {}", if items == 1 { "item" } else { "items" });
+            let feeds = format!("{feeds} removed {}", if feeds == 1 { "feed" } else { "feeds" });
+            writeln!(out, "purged {items} of {feeds}")?;
         }
         Command::Poll { names } => {
             let app = App::open_writer(load(&path)?, "poll")?;

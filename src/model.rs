@@ -490,6 +490,26 @@ pub struct SeriesEntry {
     pub headlines: Vec<Related>,
     /// Its items' publication times, newest first (for a timeline; empty where unused).
     pub timeline: Vec<DateTime<Utc>>,
+    /// Oldest item's publication time.
+    pub first: DateTime<Utc>,
+    /// Distinct feeds that carried its articles (copies included), among its newest
+    /// [`SOURCES_COUNTED`] members; 0 where unused.
+    pub sources: u64,
+    /// What the front page shows of its first headline; none where unused.
+    pub lead: Option<Lead>,
+}
+
+/// Members of a story whose feeds are counted as its sources: the front page counts
+/// them for every story it shows, so the count stays bounded for a story of 100k items.
+pub const SOURCES_COUNTED: usize = 1000;
+
+/// A story's lead article as the front page shows it, beside its headline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    /// The opening of its summary (plain text, may be empty).
+    pub summary: String,
+    /// The image its source gave for it.
+    pub image: Option<crate::model::Image>,
 }
 
 /// What the front page shows: one page of stories (series of two items or more) and of

@@ -1,7 +1,9 @@
 //! The pages in a real browser: headless Chromium, driven through chromedriver's WebDriver
-//! API on loopback, loads `/`, a series page and `/feeds` at 390 and 1280 px wide, checks that the
-//! titles with their counts, the publishers and the timeline are visible and that nothing
-//! overflows the width, and saves screenshots under `target/screenshots/` (not committed).
+//! API on loopback, loads `/`, a series page, `/feeds` and an item's "why" page at 390 and
+//! 1280 px wide, in the light and the dark colour scheme, checks that the titles with their
+//! counts, the publishers, the lead articles and the series' timeline are visible, that the
+//! scheme applied and that nothing overflows the width, and saves screenshots under
+//! `target/screenshots/` (not committed).
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
 
 mod common;
@@ -27,6 +29,7 @@ out.overflow = document.documentElement.scrollWidth > window.innerWidth + 1;
 out.styled = getComputedStyle(document.body).maxWidth !== 'none';
 const chart = document.querySelector('svg.timeline');
 out.chart_height = chart ? chart.getBoundingClientRect().height : 0;
+out.background = getComputedStyle(document.body).backgroundColor;
 out.text = document.body.innerText;
 return out;
 "#;
@@ -107,6 +110,10 @@ async fn pages_read_at_phone_and_desktop_widths() {
         .unwrap()
         .to_string();
 
+    let story = reqwest::get(format!("{}/api/series/{banana}", daemon.base)).await.unwrap().text().await.unwrap();
+    let story: Value = serde_json::from_str(&story).unwrap();
+    let item = story["entries"][0]["id"].as_i64().unwrap();
+
     let driver = Driver::start().await;
     let session = driver.session().await;
     let shots = std::path::PathBuf::from(
@@ -115,11 +122,21 @@ async fn pages_read_at_phone_and_desktop_widths() {
     .join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let pages = [
-        ("front", "/".to_string(), vec!["h2 a", "ul li .meta", "svg.timeline"], vec!["(3)", "Outlet X", "Other news"]),
+        (
+            "front",
+            "/".to_string(),
+            vec!["h2 a", ".lead h3 a", ".story > p.meta", "aside.other li"],
+            vec!["(3)", "Outlet X", "Other news", "sources", "new in the last 24 hours"],
+        ),
         ("series", format!("/series/{banana}"), vec!["h1", "ol li .meta", "svg.timeline"], vec!["(3)", "Outlet Y"]),
         ("feeds", "/feeds".to_string(), vec!["h1", "td strong", "td a"], vec!["Outlet X", "Outlet Y", "ok"]),
+        ("why", format!("/items/{item}"), vec!["h1 a", "main p a"], vec!["In the story", "Why"]),
     ];
-    for width in [390, 1280] {
+    for (width, scheme) in [(390, "light"), (1280, "light"), (390, "dark"), (1280, "dark")] {
+        // The pages follow the reader's colour scheme: both are looked at.
+        let media = json!({"cmd": "Emulation.setEmulatedMedia",
+            "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}});
+        driver.call(reqwest::Method::POST, &format!("/session/{session}/goog/cdp/execute"), media).await;
         let rect = json!({"width": width, "height": 900});
         driver.call(reqwest::Method::POST, &format!("/session/{session}/window/rect"), rect).await;
         for (name, route, selectors, texts) in &pages {
@@ -132,6 +149,8 @@ async fn pages_read_at_phone_and_desktop_widths() {
             }
             assert_eq!(seen["overflow"], false, "{name} at {width}px is wider than the window");
             assert_eq!(seen["styled"], true, "{name} at {width}px: the stylesheet did not apply");
+            let background = if scheme == "dark" { "rgb(20, 20, 20)" } else { "rgb(255, 255, 255)" };
+            assert_eq!(seen["background"], background, "{name} at {width}px in the {scheme} scheme");
             let chart = seen["chart_height"].as_f64().unwrap();
             let charted = selectors.contains(&"svg.timeline");
             assert!(!charted || (chart > 10.0 && chart < 80.0), "{name} at {width}px: the timeline is {chart}px high");
@@ -142,7 +161,7 @@ async fn pages_read_at_phone_and_desktop_widths() {
             let png = driver.call(reqwest::Method::GET, &format!("/session/{session}/screenshot"), Value::Null).await;
             let bytes = base64_decode(png.as_str().unwrap());
             assert!(bytes.starts_with(b"\x89PNG"), "a PNG screenshot");
-            std::fs::write(shots.join(format!("{name}-{width}.png")), bytes).unwrap();
+            std::fs::write(shots.join(format!("{name}-{width}-{scheme}.png")), bytes).unwrap();
         }
     }
     driver.call(reqwest::Method::DELETE, &format!("/session/{session}"), Value::Null).await;

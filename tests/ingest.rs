@@ -331,7 +331,7 @@ async fn purging_removed_feeds_deletes_their_items_for_good() {
 
     let (code, out, err) = setup.run(&["purge-removed"]).await;
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.trim(), "purged 2 item(s) of 1 removed feed(s)");
+    assert_eq!(out.trim(), "purged 2 items of 1 removed feed");
     let items = setup.items().await;
     assert!(items.iter().all(|i| i["feed"] == "a") && items.len() == 3, "{items:?}");
 

@@ -16,20 +16,27 @@ use crate::store::Explanation;
 pub const STYLESHEET: &str = "\
 :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#5f6368;--bg:#fff;--line:#e3e3e3;--accent:#1a56c4;--bad:#b3261e}
 @media(prefers-color-scheme:dark){:root{--fg:#e6e6e6;--muted:#a0a4a8;--bg:#141414;--line:#2c2c2c;--accent:#8ab4f8;--bad:#f28b82}}
-body{font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);max-width:48rem;margin:0 auto;padding:1rem}
+body{font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);max-width:76rem;margin:0 auto;padding:1rem}main{max-width:48rem}main.wide{max-width:none}
 a{color:var(--accent)}h1{font-size:1.45rem;line-height:1.25;margin:.5rem 0}h2{font-size:1.1rem;margin:1.5rem 0 .4rem}
 nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;font-size:.9rem}.meta{color:var(--muted);font-size:.85rem}
 ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:var(--muted);font-size:.85rem}
+.story{border-top:1px solid var(--line);padding:.4rem 0 .8rem}.story.wide{border-left:4px solid var(--accent);padding-left:.8rem}
+.story h2{margin:.5rem 0 .1rem}h3{font-size:1.05rem;line-height:1.3;margin:.5rem 0 .1rem}.lead{overflow:hidden}.lead .meta{margin:.1rem 0}
+.lead img{float:right;width:8rem;height:auto;max-height:6rem;object-fit:cover;margin:0 0 .4rem .8rem;border-radius:4px}.snippet{margin:.3rem 0;color:var(--muted)}
+ul.more{margin:.3rem 0 0}.story a,.other a{text-decoration:none}.story a:hover,.other a:hover{text-decoration:underline}.other ul{padding-left:1rem}
+@media(min-width:64rem){.front{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:2.5rem}.other h2{margin-top:.5rem}}
+.axis{display:flex;justify-content:space-between;max-width:24rem;color:var(--muted);font-size:.75rem}
 .timeline{display:block;width:100%;max-width:24rem;height:2.5rem;margin:.3rem 0;border-bottom:1px solid var(--line)}.timeline rect{fill:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
 td{overflow-wrap:anywhere}.nowrap{white-space:nowrap}ul.terms{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;padding:0;list-style:none}tr.failing td:first-child{border-left:4px solid var(--bad)}.bad{color:var(--bad)}
 @media(max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.1rem 0}td[data-label]::before{content:attr(data-label) \": \";color:var(--muted)}}
 ";
 
-/// The Content-Security-Policy these pages work under: nothing loads or runs but the
-/// stylesheet from this server; no frames, forms or base URL.
+/// The Content-Security-Policy these pages work under: nothing runs, nothing loads but the
+/// stylesheet from this server and the lead articles' images over HTTPS (which the front
+/// page asks for without a referrer); no frames, forms or base URL.
 pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; style-src 'self'; img-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// A page in the common layout: `title`, alternate feeds to announce, the body. Links
 /// between pages are host-relative (the base URL's path): they work whatever host name
@@ -113,7 +120,11 @@ pub fn timeline(times: &[DateTime<Utc>], count: u64) -> Markup {
     }
     let most = f64::from(*per_bucket.iter().max().unwrap_or(&1));
     let label = match per_bar {
-        1 => format!("{count} articles over {days} day(s), at most {most} a day"),
+        1 => format!(
+            "{} over {}, at most {most} a day",
+            plural(count, "article", "articles"),
+            plural(days, "day", "days")
+        ),
         n => format!("{count} articles over {days} days, at most {most} in {n} days"),
     };
     let slots = bars.max(TIMELINE_MIN_DAYS);
@@ -126,6 +137,11 @@ pub fn timeline(times: &[DateTime<Utc>], count: u64) -> Markup {
                 @let h = (f64::from(*n) / most * TIMELINE_HEIGHT).max(if *n > 0 { 1.0 } else { 0.0 });
                 rect x=((slots - bars + bar) * 10 + 1) y=(TIMELINE_HEIGHT - h) width="8" height=(h) fill="currentColor" {}
             }
+        }
+        // The axis in words: the strip's first day (bars sit at its right end) and its last.
+        @let start = *last - chrono::Duration::days(slots as i64 * per_bar as i64 - 1);
+        span.axis aria-hidden="true" {
+            span { (start.format("%-d %b")) } span { (last.format("%-d %b %Y")) }
         }
     }
 }
@@ -147,7 +163,7 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
     .collect();
     let more = (page * per_page) < front.stories_total as usize || front.other.len() == per_page;
     let body = html! {
-        main {
+        main.wide {
             h1 { (meta.title) }
             p.meta {
                 (plural(front.stories_total, "story", "stories")) " · "
@@ -166,31 +182,55 @@ pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usi
                 }
                 @if front.failing_feeds > 0 { p { "See " a href={ (base) "feeds" } { "which feeds are failing" } "." } }
             }
+            div.front {
+            div.stories {
             @for s in &front.stories {
-                section id={ "series-" (s.id) } {
+                section.story.wide[s.sources >= WIDE_SOURCES] id={ "series-" (s.id) } {
                     h2 { a href={ (base) "series/" (s.id) } { (super::counted(&s.title, s.count)) } }
-                    @if !s.keywords.is_empty() { p.meta { (s.keywords.join(", ")) } }
-                    (timeline(&s.timeline, s.count))
-                    ul {
-                        @for h in &s.headlines {
-                            li {
-                                @match &h.link { Some(link) => a href=(link) { (h.title) }, None => (h.title) }
-                                " " span.meta { (h.publisher) " · " (time(h.published, now)) }
+                    p.meta {
+                        @if s.sources == 1 { "one source only" } @else { (plural(s.sources, "source", "sources")) }
+                        " · " (span_words(s.first, s.last, now))
+                        @if !s.keywords.is_empty() { " · " (s.keywords.join(", ")) }
+                    }
+                    @if let Some((first, rest)) = s.headlines.split_first() {
+                        div.lead {
+                            @if let Some(image) = s.lead.as_ref().and_then(|l| l.image.as_ref()).filter(|i| i.url.starts_with("https://")) {
+                                img src=(image.url) alt="" loading="lazy" referrerpolicy="no-referrer"
+                                    width=[image.width] height=[image.height];
+                            }
+                            h3 { @match &first.link { Some(link) => a href=(link) { (first.title) }, None => (first.title) } }
+                            p.meta { span.nowrap { (first.publisher) } " · " (time(first.published, now)) }
+                            @if let Some(text) = s.lead.as_ref().map(|l| snippet(&l.summary, SNIPPET_CHARS)).filter(|t| !t.is_empty()) {
+                                p.snippet { (text) }
+                            }
+                        }
+                        @if !rest.is_empty() {
+                            ul.more {
+                                @for h in rest {
+                                    li {
+                                        @match &h.link { Some(link) => a href=(link) { (h.title) }, None => (h.title) }
+                                        " " span.meta { span.nowrap { (h.publisher) } " · " (time(h.published, now)) }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
+            }
             @if !front.other.is_empty() {
-                h2 { "Other news" }
-                ul {
-                    @for item in &front.other {
-                        li {
-                            @match &item.link { Some(link) => a href=(link) { (item.title) }, None => (item.title) }
-                            " " span.meta { (item.source.publisher()) " · " (time(item.published, now)) }
+                aside.other {
+                    h2 { "Other news" }
+                    ul {
+                        @for item in &front.other {
+                            li {
+                                @match &item.link { Some(link) => a href=(link) { (item.title) }, None => (item.title) }
+                                " " span.meta { span.nowrap { (item.source.publisher()) } " · " (time(item.published, now)) }
+                            }
                         }
                     }
                 }
+            }
             }
             nav {
                 @if page > 1 { a href={ (base) "?page=" (page - 1) } { "← Newer" } }
@@ -380,6 +420,46 @@ pub fn why_page(meta: &FeedMeta, e: &Explanation) -> String {
     layout(meta, &format!("Why this story: {} · {}", item.title, meta.title), &[], body)
 }
 
+/// Sources from which a story is drawn wide on the front page (a bar beside it): one
+/// reported by many is not one outlet's follow-ups.
+const WIDE_SOURCES: u64 = 3;
+
+/// Characters of a lead article's summary the front page shows (two or three lines).
+const SNIPPET_CHARS: usize = 220;
+
+/// The opening of `text`, at most `max` characters, cut at a word with "…" when cut.
+fn snippet(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => {
+            let cut = text[..end].rfind(char::is_whitespace).unwrap_or(end);
+            format!("{}…", text[..cut].trim_end_matches(|c: char| c.is_whitespace() || c == ',' || c == ';'))
+        }
+    }
+}
+
+/// How long a story has run, in words: "within an hour", "over 15 hours", "over 3 days",
+/// and since when when it began within the week ("since Tuesday").
+fn span_words(first: DateTime<Utc>, last: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let span = last - first;
+    let length = if span.num_hours() < 1 {
+        "within an hour".to_string()
+    } else if span.num_hours() < 2 {
+        "over an hour".to_string()
+    } else if span.num_hours() < 48 {
+        format!("over {} hours", span.num_hours())
+    } else {
+        format!("over {} days", span.num_days())
+    };
+    let age = now - first;
+    if span.num_hours() >= 24 && age.num_days() < 7 && age.num_days() >= 1 {
+        format!("since {}, {length}", first.format("%A"))
+    } else {
+        length
+    }
+}
+
 /// A join whose similarity cleared its bar by less than this is called narrow on an
 /// item's page (a twentieth of the usual bar of about 0.27).
 const NARROW_MARGIN: f32 = 0.015;
@@ -509,7 +589,8 @@ mod tests {
     fn the_timeline_has_a_bar_per_day() {
         let svg = timeline(&[at(0), at(1), at(2), at(49)], 4).into_string();
         assert_eq!(svg.matches("<rect").count(), 3, "three days: {svg}");
-        assert!(svg.contains("4 articles over 3 day(s), at most 3 a day"), "{svg}");
+        assert!(svg.contains("4 articles over 3 days, at most 3 a day"), "{svg}");
+        assert!(svg.contains("<span>16 Nov</span><span>29 Nov 2026</span>"), "the strip's first and last day: {svg}");
         assert!(timeline(&[], 0).into_string().is_empty());
         // An item thousands of years older than the rest: the bars stay few.
         let ancient = chrono::NaiveDate::from_ymd_opt(-200_000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
@@ -652,8 +733,14 @@ mod tests {
             count: 3,
             last: at(0),
             keywords: vec!["NATO".into()],
-            headlines: vec![headline],
+            headlines: vec![headline.clone(), crate::model::Related { title: "Talks go on".into(), ..headline }],
             timeline: vec![at(-3), at(-2), at(0)],
+            first: at(-30),
+            sources: 4,
+            lead: Some(crate::model::Lead {
+                summary: "The truce held overnight, officials said, as talks resumed in the capital.".into(),
+                image: Some(crate::model::Image { url: "https://127.0.0.1/i.jpg".into(), width: None, height: None }),
+            }),
         };
         let front = FrontPage {
             stories: vec![story],
@@ -669,15 +756,43 @@ mod tests {
             "{page}"
         );
         assert!(page.contains(r#"<a href="/series/7">Talks &amp; truce (3)</a>"#), "{page}");
-        assert!(page.contains("Truce &lt;b&gt;holds&lt;/b&gt;") && page.contains("Wire · <time"), "{page}");
+        assert!(page.contains("Truce &lt;b&gt;holds&lt;/b&gt;") && page.contains("Wire</span> · <time"), "{page}");
         assert!(page.contains(r#"datetime="2026-11-27T09:00:00Z""#) && page.contains(">3 h ago</time>"));
         let (story, other) = (page.find("series-7").unwrap(), page.find("Other news").unwrap());
         assert!(story < other, "stories first");
         assert!(page.contains("?page=2") && !page.contains("?page=0"), "31 stories: an older page, no newer one");
-        assert!(page.contains("<svg class=\"timeline\""));
+        // The lead: its image, headline, and the opening of its summary; then the others.
+        assert!(page.contains(r#"<section class="story wide" id="series-7">"#), "4 sources: {page}");
+        assert!(page.contains("4 sources · since Thursday, over 30 hours · NATO"), "{page}");
+        assert!(
+            page.contains(r#"<img src="https://127.0.0.1/i.jpg" alt="" loading="lazy" referrerpolicy="no-referrer">"#)
+        );
+        assert!(page.contains("<p class=\"snippet\">The truce held overnight"), "{page}");
+        let (lead, more) = (page.find("<h3>").unwrap(), page.find("Talks go on").unwrap());
+        assert!(lead < more && page.contains(r#"<ul class="more">"#), "{page}");
+        let mut single = front.clone();
+        single.stories[0].sources = 1;
+        single.stories[0].lead.as_mut().unwrap().image.as_mut().unwrap().url = "http://127.0.0.1/i.jpg".into();
+        let page = front_page(&meta(), &single, 1, 30, at(0));
+        assert!(page.contains(r#"<section class="story" id="series-7">"#) && page.contains("one source only"));
+        assert!(!page.contains("<img"), "no image over plain HTTP (the policy blocks it)");
         let one = FrontPage { stories_total: 1, failing_feeds: 1, ..front.clone() };
         let page = front_page(&meta(), &one, 1, 30, at(0));
         assert!(page.contains("1 story · ") && page.contains("1 failing feed<"), "{page}");
+    }
+
+    #[test]
+    fn snippets_cut_at_a_word_and_spans_read_in_words() {
+        assert_eq!(snippet("Short.", 220), "Short.");
+        assert_eq!(snippet("one two three four", 9), "one two…");
+        assert_eq!(snippet("one, two three", 5), "one…");
+        assert_eq!(snippet("ééé ééé", 5), "ééé…", "counts characters, cuts on a char boundary");
+        assert_eq!(span_words(at(-0), at(0), at(0)), "within an hour");
+        assert_eq!(span_words(at(-15), at(0), at(0)), "over 15 hours");
+        assert_eq!(span_words(at(-1), at(0), at(0)), "over an hour");
+        // at(0) is Friday 27 Nov 2026, 12:00 UTC.
+        assert_eq!(span_words(at(-72), at(0), at(0)), "since Tuesday, over 3 days");
+        assert_eq!(span_words(at(-24 * 10), at(0), at(0)), "over 10 days");
     }
 
     #[test]

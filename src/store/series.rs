@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::{rfc3339, Store, StoreError};
-use crate::model::{web_link, FrontPage, Related, SeriesEntry};
+use crate::model::{web_link, FrontPage, Lead, Related, SeriesEntry, SOURCES_COUNTED};
 use crate::series::{shown, Assignments, NewItem, Summary};
 
 /// Headlines shown under each story on the front page.
@@ -267,17 +267,19 @@ impl Store {
 
     /// Series chosen and ordered by `filter_order` (a WHERE clause and its ORDER BY),
     /// `limit` of them after `skip`, each with `headlines` headlines of configured feeds
-    /// (the strongest of its newest, `series::shown`) and, when asked, its items' times.
+    /// (the strongest of its newest, `series::shown`) and, when `front`, what the front page
+    /// shows besides: its items' times, its sources and its lead's summary and image.
     fn series_entries(
         &self,
         filter_order: &str,
         skip: usize,
         limit: usize,
         headlines: usize,
-        timeline: bool,
+        front: bool,
     ) -> Result<Vec<SeriesEntry>, StoreError> {
         let sql = format!(
-            "SELECT id, title, items, last_published, keywords FROM series WHERE {filter_order} LIMIT ?1 OFFSET ?2"
+            "SELECT id, title, items, last_published, keywords, first_published FROM series
+             WHERE {filter_order} LIMIT ?1 OFFSET ?2"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![limit as i64, skip as i64], |r| {
@@ -290,6 +292,9 @@ impl Store {
                 keywords: serde_json::from_str(&keywords).unwrap_or_default(),
                 headlines: Vec::new(),
                 timeline: Vec::new(),
+                first: super::time(r.get(5)?),
+                sources: 0,
+                lead: None,
             })
         })?;
         let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
@@ -297,14 +302,32 @@ impl Store {
             "SELECT m.published FROM item_series m JOIN items i ON i.id = m.item
              WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
+        // Through `item_series_by_series`, the newest members only.
+        let mut sources = self.conn.prepare_cached(
+            "SELECT COUNT(DISTINCT i.feed_id) FROM (SELECT item FROM item_series WHERE series = ?1
+                 ORDER BY published DESC LIMIT ?2) m JOIN items i ON i.id = m.item
+             WHERE i.filtered IS NULL",
+        )?;
+        let mut lead = self.conn.prepare_cached("SELECT summary, media FROM items WHERE id = ?1")?;
         for e in &mut entries {
-            let candidates: Vec<Related> =
-                self.series_headlines(&e.id, SHOWN_CANDIDATES.max(headlines))?.into_iter().map(|(_, r)| r).collect();
-            e.headlines = shown::strongest(candidates, &e.title, &e.keywords, |r| &r.title, headlines);
-            if timeline {
+            let candidates = self.series_headlines(&e.id, SHOWN_CANDIDATES.max(headlines))?;
+            let shown = shown::strongest(candidates, &e.title, &e.keywords, |(_, r)| &r.title, headlines);
+            if front {
                 let rows = times.query_map(params![e.id, TIMELINE_ITEMS as i64], |r| r.get::<_, i64>(0))?;
                 e.timeline = rows.map(|t| t.map(super::time)).collect::<Result<_, _>>()?;
+                e.sources = sources.query_row(params![e.id, SOURCES_COUNTED as i64], |r| r.get(0))?;
+                if let Some((id, _)) = shown.first() {
+                    e.lead = lead
+                        .query_row([id], |r| {
+                            let media: Option<String> = r.get(1)?;
+                            let media: crate::model::Media =
+                                media.and_then(|m| serde_json::from_str(&m).ok()).unwrap_or_default();
+                            Ok(Lead { summary: r.get(0)?, image: media.image })
+                        })
+                        .optional()?;
+                }
             }
+            e.headlines = shown.into_iter().map(|(_, r)| r).collect();
         }
         Ok(entries)
     }
