@@ -1,6 +1,7 @@
-//! HTML pages a person reads in a browser: a series' page (`/series/{id}`), an item's
-//! "why" page (`/items/{id}`) and the feeds' health (`/feeds`), in one layout with one stylesheet (`/style.css`), light and dark,
-//! readable from 390 px up, no JavaScript. Written with maud, which escapes everything
+//! HTML pages a person reads in a browser: the front page (`/`), a series' page
+//! (`/series/{id}`), an item's "why" page (`/items/{id}`) and the feeds' health (`/feeds`),
+//! in one layout with one stylesheet (`/style.css`), light and dark, readable from 390 px
+//! up, no JavaScript. Written with maud, which escapes everything
 //! interpolated: titles, links and errors come from the sources.
 //!
 //! Pure: data in, text out; no I/O.
@@ -147,8 +148,10 @@ pub fn timeline(times: &[DateTime<Utc>], count: u64) -> Markup {
 }
 
 /// The front page (`/?page=N`): a header line of counts, then the stories (title and
-/// count, keywords, timeline, newest headlines with publisher and time), then the other
-/// news (items in no story) with publisher and time; links to the neighbouring pages.
+/// count, sources, how long it has run, keywords, the lead article with the opening of its
+/// summary and its image, then the other chosen headlines), then the other news (items in
+/// no story, beside the stories on a wide screen); links to the neighbouring pages, and
+/// an empty page that says why it is empty.
 pub fn front_page(meta: &FeedMeta, front: &FrontPage, page: usize, per_page: usize, now: DateTime<Utc>) -> String {
     let absolute = meta.base_url.as_str();
     let base = meta.base_url.path();

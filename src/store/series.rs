@@ -62,6 +62,11 @@ pub struct Explanation {
     pub full_text: Option<super::FullText>,
 }
 
+/// The feeds that carried a story's (?1) newest ?2 members, copies included: through
+/// `item_series_by_series`, then each member's row by id.
+pub(super) const STORY_SOURCES: &str = "SELECT COUNT(DISTINCT i.feed_id) FROM (SELECT item FROM item_series
+    WHERE series = ?1 ORDER BY published DESC LIMIT ?2) m JOIN items i ON i.id = m.item WHERE i.filtered IS NULL";
+
 /// Stored title and item count, by series id.
 pub type Titles = HashMap<u64, (String, u64)>;
 
@@ -302,12 +307,7 @@ impl Store {
             "SELECT m.published FROM item_series m JOIN items i ON i.id = m.item
              WHERE m.series = ?1 AND i.duplicate_of IS NULL ORDER BY m.published DESC, m.item DESC LIMIT ?2",
         )?;
-        // Through `item_series_by_series`, the newest members only.
-        let mut sources = self.conn.prepare_cached(
-            "SELECT COUNT(DISTINCT i.feed_id) FROM (SELECT item FROM item_series WHERE series = ?1
-                 ORDER BY published DESC LIMIT ?2) m JOIN items i ON i.id = m.item
-             WHERE i.filtered IS NULL",
-        )?;
+        let mut sources = self.conn.prepare_cached(STORY_SOURCES)?;
         let mut lead = self.conn.prepare_cached("SELECT summary, media FROM items WHERE id = ?1")?;
         for e in &mut entries {
             let candidates = self.series_headlines(&e.id, SHOWN_CANDIDATES.max(headlines))?;

@@ -539,6 +539,17 @@ fn the_counts_the_pages_show_read_no_item_row() {
     }
 }
 
+/// A story's sources on the front page are counted from its newest members through its
+/// index, whatever its size.
+#[test]
+fn a_storys_sources_are_counted_from_its_newest_members() {
+    let (_dir, store) = open();
+    let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", super::series::STORY_SOURCES)).unwrap();
+    let plan: Vec<String> = stmt.query_map([1, 1000], |r| r.get(3)).unwrap().map(Result::unwrap).collect();
+    assert!(plan.iter().any(|step| step.contains("item_series_by_series")), "{plan:#?}");
+    assert!(!plan.iter().any(|step| step.starts_with("SCAN item_series") || step.starts_with("SCAN i ")), "{plan:#?}");
+}
+
 /// A feed's item count is kept on its row as items are stored, copies included.
 #[test]
 fn a_feeds_item_count_follows_what_is_stored() {
