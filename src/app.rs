@@ -371,6 +371,15 @@ impl App {
         Ok(self.read().explain(id)?)
     }
 
+    /// The newest `limit` articles matching `query` (FTS5 syntax); a query the index cannot
+    /// read is a usage error that says why.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<crate::model::Item>, CommandError> {
+        match self.read().search(query, limit) {
+            Err(e @ crate::store::StoreError::Search(_)) => Err(CommandError::Usage(e.to_string())),
+            other => Ok(other.map_err(anyhow::Error::from)?),
+        }
+    }
+
     /// The newest series (only the stories when `stories_only`).
     pub fn series(&self, limit: usize, stories_only: bool) -> anyhow::Result<Vec<crate::store::SeriesRow>> {
         Ok(self.read().series_list(limit, stories_only)?)

@@ -66,6 +66,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Full-text search of the stored articles' titles, summaries and bodies, newest first:
+    /// words, "quoted phrases", AND / OR / NOT, word* for a prefix.
+    Search {
+        /// What to search for.
+        query: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export stored data.
     Export {
         #[command(subcommand)]
@@ -268,6 +280,30 @@ async fn dispatch(path: PathBuf, command: Command) -> Result<ExitCode, CommandEr
             }
         }
         Command::Export { what: Export::Items } => App::open(load(&path)?)?.export_items(&mut out)?,
+        Command::Search { query, limit, json } => {
+            let found = App::open(load(&path)?)?.search(&query, limit)?;
+            if json {
+                let found: Vec<serde_json::Value> = found
+                    .iter()
+                    .map(|i| {
+                        serde_json::json!({
+                            "id": i.id, "title": i.title, "link": i.link, "feed": i.source.feed,
+                            "published": i.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            "series": i.series, "series_title": i.in_story().then_some(&i.series_title),
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &found)?;
+                writeln!(out)?;
+            } else {
+                for i in &found {
+                    let published = i.published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let story = storyline::render::series_label(i).map_or(String::new(), |l| format!("  [{l}]"));
+                    let line = format!("{:>7}  {published}  {}  {}{story}", i.id, i.source.feed, i.title);
+                    writeln!(out, "{}", printable(&line))?;
+                }
+            }
+        }
         Command::Explain { item, json } => {
             let Some(explanation) = App::open(load(&path)?)?.explain(item)? else {
                 return Err(CommandError::Usage(format!("no item {item}")));

@@ -1,5 +1,5 @@
 //! The pages in a real browser: headless Chromium, driven through chromedriver's WebDriver
-//! API on loopback, loads `/`, a series page, `/feeds` and an item's "why" page at 390 and
+//! API on loopback, loads `/`, a series page, `/feeds`, an item's "why" page and a search at 390 and
 //! 1280 px wide, in the light and the dark colour scheme, checks that the titles with their
 //! counts, the publishers, the lead articles and the series' timeline are visible, that the
 //! scheme applied and that nothing overflows the width, and saves screenshots under
@@ -131,6 +131,12 @@ async fn pages_read_at_phone_and_desktop_widths() {
         ("series", format!("/series/{banana}"), vec!["h1", "ol li .meta", "svg.timeline"], vec!["(3)", "Outlet Y"]),
         ("feeds", "/feeds".to_string(), vec!["h1", "td strong", "td a"], vec!["Outlet X", "Outlet Y", "ok"]),
         ("why", format!("/items/{item}"), vec!["h1 a", "main p a"], vec!["In the story", "Why"]),
+        (
+            "search",
+            "/search?q=merger".to_string(),
+            vec!["form.search input", "h2 a", "li .meta"],
+            vec!["Fyffes", "follow"],
+        ),
     ];
     for (width, scheme) in [(390, "light"), (1280, "light"), (390, "dark"), (1280, "dark")] {
         // The pages follow the reader's colour scheme: both are looked at.

@@ -297,14 +297,22 @@ async fn one_client_address_cannot_take_every_connection() {
 async fn a_damaged_database_fails_its_check_and_the_health_check() {
     let (setup, state) = published().await;
     drop(state);
-    // Pages past the first (the schema) overwritten, as a disk fault or a bad copy leaves
-    // them: the database still opens.
+    // Every page but the schema's (and the last) overwritten, as a disk fault or a bad
+    // copy leaves them: the database still opens.
     let database = setup.dir.path().join("test.db");
+    let schema: Vec<usize> = {
+        let conn = rusqlite::Connection::open(&database).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        let mut stmt = conn.prepare("SELECT pageno FROM dbstat WHERE name = 'sqlite_schema'").unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap().map(|p| p.unwrap() as usize).collect()
+    };
     let mut bytes = std::fs::read(&database).unwrap();
     assert!(bytes.len() > 4 * 4096, "{} bytes", bytes.len());
-    let end = bytes.len() - 4096;
-    for b in &mut bytes[2 * 4096..end] {
-        *b = 0x5a;
+    let pages = bytes.len() / 4096;
+    for page in (2..pages).filter(|p| !schema.contains(p)) {
+        for b in &mut bytes[(page - 1) * 4096..page * 4096] {
+            *b = 0x5a;
+        }
     }
     std::fs::write(&database, bytes).unwrap();
     let config = Config::load(&setup.config).unwrap();

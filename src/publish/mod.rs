@@ -106,7 +106,7 @@ impl Published {
         let problem = match checked {
             Ok(None) => return Ok(()),
             Ok(Some(problem)) => problem,
-            Err(ApiError::Unavailable(e) | ApiError::Internal(e)) => e,
+            Err(ApiError::Unavailable(e) | ApiError::Internal(e) | ApiError::BadRequest(e)) => e,
         };
         let problem = format!("the database failed its integrity check: {problem}");
         self.set_damaged(problem.clone());
@@ -136,11 +136,15 @@ pub enum ApiError {
     Unavailable(String),
     /// The store failed or a render crashed (500).
     Internal(String),
+    /// What was asked cannot be answered as asked: a search query the index cannot read
+    /// (400, with the reason).
+    BadRequest(String),
 }
 
 impl From<ReadError> for ApiError {
     fn from(e: ReadError) -> ApiError {
         match e {
+            ReadError::Store(StoreError::Search(_)) => ApiError::BadRequest(e.to_string()),
             ReadError::Closed => ApiError::Unavailable(e.to_string()),
             ReadError::Store(_) | ReadError::Crashed(_) => ApiError::Internal(e.to_string()),
         }
@@ -160,6 +164,9 @@ impl IntoResponse for ApiError {
             ApiError::Internal(reason) => {
                 tracing::error!("answering a request failed: {}", crate::text::collapse_whitespace(&reason));
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error: see the daemon's log\n").into_response()
+            }
+            ApiError::BadRequest(reason) => {
+                (StatusCode::BAD_REQUEST, format!("{}\n", crate::text::collapse_whitespace(&reason))).into_response()
             }
         }
     }
@@ -184,6 +191,10 @@ pub fn router(state: Arc<Published>) -> Router {
         .route("/api/items", get(api_items))
         .route("/api/items/{id}/why", get(api_why))
         .route("/items/{id}", get(item_page))
+        .route("/search", get(search_page))
+        .route("/search.atom", get(|s, q, h| search_feed(s, q, h, Format::Atom)))
+        .route("/search.rss", get(|s, q, h| search_feed(s, q, h, Format::Rss)))
+        .route("/search.json", get(|s, q, h| search_feed(s, q, h, Format::Json)))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::map_response(no_sniffing))
@@ -417,6 +428,85 @@ async fn item_page(
     })
 }
 
+/// `?q=QUERY&limit=N` of the search routes.
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<usize>,
+}
+
+/// Results a search shows unless asked (`?limit=N`, at most [`MAX_LIMIT`]).
+const SEARCH_RESULTS: usize = 100;
+
+/// `/search?q=`: the matching articles, newest first, grouped by story, with the query's
+/// feeds announced; a query the index cannot read gets a page that says why (400).
+/// Not cached: each query is its own document.
+async fn search_page(
+    State(state): State<Arc<Published>>,
+    Query(q): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(SEARCH_RESULTS).clamp(1, MAX_LIMIT);
+    let query = q.q.trim().to_string();
+    let asked = query.clone();
+    let found = state
+        .read(limit, move |store| match asked.is_empty() {
+            true => Ok(Ok(Vec::new())),
+            false => match store.search(&asked, limit) {
+                Err(e @ StoreError::Search(_)) => Ok(Err(e.to_string())),
+                other => other.map(Ok),
+            },
+        })
+        .await?;
+    let settings = state.settings();
+    let meta = FeedMeta {
+        title: settings.title.clone(),
+        base_url: settings.base_url.clone(),
+        path: String::new(),
+        updated: Utc::now(),
+    };
+    let bad = found.is_err();
+    let text = render::html::search_page(&meta, &query, found.as_deref().map_err(String::as_str), Utc::now());
+    let doc = Rendered::new(text, Utc::now());
+    let mut response = pages(conditional(&headers, &doc, "text/html; charset=utf-8"));
+    if bad {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+/// `/search.atom|.rss|.json?q=`: a saved search, as a feed a reader subscribes to (the
+/// newest matches, `?limit=N`); 400 with the reason for a query the index cannot read
+/// or an empty one.
+async fn search_feed(
+    State(state): State<Arc<Published>>,
+    Query(q): Query<SearchQuery>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let query = q.q.trim().to_string();
+    if query.is_empty() {
+        return Err(ApiError::BadRequest("a search feed needs a query: ?q=WORDS".into()));
+    }
+    let limit = q.limit.unwrap_or(SEARCH_RESULTS).clamp(1, MAX_LIMIT);
+    let doc = cached(&state, None, limit, move |store, settings, changed| {
+        let items = store.search(&query, limit)?;
+        let updated = items.iter().map(|i| i.first_seen.max(i.published)).max().unwrap_or(changed);
+        let path = format!("search?q={}", crate::text::path_segment(&query));
+        let meta = FeedMeta {
+            title: format!("\u{201c}{query}\u{201d}: {}", settings.title),
+            base_url: settings.base_url.clone(),
+            path,
+            updated,
+        };
+        Ok(Some(render::render(format, &meta, &items)))
+    })
+    .await?
+    .ok_or_else(|| ApiError::Internal("search unavailable".into()))?;
+    Ok(conditional(&headers, &doc, format.content_type()))
+}
+
 /// `/feeds`: every configured feed's health. Not cached: a poll that stores nothing
 /// (a 304, a failure) changes it without changing the store's generation.
 async fn feeds_page(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -588,7 +678,7 @@ async fn healthz(State(state): State<Arc<Published>>) -> Response {
     }
     match state.read(0, |store| store.check_readable()).await {
         Ok(()) => "ok".into_response(),
-        Err(ApiError::Unavailable(reason) | ApiError::Internal(reason)) => {
+        Err(ApiError::Unavailable(reason) | ApiError::Internal(reason) | ApiError::BadRequest(reason)) => {
             let line = crate::text::collapse_whitespace(&reason);
             tracing::warn!("health check failed: {line}");
             (StatusCode::SERVICE_UNAVAILABLE, format!("{line}\n")).into_response()

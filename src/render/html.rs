@@ -26,6 +26,7 @@ ol,ul{padding-left:1.2rem}li{margin:.35rem 0;overflow-wrap:anywhere}.also{color:
 .lead img{float:right;width:8rem;height:auto;max-height:6rem;object-fit:cover;margin:0 0 .4rem .8rem;border-radius:4px}.snippet{margin:.3rem 0;color:var(--muted)}
 ul.more{margin:.3rem 0 0}.story a,.other a{text-decoration:none}.story a:hover,.other a:hover{text-decoration:underline}.other ul{padding-left:1rem}
 @media(min-width:64rem){.front{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:2.5rem}.other h2{margin-top:.5rem}}
+form.search{display:flex;gap:.4rem;max-width:30rem}form.search input{flex:1;min-width:0;font:inherit;padding:.3rem .4rem}form.search button{font:inherit}
 .axis{display:flex;justify-content:space-between;max-width:24rem;color:var(--muted);font-size:.75rem}
 .timeline{display:block;width:100%;max-width:24rem;height:2.5rem;margin:.3rem 0;border-bottom:1px solid var(--line)}.timeline rect{fill:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem .4rem;border-bottom:1px solid var(--line);vertical-align:top}
@@ -35,9 +36,10 @@ td{overflow-wrap:anywhere}.nowrap{white-space:nowrap}ul.terms{display:flex;flex-
 
 /// The Content-Security-Policy these pages work under: nothing runs, nothing loads but the
 /// stylesheet from this server and the lead articles' images over HTTPS (which the front
-/// page asks for without a referrer); no frames, forms or base URL.
+/// page asks for without a referrer); forms only to this server (the search box); no
+/// frames or base URL.
 pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'self'; img-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; style-src 'self'; img-src https:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// A page in the common layout: `title`, alternate feeds to announce, the body. Links
 /// between pages are host-relative (the base URL's path): they work whatever host name
@@ -63,6 +65,7 @@ fn layout(meta: &FeedMeta, title: &str, alternates: &[(String, &str, &str)], bod
                     a href={ (base) "feed.atom" } { "Atom" }
                     a href={ (base) "feed.rss" } { "RSS" }
                     a href={ (base) "feed.json" } { "JSON Feed" }
+                    a href={ (base) "search" } { "Search" }
                 }
                 (body)
             }
@@ -337,6 +340,99 @@ pub fn series_page(meta: &FeedMeta, series: &SeriesView<'_>) -> String {
         }
     };
     layout(meta, &format!("{heading} · {}", meta.title), &alternates, body)
+}
+
+/// The search page (`/search?q=`): a search box, then what `found` holds: the matching
+/// articles (newest first) grouped by story, each story's heading linking to its page and
+/// the rest under "Not in a story", with the query's feeds to subscribe to; or why the
+/// query cannot be read.
+pub fn search_page(meta: &FeedMeta, query: &str, found: Result<&[Item], &str>, now: DateTime<Utc>) -> String {
+    let base = meta.base_url.path();
+    let encoded = crate::text::path_segment(query);
+    let alternates: Vec<(String, &str, &str)> = if query.is_empty() || found.is_err() {
+        Vec::new()
+    } else {
+        [
+            ("atom", "application/atom+xml", "Atom"),
+            ("rss", "application/rss+xml", "RSS"),
+            ("json", "application/feed+json", "JSON Feed"),
+        ]
+        .into_iter()
+        .map(|(ext, kind, label)| (format!("{}search.{ext}?q={encoded}", meta.base_url), kind, label))
+        .collect()
+    };
+    // Stories in the order their newest match comes; items in no story last.
+    let mut groups: Vec<(&Item, Vec<&Item>)> = Vec::new();
+    let mut alone: Vec<&Item> = Vec::new();
+    for item in found.unwrap_or(&[]) {
+        if !item.in_story() {
+            alone.push(item);
+        } else if let Some((_, members)) = groups.iter_mut().find(|(first, _)| first.series == item.series) {
+            members.push(item);
+        } else {
+            groups.push((item, vec![item]));
+        }
+    }
+    let body = html! {
+        main {
+            h1 { "Search" }
+            form.search action={ (base) "search" } method="get" role="search" {
+                input type="search" name="q" value=(query) aria-label="Search the stored articles";
+                " " button type="submit" { "Search" }
+            }
+            @match found {
+                Err(why) => p.bad { (why) },
+                Ok(_) if query.is_empty() => p.meta {
+                    "Words match titles, summaries and bodies; \"quote a phrase\", join with AND, OR, NOT, end a word with * for its prefix."
+                },
+                Ok(items) => {
+                    p.meta {
+                        (plural(items.len() as u64, "article", "articles")) " for \u{201c}" (query) "\u{201d}"
+                        @if !alternates.is_empty() {
+                            " · follow this search: "
+                            @for (i, (href, _, label)) in alternates.iter().enumerate() {
+                                @if i > 0 { " · " }
+                                a href=(href) { (label) }
+                            }
+                        }
+                    }
+                    @for (first, members) in &groups {
+                        section.story {
+                            h2 {
+                                a href={ (base) "series/" (first.series) } {
+                                    (super::counted(first.series_title.as_deref().unwrap_or("this story"), first.series_count))
+                                }
+                            }
+                            ul { @for item in members { (search_result(item, now)) } }
+                        }
+                    }
+                    @if !alone.is_empty() {
+                        section.story {
+                            h2 { "Not in a story" }
+                            ul { @for item in &alone { (search_result(item, now)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let title = if query.is_empty() {
+        format!("Search · {}", meta.title)
+    } else {
+        format!("{query} · Search · {}", meta.title)
+    };
+    layout(meta, &title, &alternates, body)
+}
+
+fn search_result(item: &Item, now: DateTime<Utc>) -> Markup {
+    html! {
+        li {
+            @match &item.link { Some(link) => a href=(link) { (item.title) }, None => (item.title) }
+            " " span.meta { span.nowrap { (item.source.publisher()) } " · " (time(item.published, now)) }
+            @let text = snippet(&item.summary, SNIPPET_CHARS);
+            @if !text.is_empty() { br; span.snippet { (text) } }
+        }
+    }
 }
 
 /// An item's page (`/items/{id}`): why it is in its series, in words (the `explain`

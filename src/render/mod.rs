@@ -56,7 +56,8 @@ pub struct FeedMeta {
     pub title: String,
     /// Public base URL (ends with `/`); the alternate link.
     pub base_url: Url,
-    /// Path of this feed below the base, e.g. `feed` (the extension is added per format).
+    /// Path of this feed below the base, e.g. `feed` (the extension is added per format,
+    /// before a query string: `search?q=x` is `search.atom?q=x` in Atom).
     pub path: String,
     /// When anything in it last changed.
     pub updated: DateTime<Utc>,
@@ -65,7 +66,10 @@ pub struct FeedMeta {
 impl FeedMeta {
     /// The feed's own URL in `format`.
     pub fn self_url(&self, format: Format) -> String {
-        format!("{}{}.{}", self.base_url, self.path, format.extension())
+        match self.path.split_once('?') {
+            Some((path, query)) => format!("{}{path}.{}?{query}", self.base_url, format.extension()),
+            None => format!("{}{}.{}", self.base_url, self.path, format.extension()),
+        }
     }
 }
 

@@ -105,7 +105,7 @@ impl Store {
         self.items_from(&select, &filter, NEWEST, Some(name), limit)
     }
 
-    fn items_where(
+    pub(super) fn items_where(
         &self,
         filter: &str,
         order: &str,
@@ -117,7 +117,7 @@ impl Store {
 
     /// Items of `select` (the columns of [`ITEM_SELECT`]) under `filter`, whose `?2` is
     /// `arg`, in `order`.
-    fn items_from(
+    pub(super) fn items_from(
         &self,
         select: &str,
         filter: &str,

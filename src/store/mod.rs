@@ -18,6 +18,7 @@ mod items;
 mod lock;
 mod readers;
 mod schema;
+mod search;
 mod series;
 mod writes;
 
@@ -113,6 +114,9 @@ pub enum StoreError {
     /// A feed name that the store does not know.
     #[error("unknown feed `{0}`")]
     UnknownFeed(String),
+    /// A search query the full-text index cannot read: the index's own words.
+    #[error("cannot search for that: {0} (words match as they are; quote a phrase, join with AND, OR, NOT; end a word with * for its prefix)")]
+    Search(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -199,6 +199,31 @@ CREATE INDEX items_hidden ON items (feed_id) WHERE filtered IS NOT NULL;
 CREATE INDEX items_first_seen ON items (first_seen);
 CREATE INDEX series_not_stories ON series (last_published DESC, id DESC) WHERE items < 2;
 "#,
+    // Full-text search over titles, summaries and bodies (`store::search`): an FTS5 index
+    // over the items' own columns. The writer adds new items in bulk, once per grouping
+    // round, up to the mark `search_through` (an index written row by row, by triggers on
+    // insert, doubled the cold poll of the benchmark corpus: 5.1 s -> 10.9 s, as FTS5
+    // writes and merges a segment per transaction); triggers keep the rows already
+    // indexed in step when a body is emptied (retention) or a row deleted (purges).
+    r#"
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, summary, content, content = 'items', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+INSERT INTO meta (key, value) VALUES ('search_through', (SELECT COALESCE(MAX(id), 0) FROM items))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_through') BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, summary, content)
+        VALUES ('delete', old.id, old.title, old.summary, old.content);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary, content ON items
+    WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_through') BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, summary, content)
+        VALUES ('delete', old.id, old.title, old.summary, old.content);
+    INSERT INTO items_fts (rowid, title, summary, content) VALUES (new.id, new.title, new.summary, new.content);
+END;
+"#,
 ];
 
 /// Whether the database has this build's schema, for a connection that cannot migrate.

@@ -368,6 +368,9 @@ pub(super) fn apply_outcome(conn: &Connection, outcome: &Assignments, through: O
              ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), excluded.value)",
             [through],
         )?;
+        // The round is complete: what it grouped (and anything stored meanwhile) becomes
+        // searchable in one bulk write.
+        super::search::index_new(conn)?;
     }
     let mut why = conn.prepare_cached("INSERT INTO decisions (item, why) VALUES (?1, ?2)")?;
     for (item, decision) in &outcome.why {

@@ -585,3 +585,45 @@ fn other_news_walks_the_series_that_are_not_stories() {
     assert!(plan[0].contains("series_not_stories"), "{plan:#?}");
     assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE") || step.starts_with("SCAN i")), "{plan:#?}");
 }
+
+/// Search reads titles, summaries and bodies, follows what retention drops, folds copies
+/// into their original, and tells a query it cannot read from a failure of the database.
+#[test]
+fn search_finds_titles_summaries_and_bodies() {
+    let (_dir, mut store) = open();
+    store.sync_feeds(&[spec("a", "http://a.example/f"), spec("b", "http://b.example/f")]).unwrap();
+    let (a, b) = (store.feed("a").unwrap(), store.feed("b").unwrap());
+    let then = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mut headline = entry("1", "http://x.example/1");
+    headline.title = "Harbour bridge reopens".into();
+    let mut summarised = entry("2", "http://x.example/2");
+    summarised.summary = "The ferry strike is over".into();
+    let mut bodied = entry("3", "http://x.example/3");
+    bodied.content_html = "<p>Inspectors found the Zürich tunnel sound</p>".into();
+    store.write_poll(&a, &stored(vec![headline, summarised], "1"), then).unwrap();
+    store.write_poll(&a, &stored(vec![bodied], "2"), Utc::now()).unwrap();
+    // The same article in another feed: one result.
+    store.write_poll(&b, &stored(vec![entry("b1", "http://x.example/1")], "1"), Utc::now()).unwrap();
+    fn found(store: &Store, q: &str) -> Vec<String> {
+        store.search(q, 10).unwrap().into_iter().map(|i| i.title).collect()
+    }
+    assert!(found(&store, "bridge").is_empty(), "found once a grouping round is written");
+    store.write_series(&crate::series::Assignments::default(), Some(4)).unwrap();
+    let titles = |q: &str| found(&store, q);
+    assert_eq!(titles("bridge"), ["Harbour bridge reopens"]);
+    assert_eq!(titles("ferry"), ["title 2"], "by summary");
+    assert_eq!(titles("zurich"), ["title 3"], "by body, diacritics folded");
+    assert_eq!(titles("\"tunnel sound\" OR harb*").len(), 2, "phrases, OR and prefixes");
+    assert!(titles("bridge NOT harbour").is_empty());
+    // Retention drops the old bodies and summaries: they are no longer found.
+    let day = chrono::Duration::days(1);
+    store.prune(then + day, then + day * 91, false).unwrap();
+    assert!(found(&store, "ferry").is_empty(), "what was pruned is not searched");
+    assert_eq!(found(&store, "bridge"), ["Harbour bridge reopens"], "titles stay");
+    for bad in ["\"unclosed", "AND", "nosuch:word"] {
+        match store.search(bad, 10) {
+            Err(StoreError::Search(why)) => assert!(!why.is_empty(), "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
