@@ -18,11 +18,12 @@
 //! - [`dedupe`]: which entries are the same article (identity fallback chain, canonical links).
 //! - [`filter`]: keep and block rules, which stored items every output and series leave out.
 //! - [`store`]: the only SQL (schema, feeds, items, series, the single writer, the lock, the
-//!   read pool, housekeeping: retention and compaction), opened once per process as a [`store::Database`] (or, to write, a
-//!   [`store::WritingDatabase`]).
+//!   read pool, housekeeping: retention and compaction, the full-text search index), opened
+//!   once per process as a [`store::Database`] (or, to write, a [`store::WritingDatabase`]).
 //! - [`grouping`]: puts stored items into series, a poll round at a time, through the store.
 //! - [`series`]: the pure grouping engine (terms, topics, decisions and their explanations).
-//! - [`render`]: pure: items to Atom, RSS, JSON Feed, the digest and the HTML page.
+//! - [`render`]: pure: items to Atom, RSS, JSON Feed, the digest and the HTML pages (front,
+//!   series, an item's "why", search, feeds).
 //! - [`publish`]: the HTTP server, its routes, cache and metrics.
 //!
 //! Around them: [`daemon`] (`run`: serve, reload, stop), [`app`] (the one-shot commands),

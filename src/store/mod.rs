@@ -7,7 +7,8 @@
 //! connection. Writes of polls go through one [`Writer`] thread that commits them in
 //! batches; readers have their own connections, and the server a pool of them
 //! ([`Readers`]; WAL lets them run alongside the writer). Housekeeping (retention, then
-//! compaction when enough was freed) is the store's own job, run through the writer.
+//! compaction when enough was freed) is the store's own job, run through the writer, as
+//! is the full-text search index (filled at the end of each grouping round).
 
 mod database;
 mod feeds;
