@@ -4,7 +4,7 @@
 //! `/feed.{atom,rss,json}?limit=1..1000` GETs (gzip, 8 clients, 50k-item store) the daemon
 //! grew by 379 MiB (132 MiB with its arenas bounded to 2). With mimalloc as set here it
 //! grows by 42 MiB in the same time (94.1 s and 93.8 s), and a cold poll of the benchmark
-//! corpus takes 0.93x the time at the same peak (124 MiB). Unconfigured, mimalloc grew by
+//! corpus takes 0.93x the time at the same peak (121 MiB). Unconfigured, mimalloc grew by
 //! 233 MiB and doubled the poll's peak. SQLite's page caches still come from glibc; bounding
 //! its arenas as well changed nothing measurable (43 MiB).
 //!
@@ -20,7 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Runs [`configure`] as the process starts, before anything allocates: mimalloc reserves
 /// its first arena on the first allocation, and an arena reserved with eager commit stays
-/// so (set in `main`, the option came too late: a cold poll peaked at 168 MiB, not 124).
+/// so (set in `main`, the option came too late: a cold poll peaked at 164 MiB, not 121).
 #[cfg(target_os = "linux")]
 #[used]
 #[link_section = ".init_array"]
