@@ -10,33 +10,11 @@ cd "$(dirname "$0")/.."
 N=${1:-1000}
 ITEMS=${2:-50}
 PORT=${PORT:-18080}
-WORK=$(mktemp -d /tmp/storyline-bench.XXXX)
-chmod 755 "$WORK"   # nginx workers run as an unprivileged user
-trap 'kill $(cat "$WORK/nginx.pid" 2>/dev/null) 2>/dev/null || true' EXIT
-
-python3 bench/gen_corpus.py "$WORK/feeds" "$N" "$ITEMS" 42 >/dev/null
-sed -i "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$WORK/feeds/urls.txt"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  types { application/rss+xml xml; }
-  server {
-    listen 127.0.0.1:$PORT;
-    location /feeds/ { alias $WORK/feeds/; etag on; }
-  }
-}
-NGINX
-nginx -c "$WORK/nginx.conf"
-
-{
-  printf '[storage]\ndatabase = "storyline.db"\n[fetch]\nmax_concurrent = 32\nper_host = 32\n'
-  i=0
-  while read -r url; do printf '[[feed]]\nname = "f%04d"\nurl = "%s"\n' "$i" "$url"; i=$((i+1)); done < "$WORK/feeds/urls.txt"
-} > "$WORK/config.toml"
+. bench/common.sh
+bench_work bench
+gen_feeds "$N" "$ITEMS" 42
+start_nginx
+feeds_config
 
 cargo build --release --quiet --bin storyline --bench bare_pipeline
 BIN=${BIN:-target/release/storyline}   # another build to compare: BIN=path bench/poll.sh

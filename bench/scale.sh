@@ -17,27 +17,11 @@ MAX_ITEMS=${1:-1000000}
 CHECK=${2:-"10000 100000 1000000"}
 PORT=${PORT:-18080}
 HTTP=${HTTP:-18081}
-WORK=$(mktemp -d /tmp/storyline-scale.XXXX)
-chmod 755 "$WORK"
-cleanup() {
-    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-    [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true
-}
-trap cleanup EXIT
+. bench/common.sh
+bench_work scale
 
 [ -n "${BIN:-}" ] || cargo build --release --quiet --bin storyline   # BIN=path measures another build
 BIN=${BIN:-target/release/storyline}
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  types { application/rss+xml xml; }
-  server { listen 127.0.0.1:$PORT; location /feeds/ { alias $WORK/feeds/; etag on; } }
-}
-NGINX
 
 timed() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1; cat "$WORK/time"; }
 get() { curl -s -o /dev/null -w "%{time_total}" "http://127.0.0.1:$HTTP$1"; }
@@ -48,17 +32,10 @@ while [ "$total" -lt "$MAX_ITEMS" ]; do
     batch=$((batch + 1))
     case $batch in 1) per=10 ;; 2) per=40 ;; *) per=50 ;; esac
     total=$((total + 1000 * per))
-    rm -rf "$WORK/feeds"
-    python3 bench/gen_corpus.py "$WORK/feeds" 1000 "$per" "$((41 + batch))" "-b$batch" >/dev/null
-    sed -i "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$WORK/feeds/urls.txt"
+    gen_feeds 1000 "$per" "$((41 + batch))" "-b$batch"
     if [ "$batch" = 1 ]; then
-        {
-            printf '[storage]\ndatabase = "storyline.db"\nretention = "forever"\n'
-            printf '[fetch]\nmax_concurrent = 32\nper_host = 32\n[server]\nlisten = "127.0.0.1:%s"\n' "$HTTP"
-            i=0
-            while read -r url; do printf '[[feed]]\nname = "f%04d"\nurl = "%s"\n' "$i" "$url"; i=$((i+1)); done < "$WORK/feeds/urls.txt"
-        } > "$WORK/config.toml"
-        nginx -c "$WORK/nginx.conf"
+        feeds_config 'retention = "forever"\n' "[server]\nlisten = \"127.0.0.1:$HTTP\"\n"
+        start_nginx
     fi
     read -r poll poll_kb < <(timed "$BIN" --config "$WORK/config.toml" poll)
     case " $CHECK " in *" $total "*) ;; *) continue ;; esac

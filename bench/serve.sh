@@ -12,44 +12,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-18080}
 HTTP=${HTTP:-18081}
-WORK=$(mktemp -d /tmp/storyline-serve.XXXX)
-chmod 755 "$WORK"
-cleanup() {
-    kill "$(cat "$WORK/nginx.pid" 2>/dev/null)" 2>/dev/null || true
-    [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true
-}
-trap cleanup EXIT
+. bench/common.sh
+bench_work serve
 
 [ -n "${BIN:-}" ] || cargo build --release --quiet --bin storyline   # BIN=path measures another build
 BIN=${BIN:-target/release/storyline}
-python3 bench/gen_corpus.py "$WORK/feeds" 1000 50 42 >/dev/null
-sed -i "s/127.0.0.1:8080/127.0.0.1:$PORT/" "$WORK/feeds/urls.txt"
+gen_feeds 1000 50 42
 mkdir "$WORK/same"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  types { application/rss+xml xml; }
-  server {
-    listen 127.0.0.1:$PORT;
-    location /feeds/ { alias $WORK/feeds/; etag on; }
-    # The daemon's gzipped /feed.atom, as a file: what serving those bytes costs at best.
-    location = /same/feed.atom { alias $WORK/same/feed.atom.gz; default_type application/atom+xml;
-                                 add_header Content-Encoding gzip; }
-  }
-}
-NGINX
-nginx -c "$WORK/nginx.conf"
-{
-    printf '[storage]\ndatabase = "storyline.db"\n[fetch]\nmax_concurrent = 32\nper_host = 32\n'
-    printf '[server]\nlisten = "127.0.0.1:%s"\nitems = 1000\n' "$HTTP"
-    i=0
-    while read -r url; do printf '[[feed]]\nname = "f%04d"\nurl = "%s"\n' "$i" "$url"; i=$((i+1)); done < "$WORK/feeds/urls.txt"
-} > "$WORK/config.toml"
+# The daemon's gzipped /feed.atom, as a file: what serving those bytes costs at best.
+NGINX_WORKERS=auto start_nginx "location = /same/feed.atom { alias $WORK/same/feed.atom.gz;
+    default_type application/atom+xml; add_header Content-Encoding gzip; }"
+feeds_config "" "[server]\nlisten = \"127.0.0.1:$HTTP\"\nitems = 1000\n"
 "$BIN" --config "$WORK/config.toml" poll > "$WORK/poll.log" 2>&1
 
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$DAEMON/status"; }

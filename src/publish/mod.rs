@@ -383,12 +383,7 @@ async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> R
     let doc = cached(&state, key, MAX_LIMIT, move |store, settings, changed| {
         let Some(series) = store.series(&id)? else { return Ok(None) };
         let items = store.series_items(&id, MAX_LIMIT)?;
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: format!("series/{id}"),
-            updated: changed,
-        };
+        let meta = page_meta(settings, format!("series/{id}"), changed);
         let (title, keywords, count) = (&series.title, &series.keywords, series.items);
         // Its lead: the strongest of its newest, as the front page shows it.
         let recent = items.iter().take(SERIES_LEAD_CANDIDATES).cloned().collect();
@@ -403,6 +398,12 @@ async fn series_page(state: Arc<Published>, id: String, headers: HeaderMap) -> R
     })
 }
 
+/// What a page (or a feed titled as the site) says about itself: the site's title and
+/// base URL, its path, its time.
+fn page_meta(settings: &ServerSettings, path: impl Into<String>, updated: DateTime<Utc>) -> FeedMeta {
+    FeedMeta { title: settings.title.clone(), base_url: settings.base_url.clone(), path: path.into(), updated }
+}
+
 /// `/items/{id}`: why the item is in its series, in words (what `/api/items/{id}/why`
 /// holds), linked from each headline of a series page.
 async fn item_page(
@@ -413,12 +414,7 @@ async fn item_page(
     let Ok(id) = id.parse::<i64>() else { return Ok((StatusCode::NOT_FOUND, "no such item").into_response()) };
     let doc = cached(&state, Some(format!("page/items/{id}")), 1, move |store, settings, changed| {
         let Some(explanation) = store.explain(id)? else { return Ok(None) };
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: format!("items/{id}"),
-            updated: changed,
-        };
+        let meta = page_meta(settings, format!("items/{id}"), changed);
         Ok(Some(render::html::why_page(&meta, &explanation)))
     })
     .await?;
@@ -451,21 +447,18 @@ async fn search_page(
     let query = q.q.trim().to_string();
     let asked = query.clone();
     let found = state
-        .read(limit, move |store| match asked.is_empty() {
-            true => Ok(Ok(Vec::new())),
-            false => match store.search(&asked, limit) {
+        .read(limit, move |store| {
+            if asked.is_empty() {
+                return Ok(Ok(Vec::new()));
+            }
+            match store.search(&asked, limit) {
                 Err(e @ StoreError::Search(_)) => Ok(Err(e.to_string())),
                 other => other.map(Ok),
-            },
+            }
         })
         .await?;
     let settings = state.settings();
-    let meta = FeedMeta {
-        title: settings.title.clone(),
-        base_url: settings.base_url.clone(),
-        path: String::new(),
-        updated: Utc::now(),
-    };
+    let meta = page_meta(&settings, "", Utc::now());
     let bad = found.is_err();
     let text = render::html::search_page(&meta, &query, found.as_deref().map_err(String::as_str), Utc::now());
     let doc = Rendered::new(text, Utc::now());
@@ -511,12 +504,7 @@ async fn search_feed(
 /// (a 304, a failure) changes it without changing the store's generation.
 async fn feeds_page(State(state): State<Arc<Published>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let doc = cached(&state, None, FEED_LIST_ROWS, move |store, settings, changed| {
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: "feeds".into(),
-            updated: changed,
-        };
+        let meta = page_meta(settings, "feeds", changed);
         Ok(Some(render::html::feeds_page(&meta, &store.feed_statuses()?, Utc::now())))
     })
     .await?
@@ -600,12 +588,7 @@ async fn page(
         if beyond {
             (front.stories, front.other) = (Vec::new(), Vec::new());
         }
-        let meta = FeedMeta {
-            title: settings.title.clone(),
-            base_url: settings.base_url.clone(),
-            path: String::new(),
-            updated: changed,
-        };
+        let meta = page_meta(settings, "", changed);
         Ok(Some(render::html::front_page(&meta, &front, asked, FRONT_PER_PAGE, now)))
     })
     .await?
